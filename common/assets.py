@@ -18,3 +18,10 @@ def asset_path(*parts: str) -> Path:
 def font_path(weight: str = "Regular") -> Path:
     """Path of the bundled Vietnamese-capable font (Be Vietnam Pro) in the given weight."""
     return asset_path("fonts", f"BeVietnamPro-{weight}.ttf")
+
+
+def default_config_path() -> Path:
+    """The configuration used when none is given: $XEPHANG_CONFIG, else the example centre."""
+    import os
+
+    return Path(os.environ.get("XEPHANG_CONFIG") or ASSETS_DIR / "config" / "example.toml")

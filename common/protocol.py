@@ -1,0 +1,422 @@
+"""The wire protocol, defined once: JSON objects over a websocket, tagged by ``type``.
+
+Every message is a frozen msgspec struct; ``decode_client``/``decode_server`` validate
+incoming JSON and raise ``ProtocolError`` (with a stable error code) on anything
+malformed. ``encode`` is the only serializer. docs/protocol.md documents each type; a
+test fails when one is missing there.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+import msgspec
+
+PROTOCOL_VERSION = 1
+MAX_MESSAGE_BYTES = 65536
+
+RequestId = str | int | None
+Role = Literal["kiosk", "display", "clerk", "manager", "watcher"]
+
+
+class ProtocolError(Exception):
+    """A message that cannot be accepted; ``code`` is one of common.errors.MESSAGES."""
+
+    def __init__(self, code: str, detail: str = "", request_id: RequestId = None) -> None:
+        self.code, self.detail, self.request_id = code, detail, request_id
+        super().__init__(f"{code}: {detail}" if detail else code)
+
+
+class _Message(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True,
+               tag_field="type", omit_defaults=False):
+    pass
+
+
+class _Request(_Message, kw_only=True):
+    id: RequestId = None
+
+
+# -- values carried inside messages ----------------------------------------------------------
+
+
+class _Value(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    pass
+
+
+class TicketView(_Value, kw_only=True):
+    id: str
+    number: str
+    service: str
+    origin_service: str
+    priority: str | None
+    state: str
+    order: int
+    counter: int | None = None
+    target_counter: int | None = None
+    clerk: str | None = None
+    issued_at: datetime
+    called_at: datetime | None = None
+    first_called_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    absent_at: datetime | None = None
+    held_at: datetime | None = None
+    recalls: int = 0
+    transfers: int = 0
+    outcome: str | None = None
+    dossier_code: str | None = None
+    rating: int | None = None
+    note: str | None = None
+
+
+class CounterView(_Value, kw_only=True):
+    number: int
+    name: str
+    services: list[str]
+    status: Literal["open", "paused", "closed"]
+    clerk: str | None = None
+    clerk_name: str | None = None
+    pause_reason: str | None = None
+    active_ticket: str | None = None
+    active_number: str | None = None
+    since: datetime | None = None
+
+
+class ServiceView(_Value, kw_only=True):
+    code: str
+    name_vi: str
+    name_en: str
+    agency: str
+    counters: list[int]
+    issuing: bool
+    closed_reason: Literal["service_closed", "holiday", "daily_cap_reached"] | None = None
+    next_open: datetime | None = None
+    issued: int = 0
+    remaining: int | None = None
+    waiting: int = 0
+    estimated_wait_minutes: int | None = None
+
+
+class CallView(_Value, kw_only=True):
+    """One announcement-worthy call; ``seq`` is unique and increasing (use it to dedupe)."""
+
+    seq: int
+    ticket_id: str
+    number: str
+    service: str
+    counter: int
+    counter_name: str
+    reason: Literal["next", "number", "recall", "resume"]
+    at: datetime
+
+
+class NamedOption(_Value, kw_only=True):
+    code: str
+    name_vi: str
+    name_en: str
+
+
+class RatingOption(_Value, kw_only=True):
+    value: int
+    name_vi: str
+    name_en: str
+
+
+class AnnouncementView(_Value, kw_only=True):
+    template: str
+    repeat: int
+    number_style: str
+    thousand: str
+    zero_tens: str
+    voice: str
+    rate: int
+    chime: bool
+
+
+class SiteInfo(_Value, kw_only=True):
+    """What every client of a site needs to draw itself (names, options, settings)."""
+
+    code: str
+    name: str
+    centre_name: str
+    province: str
+    address: str
+    notice: str
+    timezone: str
+    public_url: str
+    day: date
+    priority_classes: list[NamedOption]
+    outcomes: list[NamedOption]
+    rating: list[RatingOption]
+    pause_reasons: list[str]
+    late_window_minutes: int
+    transfer_position: Literal["front", "back"]
+    announcement: AnnouncementView
+
+
+class UserView(_Value, kw_only=True):
+    username: str
+    full_name: str
+    role: Literal["clerk", "manager"]
+
+
+class CounterChoice(_Value, kw_only=True):
+    site: str
+    site_name: str
+    number: int
+    name: str
+    status: Literal["open", "paused", "closed"]
+    clerk: str | None = None
+
+
+class DeviceView(_Value, kw_only=True):
+    id: str
+    name: str
+    kind: Literal["kiosk", "display"]
+    site: str
+    printer: str | None = None
+    paper_width_mm: int | None = None
+    qr: str | None = None
+    counters: list[int] | None = None
+    services: list[str] | None = None
+
+
+# -- client → server -------------------------------------------------------------------------
+
+
+class LoginDevice(_Request, tag="login_device", kw_only=True):
+    v: int
+    token: str
+
+
+class Login(_Request, tag="login", kw_only=True):
+    v: int
+    username: str
+    password: str
+
+
+class WatchTicket(_Request, tag="watch_ticket", kw_only=True):
+    v: int
+    token: str
+
+
+class SelectCounter(_Request, tag="select_counter", kw_only=True):
+    site: str
+    counter: int
+
+
+class Logout(_Request, tag="logout", kw_only=True):
+    pass
+
+
+class Ping(_Request, tag="ping", kw_only=True):
+    pass
+
+
+class IssueTicket(_Request, tag="issue_ticket", kw_only=True):
+    service: str
+    priority: str | None = None
+    idempotency_key: str
+
+
+class ReportPrinter(_Request, tag="printer_status", kw_only=True):
+    state: Literal["ok", "offline", "paper_out", "paper_low", "error", "disabled", "unknown"]
+    detail: str = ""
+
+
+class CallNext(_Request, tag="call_next", kw_only=True):
+    pass
+
+
+class CallNumber(_Request, tag="call_number", kw_only=True):
+    number: str
+
+
+class Recall(_Request, tag="recall", kw_only=True):
+    pass
+
+
+class StartService(_Request, tag="start_service", kw_only=True):
+    pass
+
+
+class MarkAbsent(_Request, tag="mark_absent", kw_only=True):
+    pass
+
+
+class Hold(_Request, tag="hold", kw_only=True):
+    note: str | None = None
+
+
+class ResumeHeld(_Request, tag="resume_held", kw_only=True):
+    number: str
+
+
+class Transfer(_Request, tag="transfer", kw_only=True):
+    service: str | None = None
+    counter: int | None = None
+    position: Literal["front", "back"] | None = None
+
+
+class Finish(_Request, tag="finish", kw_only=True):
+    outcome: str
+    dossier_code: str | None = None
+
+
+class PauseCounter(_Request, tag="pause_counter", kw_only=True):
+    reason: str
+
+
+class ResumeCounter(_Request, tag="resume_counter", kw_only=True):
+    pass
+
+
+class CloseCounter(_Request, tag="close_counter", kw_only=True):
+    pass
+
+
+class CancelTicket(_Request, tag="cancel_ticket", kw_only=True):
+    number: str
+    site: str | None = None
+    reason: str | None = None
+
+
+class Rate(_Request, tag="rate", kw_only=True):
+    value: int
+    ticket_id: str | None = None
+
+
+ClientMessage = (
+    LoginDevice | Login | WatchTicket | SelectCounter | Logout | Ping | IssueTicket
+    | ReportPrinter | CallNext | CallNumber | Recall | StartService | MarkAbsent | Hold
+    | ResumeHeld | Transfer | Finish | PauseCounter | ResumeCounter | CloseCounter
+    | CancelTicket | Rate
+)
+
+# -- server → client -------------------------------------------------------------------------
+
+
+class Welcome(_Message, tag="welcome", kw_only=True):
+    re: RequestId = None
+    protocol: int = PROTOCOL_VERSION
+    role: Role
+    server_time: datetime
+    user: UserView | None = None
+    device: DeviceView | None = None
+    counters: list[CounterChoice] = []
+
+
+class Snapshot(_Message, tag="snapshot", kw_only=True):
+    """Everything a client's role sees at one site; replaces whatever it had."""
+
+    site: SiteInfo
+    services: list[ServiceView]
+    counters: list[CounterView]
+    tickets: list[TicketView]
+    recent_calls: list[CallView]
+    server_time: datetime
+    counter: int | None = None
+
+
+class Update(_Message, tag="update", kw_only=True):
+    """Changes at a site since the last update: upsert tickets/counters/services by key."""
+
+    site: str
+    tickets: list[TicketView] = []
+    counters: list[CounterView] = []
+    services: list[ServiceView] = []
+    calls: list[CallView] = []
+    day: date | None = None
+
+
+class TicketStatus(_Message, tag="ticket_status", kw_only=True):
+    """A watcher's ticket: where it stands and, once called, where to go."""
+
+    ticket: TicketView
+    site_name: str
+    service_name_vi: str
+    service_name_en: str
+    ahead: int
+    estimated_wait_minutes: int | None
+    counter_name: str | None = None
+    rating: list[RatingOption] = []
+
+
+class Result(_Message, tag="result", kw_only=True):
+    """Success reply to a request. ``ticket``/``ahead``/``url`` are set for issuing."""
+
+    re: RequestId = None
+    ticket: TicketView | None = None
+    ahead: int | None = None
+    estimated_wait_minutes: int | None = None
+    url: str | None = None
+    counter: CounterView | None = None
+
+
+class Error(_Message, tag="error", kw_only=True):
+    re: RequestId = None
+    code: str
+    message_vi: str
+    message_en: str
+    details: dict[str, Any] = {}
+
+
+class Pong(_Message, tag="pong", kw_only=True):
+    re: RequestId = None
+    server_time: datetime
+
+
+ServerMessage = Welcome | Snapshot | Update | TicketStatus | Result | Error | Pong
+
+CLIENT_TYPES: dict[str, type] = {cls.__struct_config__.tag: cls for cls in ClientMessage.__args__}
+SERVER_TYPES: dict[str, type] = {cls.__struct_config__.tag: cls for cls in ServerMessage.__args__}
+
+_client_decoder = msgspec.json.Decoder(ClientMessage)
+_server_decoder = msgspec.json.Decoder(ServerMessage)
+_encoder = msgspec.json.Encoder()
+
+
+def encode(message: msgspec.Struct) -> bytes:
+    """The one serializer: a message struct → UTF-8 JSON bytes."""
+    return _encoder.encode(message)
+
+
+def _decode(data: bytes | str, decoder: msgspec.json.Decoder, limit: int) -> Any:
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if len(data) > limit:
+        raise ProtocolError("too_large", f"{len(data)} bytes > {limit}")
+    try:
+        return decoder.decode(data)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        request_id = _peek_id(data)
+        if text.endswith("- at `$.type`") or "Object missing required field `type`" in text:
+            raise ProtocolError("unknown_type", text, request_id) from exc
+        raise ProtocolError("bad_message", text, request_id) from exc
+    except msgspec.DecodeError as exc:
+        raise ProtocolError("bad_message", f"invalid JSON: {exc}") from exc
+
+
+def _peek_id(data: bytes) -> RequestId:
+    """Best effort: the request id of a message that failed validation, to echo it back."""
+    try:
+        raw = msgspec.json.decode(data)
+    except msgspec.DecodeError:
+        return None
+    if isinstance(raw, dict):
+        value = raw.get("id")
+        if isinstance(value, str) and len(value) <= 64:
+            return value
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**53:
+            return value
+    return None
+
+
+def decode_client(data: bytes | str, limit: int = MAX_MESSAGE_BYTES) -> ClientMessage:
+    return _decode(data, _client_decoder, limit)
+
+
+def decode_server(data: bytes | str, limit: int = 16 * MAX_MESSAGE_BYTES * 64) -> ServerMessage:
+    return _decode(data, _server_decoder, limit)

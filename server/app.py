@@ -1,0 +1,380 @@
+"""The queue server: websocket sessions, the single writer, and per-site fan-out.
+
+Every state-changing command goes through one queue. The writer takes everything that
+is waiting, applies the rules in order, commits the whole batch in one durable SQLite
+transaction (group commit), and only then replies and broadcasts. So nobody hears of a
+ticket that is not on disk, and concurrent commands never interleave inside the rules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from websockets import ConnectionClosed
+from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
+
+from common import protocol as p
+from common.config import Config
+from common.errors import Rejected
+from server import views
+from server.core import commands as c
+from server.core import events as ev
+from server.core.model import SiteRules, SiteState
+from server.core.rules import handle
+from server.http import route_http
+from server.sessions import LoginThrottle, Session
+from server.store import Store
+
+log = logging.getLogger(__name__)
+
+AUTH_TIMEOUT = 20.0
+RECENT_CALLS = 20
+TICK_SECONDS = 15.0
+FLOOD_CLOSE_AFTER = 300
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class _Job:
+    site: str
+    command: c.Command
+    future: asyncio.Future
+
+
+@dataclass
+class _Audience:
+    """The connections that follow one site."""
+
+    staff: set[ServerConnection] = field(default_factory=set)  # clerks, displays, managers
+    kiosks: set[ServerConnection] = field(default_factory=set)
+    watchers: dict[str, set[ServerConnection]] = field(default_factory=dict)  # ticket id →
+
+
+@dataclass
+class Outcome:
+    """What one committed command produced."""
+
+    state: SiteState
+    events: list[ev.Event]
+    seqs: list[int]
+
+
+class QueueServer:
+    def __init__(self, config: Config, store: Store, *, clock: Callable[[], datetime] = utc_now):
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.states: dict[str, SiteState] = {}
+        self.audiences: dict[str, _Audience] = {}
+        self.recent_calls: dict[str, deque[p.CallView]] = {}
+        self.sent_services: dict[str, dict[str, p.ServiceView]] = {}
+        self.tokens: dict[str, tuple[str, str]] = {}  # ticket token → (site, ticket id)
+        self.sessions: dict[ServerConnection, Session] = {}
+        self.user_throttle = LoginThrottle(limit=5)
+        self.address_throttle = LoginThrottle(limit=20)
+        self.db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db")
+        self.kdf_thread = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kdf")
+        self._queue: asyncio.Queue[_Job] = asyncio.Queue()
+        self._tasks: list[asyncio.Task] = []
+        self._closing: set[asyncio.Future] = set()
+        self._server: Server | None = None
+        self.failed: BaseException | None = None
+        self.committed_batches = 0
+        from server.handlers import Handlers  # circular: handlers use this class's API
+
+        self.handlers = Handlers(self)
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def site_rules(self, code: str) -> SiteRules:
+        site = self.config.site(code)
+        assert site is not None
+        return SiteRules(
+            site=site, queue=self.config.queue, tz=self.config.tz,
+            rating_values=frozenset(r.value for r in self.config.rating),
+        )
+
+    async def restore(self) -> None:
+        """Load every site's committed state, then roll over any day that has ended."""
+        today = self.clock().astimezone(self.config.tz).date()
+        for site in self.config.sites:
+            rules = self.site_rules(site.code)
+            state = await self._db(self.store.load_site, rules, today)
+            self.states[site.code] = state
+            self.audiences[site.code] = _Audience()
+            self.recent_calls[site.code] = deque(maxlen=RECENT_CALLS)
+            for ticket in state.tickets.values():
+                self.tokens[ticket.token] = (site.code, ticket.id)
+            calls = await self._db(self.store.recent_calls, site.code, state.day, RECENT_CALLS)
+            for row in calls:
+                self.recent_calls[site.code].append(self._call_view(site.code, **row))
+            self.sent_services[site.code] = {
+                s.code: s for s in views.service_views(state, self.clock())
+            }
+        log.info("restored %d site(s)", len(self.states))
+
+    async def start(self, host: str, port: int, *, ssl: Any = None) -> Server:
+        await self.restore()
+        self._tasks.append(asyncio.create_task(self._writer(), name="writer"))
+        for code, state in self.states.items():
+            if self.clock().astimezone(self.config.tz).date() > state.day:
+                await self.submit(code, c.RollOver(actor="system", day=self._today()))
+        self._tasks.append(asyncio.create_task(self._ticker(), name="ticker"))
+        self._server = await serve(
+            self._connection, host, port, ssl=ssl, process_request=self._process_request,
+            max_size=self.config.server.max_message_bytes, max_queue=16,
+            ping_interval=20, ping_timeout=20, close_timeout=5,
+        )
+        return self._server
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None
+        return self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        """Graceful: stop accepting, let the writer finish what it holds, close the store."""
+        if self._server is not None:
+            self._server.close(close_connections=True)
+            await self._server.wait_closed()
+        while not self._queue.empty() and self.failed is None:
+            await asyncio.sleep(0.01)
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._db(self.store.close)
+        self.db_thread.shutdown(wait=True)
+        self.kdf_thread.shutdown(wait=False)
+
+    def _today(self):
+        return self.clock().astimezone(self.config.tz).date()
+
+    async def _db(self, fn: Callable, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.db_thread, fn, *args)
+
+    # -- the single writer --------------------------------------------------------------
+
+    async def submit(self, site: str, command: c.Command) -> Outcome:
+        """Apply a command durably; raises Rejected if the rules refuse it."""
+        if self.failed is not None:
+            raise Rejected("internal")
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Job(site, command, future))
+        return await future
+
+    async def _writer(self) -> None:
+        while True:
+            jobs = [await self._queue.get()]
+            while not self._queue.empty():
+                jobs.append(self._queue.get_nowait())
+            await self._run_batch(jobs)
+
+    async def _run_batch(self, jobs: list[_Job]) -> None:
+        applied: list[tuple[_Job, SiteState, list[ev.Event]]] = []
+        for job in jobs:
+            try:
+                state, events = handle(self.states[job.site], job.command, self.clock())
+            except Rejected as exc:
+                job.future.set_exception(exc)
+                continue
+            except Exception as exc:
+                log.exception("rules failed on %r", job.command)
+                job.future.set_exception(Rejected("internal"))
+                del exc
+                continue
+            self.states[job.site] = state
+            applied.append((job, state, events))
+        if not applied:
+            return
+        try:
+            seqs = await self._db(self.store.commit, [(s, e) for _, s, e in applied])
+        except BaseException as exc:  # the disk refused: memory is ahead of disk, stop now
+            log.critical("commit failed, stopping the server: %s", exc)
+            self.failed = exc
+            for job, _, _ in applied:
+                if not job.future.done():
+                    job.future.set_exception(Rejected("internal"))
+            if self._server is not None:
+                self._server.close(close_connections=True)
+            raise
+        self.committed_batches += 1
+        position = 0
+        by_site: dict[str, list[tuple[ev.Event, int]]] = {}
+        for job, state, events in applied:
+            own = seqs[position:position + len(events)]
+            position += len(events)
+            by_site.setdefault(job.site, []).extend(zip(events, own, strict=True))
+            for event in events:
+                if isinstance(event, ev.TicketIssued):
+                    self.tokens[event.ticket.token] = (job.site, event.ticket.id)
+            if not job.future.done():
+                job.future.set_result(Outcome(state, events, own))
+        for site, pairs in by_site.items():
+            self._fan_out(site, pairs)
+
+    # -- fan-out ------------------------------------------------------------------------
+
+    def _call_view(
+        self, site: str, *, seq: int, ticket_id: str, number: str, service: str, counter: int,
+        reason: str, at: datetime,
+    ) -> p.CallView:
+        config = self.config.site(site)
+        desk = config.counter(counter) if config else None
+        return p.CallView(
+            seq=seq, ticket_id=ticket_id, number=number, service=service, counter=counter,
+            counter_name=desk.name if desk else str(counter), reason=reason, at=at,  # type: ignore[arg-type]
+        )
+
+    def _changed_services(self, site: str, state: SiteState) -> list[p.ServiceView]:
+        fresh = {s.code: s for s in views.service_views(state, self.clock())}
+        sent = self.sent_services[site]
+        changed = [view for code, view in fresh.items() if sent.get(code) != view]
+        self.sent_services[site] = fresh
+        return changed
+
+    def _fan_out(self, site: str, pairs: list[tuple[ev.Event, int]]) -> None:
+        state = self.states[site]
+        tickets: dict[str, p.TicketView] = {}
+        counters: set[int] = set()
+        calls: list[p.CallView] = []
+        rolled = False
+        for event, seq in pairs:
+            if isinstance(event, ev.TicketEvent):
+                tickets[event.ticket.id] = views.ticket_view(event.ticket)
+                if event.ticket.counter is not None:
+                    counters.add(event.ticket.counter)
+            if isinstance(event, ev.CounterEvent):
+                counters.add(event.counter.number)
+            if isinstance(event, ev.TicketCalled):
+                t = event.ticket
+                call = self._call_view(
+                    site, seq=seq, ticket_id=t.id, number=t.number, service=t.service,
+                    counter=t.counter or 0, reason=event.reason, at=event.at,
+                )
+                calls.append(call)
+                self.recent_calls[site].append(call)
+            if isinstance(event, ev.TicketExpired):
+                rolled = True
+        if rolled:
+            self.recent_calls[site].clear()
+            counters |= set(state.counters)
+        # A counter whose active ticket moved away is also in the events' counters.
+        counter_views = [
+            views.counter_view(self.config, state, state.counters[n])
+            for n in sorted(counters) if n in state.counters
+        ]
+        services = self._changed_services(site, state)
+        audience = self.audiences[site]
+        update = p.Update(
+            site=site, tickets=list(tickets.values()), counters=counter_views,
+            services=services, calls=calls, day=state.day,
+        )
+        broadcast(audience.staff, p.encode(update).decode())
+        if services:
+            broadcast(audience.kiosks, p.encode(p.Update(site=site, services=services)).decode())
+        self._notify_watchers(site, state, set(tickets), {t.service for t in tickets.values()})
+
+    def _notify_watchers(self, site: str, state: SiteState, ids: set[str], services: set[str]) -> None:
+        for ticket_id, connections in list(self.audiences[site].watchers.items()):
+            ticket = state.tickets.get(ticket_id)
+            if ticket is None or (ticket_id not in ids and ticket.service not in services):
+                continue
+            message = p.encode(views.ticket_status(self.config, state, ticket)).decode()
+            broadcast(connections, message)
+
+    async def _ticker(self) -> None:
+        """Every few seconds: roll over at local midnight; push services opening/closing."""
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("tick failed")
+
+    async def tick(self) -> None:
+        today = self._today()
+        for site, state in list(self.states.items()):
+            if today > state.day:
+                await self.submit(site, c.RollOver(actor="system", day=today))
+                continue
+            services = self._changed_services(site, state)
+            if services:
+                message = p.encode(p.Update(site=site, services=services)).decode()
+                broadcast(self.audiences[site].staff | self.audiences[site].kiosks, message)
+
+    # -- connections --------------------------------------------------------------------
+
+    async def _process_request(self, connection: ServerConnection, request: Any) -> Any:
+        return await route_http(self, connection, request)
+
+    async def _connection(self, ws: ServerConnection) -> None:
+        remote = ws.remote_address[0] if ws.remote_address else "?"
+        session = Session(remote=str(remote))
+        self.sessions[ws] = session
+        auth_deadline = asyncio.get_running_loop().call_later(
+            AUTH_TIMEOUT, self._close_unauthenticated, ws
+        )
+        try:
+            async for raw in ws:
+                if not session.bucket.take():
+                    if session.bucket.refused > FLOOD_CLOSE_AFTER:
+                        await ws.close(1008, "flooding")
+                        break
+                    await self.send(ws, self.error_message(None, Rejected("rate_limited")))
+                    continue
+                await self.handlers.dispatch(ws, session, raw)
+                if session.role != "anonymous":
+                    auth_deadline.cancel()
+        except ConnectionClosed:
+            pass
+        finally:
+            auth_deadline.cancel()
+            self.forget(ws, session)
+            self.sessions.pop(ws, None)
+
+    def _close_unauthenticated(self, ws: ServerConnection) -> None:
+        session = self.sessions.get(ws)
+        if session is not None and session.role == "anonymous":
+            task = asyncio.ensure_future(ws.close(1008, "authentication timeout"))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+    def forget(self, ws: ServerConnection, session: Session) -> None:
+        """Remove a connection from every audience it joined."""
+        for site in session.sites:
+            audience = self.audiences.get(site)
+            if audience is None:
+                continue
+            audience.staff.discard(ws)
+            audience.kiosks.discard(ws)
+            if session.ticket_id and session.ticket_id in audience.watchers:
+                audience.watchers[session.ticket_id].discard(ws)
+                if not audience.watchers[session.ticket_id]:
+                    del audience.watchers[session.ticket_id]
+
+    async def send(self, ws: ServerConnection, message: Any) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            await ws.send(p.encode(message).decode())
+
+    def error_message(self, request_id: p.RequestId, exc: Rejected) -> p.Error:
+        details = {k: v for k, v in exc.params.items() if isinstance(v, str | int | float | None)}
+        return p.Error(
+            re=request_id, code=exc.code, message_vi=exc.message_vi, message_en=exc.message_en,
+            details=details,
+        )
+
+    def new_ticket_token(self) -> str:
+        return secrets.token_urlsafe(16)

@@ -1,0 +1,113 @@
+"""Commands the rules accept. Every command names who asks (``actor``) and from where."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Command:
+    actor: str
+    device: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IssueTicket(Command):
+    service: str
+    priority: str | None = None
+    idempotency_key: str | None = None
+    token: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CounterCommand(Command):
+    counter: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OpenCounter(CounterCommand):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CloseCounter(CounterCommand):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PauseCounter(CounterCommand):
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResumeCounter(CounterCommand):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallNext(CounterCommand):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallNumber(CounterCommand):
+    number: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Recall(CounterCommand):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StartService(CounterCommand):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MarkAbsent(CounterCommand):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hold(CounterCommand):
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResumeHeld(CounterCommand):
+    number: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Transfer(CounterCommand):
+    service: str | None = None
+    target_counter: int | None = None
+    position: Literal["front", "back"] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finish(CounterCommand):
+    outcome: str
+    dossier_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CancelTicket(Command):
+    number: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RateTicket(Command):
+    ticket_id: str
+    value: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RollOver(Command):
+    """Close the day: leftovers expire, counters close, numbering starts again."""
+
+    day: date

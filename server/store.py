@@ -1,0 +1,351 @@
+"""Durable storage in SQLite (WAL, synchronous=FULL) through sqlite-utils.
+
+``commit`` writes a batch of rule results in ONE transaction: the changed tickets and
+counters, each site's numbering, and the append-only event log. The server tells nobody
+about a result before ``commit`` has returned. ``load_site`` rebuilds a site's state
+exactly as it was committed.
+
+The connection is not thread-safe: every method must run on the same single thread
+(the server uses a one-thread executor).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import sqlite3
+from collections.abc import Iterable
+from datetime import date, datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import msgspec
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from server.core import events as ev
+from server.core.model import (
+    CounterState,
+    CounterStatus,
+    SiteRules,
+    SiteState,
+    Ticket,
+    TicketState,
+    new_site_state,
+)
+
+log = logging.getLogger(__name__)
+
+migrations = Migrations("xephang")
+
+TICKET_COLUMNS = [f.name for f in dataclasses.fields(Ticket)]
+_DATETIME_COLUMNS = {
+    f.name for f in dataclasses.fields(Ticket) if "datetime" in str(f.type)
+}
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        create table tickets (
+            id text primary key, site text not null, day text not null, service text not null,
+            origin_service text not null, sequence integer not null, number text not null,
+            priority text, state text not null, "order" integer not null,
+            token text not null unique, idempotency_key text, issued_by text, counter integer,
+            target_counter integer, clerk text, issued_at text not null, called_at text,
+            first_called_at text, started_at text, finished_at text, absent_at text,
+            held_at text, recalls integer not null default 0,
+            transfers integer not null default 0, outcome text, dossier_code text,
+            rating integer, note text,
+            unique (site, day, service, sequence),
+            unique (site, day, number)
+        )
+        """
+    )
+    db.execute("create index tickets_site_day on tickets (site, day, state)")
+    db.execute(
+        """
+        create table counters (
+            site text not null, number integer not null, status text not null,
+            clerk text, pause_reason text, active_ticket text references tickets(id),
+            normal_streak integer not null default 0, since text,
+            primary key (site, number)
+        )
+        """
+    )
+    db.execute(
+        """
+        create table sites (
+            code text primary key, day text not null,
+            next_order integer not null, front_order integer not null
+        )
+        """
+    )
+    db.execute(
+        """
+        create table sequences (
+            site text not null, day text not null, service text not null,
+            last integer not null, primary key (site, day, service)
+        )
+        """
+    )
+    db.execute(
+        """
+        create table events (
+            seq integer primary key autoincrement, at text not null, site text not null,
+            type text not null, actor text not null, device text, ticket_id text,
+            counter integer, data text not null
+        )
+        """
+    )
+    db.execute("create index events_ticket on events (ticket_id)")
+    db.execute(
+        """
+        create table devices (
+            id text primary key, site text not null, kind text not null,
+            printer_state text, printer_detail text, seen_at text
+        )
+        """
+    )
+
+
+_encoder = msgspec.json.Encoder()
+
+
+class StoreError(Exception):
+    """The database cannot be opened or written; the server must stop rather than guess."""
+
+
+class Store:
+    def __init__(self, db: sqlite_utils.Database, path: str) -> None:
+        self.db = db
+        self.path = path
+
+    @classmethod
+    def open(cls, path: str | Path) -> Store:
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+            db = sqlite_utils.Database(conn)
+            db.execute("pragma journal_mode=wal")
+            db.execute("pragma synchronous=full")
+            db.execute("pragma foreign_keys=on")
+            db.execute("pragma busy_timeout=5000")
+            migrations.apply(db)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open database {path}: {exc}") from exc
+        return cls(db, str(path))
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- restore -------------------------------------------------------------------------
+
+    def load_site(self, rules: SiteRules, today: date) -> SiteState:
+        """The site's state as last committed (its stored day may be before ``today``)."""
+        code = rules.site.code
+        row = next(self.db.query("select * from sites where code = ?", [code]), None)
+        if row is None:
+            return new_site_state(rules, today)
+        day = date.fromisoformat(row["day"])
+        tickets = {
+            r["id"]: _ticket_from_row(r)
+            for r in self.db.query(
+                "select * from tickets where site = ? and day = ?", [code, day.isoformat()]
+            )
+        }
+        state = new_site_state(rules, day)
+        counters = dict(state.counters)
+        for r in self.db.query("select * from counters where site = ?", [code]):
+            if r["number"] in counters:  # a counter removed from configuration is dropped
+                counters[r["number"]] = CounterState(
+                    number=r["number"], status=CounterStatus(r["status"]), clerk=r["clerk"],
+                    pause_reason=r["pause_reason"], active_ticket=r["active_ticket"],
+                    normal_streak=r["normal_streak"], since=_dt(r["since"]),
+                )
+        sequences = {
+            r["service"]: r["last"]
+            for r in self.db.query(
+                "select service, last from sequences where site = ? and day = ?",
+                [code, day.isoformat()],
+            )
+        }
+        keys = {t.idempotency_key: t.id for t in tickets.values() if t.idempotency_key}
+        return dataclasses.replace(
+            state, tickets=MappingProxyType(tickets), counters=MappingProxyType(counters),
+            sequences=MappingProxyType(sequences), keys=MappingProxyType(keys),
+            next_order=row["next_order"], front_order=row["front_order"],
+        )
+
+    # -- write ---------------------------------------------------------------------------
+
+    def commit(self, results: Iterable[tuple[SiteState, list[ev.Event]]]) -> list[int]:
+        """Persist rule results in one durable transaction; returns each event's seq."""
+        seqs: list[int] = []
+        conn = self.db.conn
+        try:
+            conn.execute("begin immediate")
+            for state, events in results:
+                if not events:
+                    continue
+                self._write_site(conn, state, events)
+                for event in events:
+                    seqs.append(self._append_event(conn, state.code, event))
+            conn.execute("commit")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("rollback")
+            raise
+        return seqs
+
+    def _write_site(self, conn: sqlite3.Connection, state: SiteState, events: list[ev.Event]) -> None:
+        code = state.code
+        conn.execute(
+            "insert into sites (code, day, next_order, front_order) values (?, ?, ?, ?) "
+            "on conflict(code) do update set day = excluded.day, "
+            "next_order = excluded.next_order, front_order = excluded.front_order",
+            [code, state.day.isoformat(), state.next_order, state.front_order],
+        )
+        tickets: dict[str, Ticket] = {}
+        counters: set[int] = set()
+        rolled_over = False
+        for event in events:
+            if isinstance(event, ev.TicketEvent):
+                tickets[event.ticket.id] = event.ticket
+            if isinstance(event, ev.CounterEvent):
+                counters.add(event.counter.number)
+            if isinstance(event, ev.TicketExpired):
+                rolled_over = True
+        for ticket in tickets.values():
+            row = _ticket_to_row(ticket)
+            placeholders = ", ".join("?" * len(TICKET_COLUMNS))
+            updates = ", ".join(f'"{c}" = excluded."{c}"' for c in TICKET_COLUMNS if c != "id")
+            columns = ", ".join(f'"{c}"' for c in TICKET_COLUMNS)
+            conn.execute(
+                f"insert into tickets ({columns}) values ({placeholders}) "
+                f"on conflict(id) do update set {updates}",
+                [row[c] for c in TICKET_COLUMNS],
+            )
+            if ticket.day == state.day:
+                conn.execute(
+                    "insert into sequences (site, day, service, last) values (?, ?, ?, ?) "
+                    "on conflict(site, day, service) do update set last = max(last, excluded.last)",
+                    [code, ticket.day.isoformat(), ticket.origin_service,
+                     state.sequences.get(ticket.origin_service, ticket.sequence)],
+                )
+        # Counters touched by ticket moves (active ticket changes) are rewritten too.
+        touched = counters | {t.counter for t in tickets.values() if t.counter is not None}
+        if rolled_over:
+            touched |= set(state.counters)
+        for number in touched:
+            counter = state.counters.get(number)
+            if counter is None:
+                continue
+            conn.execute(
+                "insert into counters (site, number, status, clerk, pause_reason, active_ticket, "
+                "normal_streak, since) values (?, ?, ?, ?, ?, ?, ?, ?) "
+                "on conflict(site, number) do update set status = excluded.status, "
+                "clerk = excluded.clerk, pause_reason = excluded.pause_reason, "
+                "active_ticket = excluded.active_ticket, normal_streak = excluded.normal_streak, "
+                "since = excluded.since",
+                [code, number, counter.status.value, counter.clerk, counter.pause_reason,
+                 counter.active_ticket, counter.normal_streak, _iso(counter.since)],
+            )
+
+    def _append_event(self, conn: sqlite3.Connection, site: str, event: ev.Event) -> int:
+        ticket_id = event.ticket.id if isinstance(event, ev.TicketEvent) else None
+        counter = None
+        if isinstance(event, ev.CounterEvent):
+            counter = event.counter.number
+        elif isinstance(event, ev.TicketEvent):
+            counter = event.ticket.counter
+        cursor = conn.execute(
+            "insert into events (at, site, type, actor, device, ticket_id, counter, data) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [_iso(event.at), site, ev.EVENT_TYPES[type(event)], event.actor, event.device,
+             ticket_id, counter, _encoder.encode(_event_data(event)).decode()],
+        )
+        return int(cursor.lastrowid)
+
+    def record_device(self, device: str, site: str, kind: str, state: str | None,
+                      detail: str | None, at: datetime) -> None:
+        with self.db.atomic():
+            self.db.execute(
+                "insert into devices (id, site, kind, printer_state, printer_detail, seen_at) "
+                "values (?, ?, ?, ?, ?, ?) on conflict(id) do update set "
+                "printer_state = coalesce(excluded.printer_state, printer_state), "
+                "printer_detail = coalesce(excluded.printer_detail, printer_detail), "
+                "seen_at = excluded.seen_at",
+                [device, site, kind, state, detail, _iso(at)],
+            )
+
+    def recent_calls(self, site: str, day: date, limit: int) -> list[dict[str, Any]]:
+        """The site's last calls of ``day``, oldest first, for a display's snapshot."""
+        rows = list(self.db.query(
+            "select e.seq, e.at, e.data, t.id, t.number, t.day from events e "
+            "join tickets t on t.id = e.ticket_id where e.site = ? and e.type = 'ticket_called' "
+            "and t.day = ? order by e.seq desc limit ?",
+            [site, day.isoformat(), limit],
+        ))
+        calls = []
+        for row in reversed(rows):
+            data = msgspec.json.decode(row["data"])
+            calls.append({
+                "seq": row["seq"], "ticket_id": row["id"], "number": row["number"],
+                "service": data["ticket"]["service"], "counter": data["ticket"]["counter"],
+                "reason": data["reason"], "at": datetime.fromisoformat(row["at"]),
+            })
+        return calls
+
+    def ticket_by_token(self, token: str) -> dict[str, Any] | None:
+        return next(self.db.query("select * from tickets where token = ?", [token]), None)
+
+    def backup(self, target: str | Path) -> None:
+        """A consistent copy through SQLite's online backup API (safe while serving)."""
+        dest = sqlite3.connect(str(target))
+        try:
+            self.db.conn.backup(dest)
+        finally:
+            dest.close()
+
+
+def _event_data(event: ev.Event) -> dict[str, Any]:
+    data = {}
+    for field in dataclasses.fields(event):
+        if field.name in ("at", "actor", "device"):
+            continue
+        value = getattr(event, field.name)
+        data[field.name] = dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
+    return data
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _ticket_to_row(ticket: Ticket) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for name in TICKET_COLUMNS:
+        value = getattr(ticket, name)
+        if isinstance(value, date):  # datetime is a date too
+            value = value.isoformat()
+        elif isinstance(value, TicketState):
+            value = value.value
+        row[name] = value
+    return row
+
+
+def _ticket_from_row(row: dict[str, Any]) -> Ticket:
+    values = {name: row[name] for name in TICKET_COLUMNS}
+    for name in _DATETIME_COLUMNS:
+        values[name] = _dt(values[name])
+    values["day"] = date.fromisoformat(values["day"])
+    values["state"] = TicketState(values["state"])
+    return Ticket(**values)

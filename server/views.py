@@ -1,0 +1,105 @@
+"""Turn rule values (tickets, counters, site state) into protocol views."""
+
+from __future__ import annotations
+
+from collections import Counter as Tally
+from datetime import datetime
+
+from common import protocol as p
+from common.config import Config, Site
+from server.core.estimate import estimate_wait_minutes
+from server.core.hours import is_issuing, next_opening
+from server.core.model import CounterState, SiteState, Ticket, TicketState
+from server.core.selection import waiting_ahead
+
+
+def ticket_view(t: Ticket) -> p.TicketView:
+    return p.TicketView(
+        id=t.id, number=t.number, service=t.service, origin_service=t.origin_service,
+        priority=t.priority, state=t.state.value, order=t.order, counter=t.counter,
+        target_counter=t.target_counter, clerk=t.clerk, issued_at=t.issued_at,
+        called_at=t.called_at, first_called_at=t.first_called_at, started_at=t.started_at,
+        finished_at=t.finished_at, absent_at=t.absent_at, held_at=t.held_at, recalls=t.recalls,
+        transfers=t.transfers, outcome=t.outcome, dossier_code=t.dossier_code, rating=t.rating,
+        note=t.note,
+    )
+
+
+def counter_view(config: Config, state: SiteState, counter: CounterState) -> p.CounterView:
+    site_counter = state.rules.site.counter(counter.number)
+    assert site_counter is not None
+    user = config.user(counter.clerk) if counter.clerk else None
+    active = state.tickets.get(counter.active_ticket) if counter.active_ticket else None
+    return p.CounterView(
+        number=counter.number, name=site_counter.name, services=list(site_counter.services),
+        status=counter.status.value, clerk=counter.clerk,
+        clerk_name=user.full_name if user else None, pause_reason=counter.pause_reason,
+        active_ticket=counter.active_ticket, active_number=active.number if active else None,
+        since=counter.since,
+    )
+
+
+def service_views(state: SiteState, now: datetime) -> list[p.ServiceView]:
+    site = state.rules.site
+    local = now.astimezone(state.rules.tz)
+    waiting = Tally(t.service for t in state.tickets.values() if t.state is TicketState.WAITING)
+    views = []
+    for service in site.services:
+        issued = state.sequences.get(service.code, 0)
+        cap = min(service.daily_cap or service.numbering.capacity, service.numbering.capacity)
+        reason = None
+        opening = None
+        if local.date() in site.holidays:
+            reason = "holiday"
+        elif not is_issuing(site, service, local):
+            reason = "service_closed"
+        elif issued >= cap:
+            reason = "daily_cap_reached"
+        if reason in ("holiday", "service_closed"):
+            opening = next_opening(site, service, local)
+        views.append(p.ServiceView(
+            code=service.code, name_vi=service.name_vi, name_en=service.name_en,
+            agency=service.agency, counters=list(site.counters_serving(service.code)),
+            issuing=reason is None, closed_reason=reason, next_open=opening, issued=issued,
+            remaining=max(cap - issued, 0), waiting=waiting[service.code],
+            estimated_wait_minutes=estimate_wait_minutes(state, service.code, waiting[service.code]),
+        ))
+    return views
+
+
+def site_info(config: Config, site: Site, state: SiteState) -> p.SiteInfo:
+    q, a = config.queue, config.announcement
+    return p.SiteInfo(
+        code=site.code, name=site.name, centre_name=config.centre_name, province=config.province,
+        address=site.address, notice=site.notice, timezone=config.timezone,
+        public_url=config.server.public_url.rstrip("/"), day=state.day,
+        priority_classes=[p.NamedOption(code=c.code, name_vi=c.name_vi, name_en=c.name_en)
+                          for c in q.priority_classes],
+        outcomes=[p.NamedOption(code=o.code, name_vi=o.name_vi, name_en=o.name_en)
+                  for o in q.outcomes],
+        rating=[p.RatingOption(value=r.value, name_vi=r.name_vi, name_en=r.name_en)
+                for r in config.rating],
+        pause_reasons=list(q.pause_reasons), late_window_minutes=q.late_window_minutes,
+        transfer_position=q.transfer_position,
+        announcement=p.AnnouncementView(
+            template=a.template, repeat=a.repeat, number_style=a.number_style,
+            thousand=a.thousand, zero_tens=a.zero_tens, voice=a.voice, rate=a.rate, chime=a.chime,
+        ),
+    )
+
+
+def ticket_status(config: Config, state: SiteState, ticket: Ticket) -> p.TicketStatus:
+    site = state.rules.site
+    service = site.service(ticket.service)
+    assert service is not None
+    ahead = waiting_ahead(state.tickets.values(), ticket, state.rules.queue)
+    waiting = ticket.state is TicketState.WAITING
+    counter = site.counter(ticket.counter) if ticket.counter is not None else None
+    return p.TicketStatus(
+        ticket=ticket_view(ticket), site_name=site.name, service_name_vi=service.name_vi,
+        service_name_en=service.name_en, ahead=ahead if waiting else 0,
+        estimated_wait_minutes=estimate_wait_minutes(state, ticket.service, ahead) if waiting else None,
+        counter_name=counter.name if counter else None,
+        rating=[p.RatingOption(value=r.value, name_vi=r.name_vi, name_en=r.name_en)
+                for r in config.rating],
+    )

@@ -1,0 +1,5 @@
+import sys
+
+from xephang.cli import main
+
+sys.exit(main())
