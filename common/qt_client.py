@@ -8,6 +8,7 @@ second thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Awaitable, Callable
@@ -88,8 +89,6 @@ class QtConnection(QObject):
         if not self._started or self._loop.is_closed():
             return
         future = asyncio.run_coroutine_threadsafe(self.connection.stop(), self._loop)
-        try:
+        with contextlib.suppress(Exception):  # already stopping or the loop is gone
             future.result(timeout)
-        except Exception:  # already stopping or the loop is gone
-            pass
         self._thread.join(timeout)

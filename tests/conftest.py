@@ -6,11 +6,11 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from datetime import timedelta  # noqa: E402
+from datetime import timedelta
 
-import pytest  # noqa: E402
+import pytest
 
-from tests.helpers import FakeClock, ServerHarness, example_config, local_time  # noqa: E402
+from tests.helpers import FakeClock, ServerHarness, ThreadedServer, example_config, local_time
 
 
 @pytest.fixture
@@ -31,6 +31,19 @@ async def harness(tmp_path, clock, config):
     await h.start()
     yield h
     await h.stop()
+
+
+@pytest.fixture
+def live_server(tmp_path, clock, config):
+    """A real server on a background thread, for Qt tests that cannot await.
+
+    ``live_server.url``; ``live_server.stop()``/``start()`` to simulate an outage (same
+    port, same database); ``live_server.call(fn)`` runs ``fn(server)`` on its loop.
+    """
+    server = ThreadedServer(config, tmp_path / "xephang.db", clock)
+    server.start()
+    yield server
+    server.close()
 
 
 __all__ = ["timedelta"]

@@ -146,3 +146,51 @@ class RawClient:
 
     async def close(self) -> None:
         await self.ws.close()
+
+
+class ThreadedServer:
+    """A real server on its own thread and event loop, for synchronous (Qt) tests."""
+
+    def __init__(self, config: Config, db: Path, clock: FakeClock) -> None:
+        import threading
+
+        self.harness = ServerHarness(config, db, clock)
+        self.clock = clock
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def _run(self, coroutine, timeout: float = 30.0):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def start(self) -> None:
+        self._run(self.harness.start())
+
+    def stop(self) -> None:
+        self._run(self.harness.stop())
+
+    def call(self, fn, *args):
+        """Run ``fn(server, *args)`` (sync or async) on the server's loop and return its result."""
+
+        async def invoke():
+            result = fn(self.harness.server, *args)
+            if asyncio.iscoroutine(result):
+                result = await result
+            return result
+
+        return self._run(invoke())
+
+    @property
+    def url(self) -> str:
+        return self.harness.url
+
+    @property
+    def server(self) -> QueueServer:
+        assert self.harness.server is not None
+        return self.harness.server
+
+    def close(self) -> None:
+        if self.harness.server is not None:
+            self.stop()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
