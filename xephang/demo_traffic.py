@@ -60,7 +60,13 @@ async def clerk_bot(url: str, user: str, site: str, counter: int, seed: int) -> 
 
     conn = Connection(url, login, _ignore)
     runner = asyncio.create_task(conn.run())
-    rng = random.Random(seed)
+    try:
+        await _serve_forever(conn, site, counter, random.Random(seed))
+    finally:
+        runner.cancel()
+
+
+async def _serve_forever(conn: Connection, site: str, counter: int, rng: random.Random) -> None:
     await asyncio.sleep(2 + rng.random() * 4)
     if (site, counter) in PAUSED:
         with contextlib.suppress(ClientError):
