@@ -220,6 +220,8 @@ class QueueServer:
             for event in events:
                 if isinstance(event, ev.TicketIssued):
                     self.tokens[event.ticket.token] = (job.site, event.ticket.id)
+                elif isinstance(event, ev.TicketExpired):  # the day is over for this ticket
+                    self.tokens.pop(event.ticket.token, None)
             if not job.future.done():
                 job.future.set_result(Outcome(state, events, own))
         for site, pairs in by_site.items():

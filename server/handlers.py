@@ -176,11 +176,14 @@ class Handlers:
             self.server.address_throttle.failed([f"ip:{session.remote}"])
             raise Rejected("ticket_not_found", number="?")
         site, ticket_id = found
+        state = self.server.states[site]
+        ticket = state.tickets.get(ticket_id)
+        if ticket is None:  # a ticket of an earlier day: nothing about it will change now
+            raise Rejected("ticket_not_found", number="?")
         session.role, session.sites, session.ticket_id = "watcher", (site,), ticket_id
         self.server.audiences[site].watchers.setdefault(ticket_id, set()).add(ws)
         await self.server.send(ws, p.Welcome(re=m.id, role="watcher", server_time=self.server.clock()))
-        state = self.server.states[site]
-        return views.ticket_status(self.config, state, state.tickets[ticket_id])
+        return views.ticket_status(self.config, state, ticket)
 
     async def on_logout(self, ws, session: Session, m: p.Logout) -> Any:
         if session.role == "clerk" and session.counter is not None and session.site:
