@@ -195,6 +195,11 @@ class QueueServer:
                 job.future.set_exception(Rejected("internal"))
                 del exc
                 continue
+            if state.day != self.states[job.site].day:  # a new day: yesterday's tokens go
+                self.tokens = {
+                    token: (site, ticket_id) for token, (site, ticket_id) in self.tokens.items()
+                    if site != job.site or ticket_id in state.tickets
+                }
             self.states[job.site] = state
             applied.append((job, state, events))
         if not applied:
@@ -220,8 +225,7 @@ class QueueServer:
             for event in events:
                 if isinstance(event, ev.TicketIssued):
                     self.tokens[event.ticket.token] = (job.site, event.ticket.id)
-                elif isinstance(event, ev.TicketExpired):  # the day is over for this ticket
-                    self.tokens.pop(event.ticket.token, None)
+
             if not job.future.done():
                 job.future.set_result(Outcome(state, events, own))
         for site, pairs in by_site.items():
