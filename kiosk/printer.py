@@ -45,12 +45,7 @@ from escpos.escpos import Escpos  # noqa: E402
 from escpos.exceptions import DeviceNotFoundError  # noqa: E402
 from escpos.exceptions import Error as EscposError  # noqa: E402
 
-from kiosk.ticket_image import (  # noqa: E402
-    PrintedTicket,
-    qr_module_dots,
-    qr_target_dots,
-    render_ticket,
-)
+from kiosk.ticket_image import PrintedTicket, qr_module_dots, qr_target_dots, render_ticket  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -271,6 +266,23 @@ class _TimedFile(printer.File):
             raise DeviceNotFoundError(f"Could not open {self.devfile}: {exc}") from exc
 
 
+class _TcpPrinter(printer.Network):
+    # Network.open() drops (without closing) its socket when connect fails, and
+    # can only tune the socket after connecting.
+    def open(self, raise_not_found: bool = True) -> None:
+        if self._device:
+            self.close()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:  # a small send buffer makes a printer that stops reading time out
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, TCP_SEND_BUFFER)
+            sock.settimeout(self.timeout)
+            sock.connect((self.host, self.port))
+        except OSError:
+            sock.close()
+            raise
+        self.device = sock
+
+
 def _media_profile(width_dots: int) -> Any:
     # Give the job its own profile with a known paper width: with "Unknown"
     # python-escpos print()s a warning to stdout on every image.
@@ -380,7 +392,7 @@ class TicketPrinter:
     def _device(self) -> Escpos:
         t = self.target
         if t.kind == "tcp":
-            return printer.Network(host=t.host, port=t.port, timeout=self.timeout)
+            return _TcpPrinter(host=t.host, port=t.port, timeout=self.timeout)
         if t.kind == "usb":  # pyusb timeouts are in milliseconds; 0 would mean "forever"
             return printer.Usb(t.vendor_id, t.product_id, timeout=int(self.timeout * 1000),
                                in_ep=t.in_ep, out_ep=t.out_ep)
@@ -401,9 +413,7 @@ class TicketPrinter:
                 "Không kết nối được máy in. Vui lòng kiểm tra nguồn điện và cáp kết nối.",
                 PrinterState.OFFLINE) from exc
         link = dev.device
-        if self.target.kind == "tcp":
-            link.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, TCP_SEND_BUFFER)
-        elif self.target.kind == "serial":  # python-escpos sets no write timeout, no RTS/CTS
+        if self.target.kind == "serial":  # python-escpos sets no write timeout, no RTS/CTS
             link.write_timeout = self.timeout + 15 * CHUNK_BYTES / self.target.baudrate
             link.rtscts = self.target.flow == "rtscts"
         try:
