@@ -52,6 +52,8 @@ APT_PACKAGES=(
     chromium libatomic1
     # Tests inspect generated audio (soxi -D, sox stats).
     sox
+    # Tests scan the printed ticket's QR code (pyzbar needs the zbar library).
+    libzbar0
 )
 
 # A Debian python3 without ensurepip cannot create venvs; pyenv/python.org builds can.
