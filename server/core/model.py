@@ -110,7 +110,7 @@ class SiteState:
     sequences: Mapping[str, int] = field(default_factory=_frozen)
     keys: Mapping[str, str] = field(default_factory=_frozen)
     next_order: int = 1
-    front_order: int = 0
+    front_order: int = 0  # tickets transferred to the front today
 
     @property
     def code(self) -> str:

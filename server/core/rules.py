@@ -26,6 +26,9 @@ from server.core.selection import pick_next
 
 Result = tuple[SiteState, list[e.Event]]
 
+# Queue order of the first ticket transferred to the front today; later ones follow it.
+FRONT_ORDER_BASE = -1_000_000_000
+
 
 def handle(state: SiteState, command: c.Command, now: datetime) -> Result:
     """Apply one command at ``now`` (an aware datetime). Rolls the day over first if needed."""
@@ -356,7 +359,9 @@ def _transfer(state: SiteState, command: c.Transfer, now: datetime) -> Result:
         raise Rejected("invalid_transfer", detail=f"no counter serves {service}")
     position = command.position or state.rules.queue.transfer_position
     if position == "front":
-        order, state = state.front_order - 1, replace(state, front_order=state.front_order - 1)
+        # Before every arrival, but after earlier front transfers: first sent, first called.
+        order = FRONT_ORDER_BASE + state.front_order
+        state = replace(state, front_order=state.front_order + 1)
     else:
         order, state = state.next_order, replace(state, next_order=state.next_order + 1)
     moved = replace(
