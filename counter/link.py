@@ -1,0 +1,95 @@
+"""The counter app's connection: a ``QtConnection`` whose login is the clerk's.
+
+``authenticate`` runs after every (re)connect on the websocket thread: it logs in with
+the credentials held in memory and, once the clerk has chosen a counter, selects it
+again, so a dropped link or a restarted server comes back to the same screen by itself.
+Everything is reported to the state on the Qt thread. A new ``start`` builds a new
+connection; messages from a stopped one are ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from common import protocol as p
+from common.client import ClientError, Connection, RequestFailed
+from common.qt_client import QtConnection
+from counter.state import Credentials, resolve_counter
+
+log = logging.getLogger(__name__)
+
+
+class ServerLink(QObject):
+    message = Signal(object)
+    status_changed = Signal(str, str)
+    auth_failed = Signal(object)  # ClientError: the login was refused
+    select_failed = Signal(object)  # ClientError: the counter could not be reopened
+    _auth_failed = Signal(object, int)
+    _select_failed = Signal(object, int)
+
+    def __init__(self, url: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.url = url
+        self.connection: QtConnection | None = None
+        self.generation = 0
+        self._auth_failed.connect(self._relay_auth_failed)
+        self._select_failed.connect(self._relay_select_failed)
+
+    def start(self, credentials: Callable[[], Credentials | None]) -> None:
+        self.stop()
+        self.generation += 1
+        generation = self.generation
+
+        async def authenticate(conn: Connection) -> None:
+            creds = credentials()
+            if creds is None:
+                raise ClientError("no credentials")
+            try:
+                welcome = await conn.request(p.Login(v=p.PROTOCOL_VERSION, username=creds.username,
+                                                     password=creds.password))
+            except RequestFailed as exc:
+                self._auth_failed.emit(exc, generation)
+                raise
+            if creds.counter is None or not isinstance(welcome, p.Welcome):
+                return
+            choice = resolve_counter(welcome.counters, creds.site, creds.counter)
+            site = choice.site if choice else creds.site or ""
+            try:
+                await conn.request(p.SelectCounter(site=site, counter=creds.counter))
+            except RequestFailed as exc:  # stay logged in; the clerk chooses again
+                self._select_failed.emit(exc, generation)
+
+        connection = QtConnection(self.url, authenticate, parent=self)
+        connection.message.connect(lambda m: self._relay(generation, self.message, m))
+        connection.status_changed.connect(
+            lambda s, d: generation == self.generation and self.status_changed.emit(s, d))
+        self.connection = connection
+        connection.start()
+
+    def _relay(self, generation: int, signal: Any, value: Any) -> None:
+        if generation == self.generation:
+            signal.emit(value)
+
+    def _relay_auth_failed(self, error: Any, generation: int) -> None:
+        self._relay(generation, self.auth_failed, error)
+
+    def _relay_select_failed(self, error: Any, generation: int) -> None:
+        self._relay(generation, self.select_failed, error)
+
+    def stop(self, timeout: float = 0.0) -> None:
+        """Stop the current connection; by default without waiting (the UI never blocks)."""
+        connection, self.connection = self.connection, None
+        self.generation += 1
+        if connection is not None:
+            connection.stop(timeout)
+
+    def request(self, message: p.ClientMessage, on_result=None, on_error=None) -> None:
+        if self.connection is None:
+            if on_error:
+                on_error(ClientError("not connected"))
+            return
+        self.connection.request(message, on_result, on_error)

@@ -1,0 +1,487 @@
+"""The counter app's behaviour, with no window and no socket.
+
+``CounterState`` is driven by three inputs: the clerk's intents (``login``,
+``call_next``, ...), the server's messages (``on_message``) and the connection's status
+(``on_status``, ``on_auth_failed``, ``on_select_failed``). It talks to the server only
+through an injected ``Link`` (``start``/``stop``/``request``), reads time only through an
+injected ``now`` and remembers the last username/counter through an injected settings
+store. Views subscribe to ``changed`` and redraw from the state's properties; tests feed it
+messages and assert on those same properties.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from common import protocol as p
+from common.client import ClientError, RequestFailed
+from common.i18n import Language, Translator
+from counter.actions import SHORTCUTS, Action, Availability, Phase, availability, primary_action
+from counter.model import CALLED, SERVING, Mirror
+
+log = logging.getLogger(__name__)
+
+__all__ = ["SHORTCUTS", "Action", "Availability", "CounterState", "Phase"]
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Held in memory only, so a reconnect can log in and reopen the counter by itself."""
+
+    username: str
+    password: str
+    site: str | None = None
+    counter: int | None = None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One line for the status bar: both languages, so the EN toggle applies to it too."""
+
+    kind: str  # "info" | "error"
+    vi: str
+    en: str
+
+    def text(self, language: Language) -> str:
+        return self.en if language == "en" else self.vi
+
+
+Callback = Callable[[Any], None]
+
+
+class Link(Protocol):
+    """The connection as the state sees it (``counter.link.ServerLink`` in the app)."""
+
+    def start(self, credentials: Callable[[], Credentials | None]) -> None: ...
+    def stop(self) -> None: ...
+    def request(self, message: p.ClientMessage, on_result: Callback | None = None,
+                on_error: Callback | None = None) -> None: ...
+
+
+class SettingsStore(Protocol):
+    def value(self, key: str) -> str | None: ...
+    def set_value(self, key: str, value: str) -> None: ...
+
+
+class MemorySettings:
+    """A settings store in a dict (tests; ``--screenshot`` runs that must not write)."""
+
+    def __init__(self, values: dict[str, str] | None = None) -> None:
+        self.values = dict(values or {})
+
+    def value(self, key: str) -> str | None:
+        return self.values.get(key)
+
+    def set_value(self, key: str, value: str) -> None:
+        self.values[key] = value
+
+
+class Listeners:
+    def __init__(self) -> None:
+        self._callbacks: list[Callable[..., None]] = []
+
+    def connect(self, callback: Callable[..., None]) -> None:
+        self._callbacks.append(callback)
+
+    def emit(self, *args: Any) -> None:
+        for callback in list(self._callbacks):
+            callback(*args)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def resolve_counter(choices: list[p.CounterChoice], site: str | None,
+                    number: int | None) -> p.CounterChoice | None:
+    """The choice a ``--counter N [--site S]`` names; None when absent or ambiguous."""
+    if number is None:
+        return None
+    found = [c for c in choices if c.number == number and (site is None or c.site == site)]
+    return found[0] if len(found) == 1 else None
+
+
+class CounterState:
+    def __init__(self, link: Link, *, settings: SettingsStore | None = None,
+                 now: Callable[[], datetime] = utc_now, language: Language = "vi",
+                 preset_counter: int | None = None, preset_site: str | None = None) -> None:
+        self.link = link
+        self.settings = settings or MemorySettings()
+        self.now = now
+        self.tr = Translator("counter", language)
+        self.changed = Listeners()
+        self.finished = Listeners()  # (TicketView) after this clerk finished a ticket
+        self.phase = Phase.LOGIN
+        self.connection = "offline"  # connecting | online | offline | rejected
+        self.credentials: Credentials | None = None
+        self.user: p.UserView | None = None
+        self.choices: list[p.CounterChoice] = []
+        self.mirror = Mirror()
+        self.pending: Action | str | None = None
+        self.notice: Notice | None = None
+        self.login_error: Notice | None = None
+        self.preset_counter, self.preset_site = preset_counter, preset_site
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    @property
+    def language(self) -> Language:
+        return self.tr.language
+
+    def text(self, key: str, **params: object) -> str:
+        return self.tr.text(key, **params)
+
+    def _notice(self, kind: str, key: str, **params: object) -> Notice:
+        vi, en = self.tr.both(key, **params)
+        return Notice(kind, vi, en)
+
+    def _notify(self) -> None:
+        self.changed.emit()
+
+    def server_now(self) -> datetime:
+        return self.mirror.server_now(self.now())
+
+    @property
+    def online(self) -> bool:
+        return self.connection == "online"
+
+    @property
+    def remembered_username(self) -> str:
+        return self.settings.value("last_username") or ""
+
+    @property
+    def remembered_counter(self) -> tuple[str, int] | None:
+        raw = self.settings.value("last_counter") or ""
+        site, _, number = raw.partition(":")
+        return (site, int(number)) if number.isdigit() else None
+
+    def toggle_language(self) -> None:
+        self.tr.toggle()
+        self.settings.set_value("language", self.tr.language)
+        self._notify()
+
+    # -- logging in -------------------------------------------------------------------------
+
+    def login(self, username: str, password: str) -> None:
+        username = username.strip()
+        if self.phase is not Phase.LOGIN:
+            return
+        if not username or not password:
+            self.login_error = self._notice("error", "login_missing")
+            self._notify()
+            return
+        counter, site = self.preset_counter, self.preset_site
+        self.credentials = Credentials(username, password, site=site, counter=counter)
+        self.login_error = None
+        self.phase = Phase.LOGGING_IN
+        self.connection = "connecting"
+        self._notify()
+        self.link.start(lambda: self.credentials)
+
+    def cancel_login(self) -> None:
+        """Stop trying (e.g. the server cannot be reached) and show the form again."""
+        if self.phase in (Phase.LOGGING_IN, Phase.CHOOSE, Phase.SELECTING):
+            self._reset_to_login(None)
+
+    def _reset_to_login(self, error: Notice | None) -> None:
+        self.link.stop()
+        self.credentials = None
+        self.user, self.choices = None, []
+        self.mirror = Mirror()
+        self.pending = None
+        self.phase = Phase.LOGIN
+        self.connection = "offline"
+        self.login_error = error
+        self.notice = None
+        self._notify()
+
+    def on_auth_failed(self, error: ClientError) -> None:
+        """The server refused the login (wrong password, throttled, ...): back to the form."""
+        if isinstance(error, RequestFailed):
+            notice = Notice("error", error.message_vi, error.message_en)
+        else:
+            notice = self._notice("error", "login_failed", detail=str(error))
+        self._reset_to_login(notice)
+
+    def on_select_failed(self, error: ClientError) -> None:
+        """A reconnect (or ``--counter``) could not reopen the counter: let the clerk choose."""
+        self.credentials = replace(self.credentials, counter=None) if self.credentials else None
+        self.preset_counter = None
+        self.phase = Phase.CHOOSE if self.credentials else Phase.LOGIN
+        self.notice = _error_notice(error, self)
+        self._notify()
+
+    def choose_counter(self, site: str, number: int) -> None:
+        if self.phase is not Phase.CHOOSE or self.pending:
+            return
+        self.phase = Phase.SELECTING
+        self.notice = None
+        self.pending = "select"
+
+        def ok(reply: Any) -> None:
+            self.pending = None
+            if self.credentials:
+                self.credentials = replace(self.credentials, site=site, counter=number)
+            self._notify()
+
+        def fail(error: ClientError) -> None:
+            self.pending = None
+            if self.phase is Phase.SELECTING:
+                self.phase = Phase.CHOOSE
+            self.notice = _error_notice(error, self)
+            self._notify()
+
+        self._notify()
+        self.link.request(p.SelectCounter(site=site, counter=number), ok, fail)
+
+    def logout(self) -> None:
+        if self.phase is Phase.LOGIN:
+            return
+        if not self.online:
+            self._reset_to_login(None)
+            return
+
+        def done(_: Any) -> None:
+            self._reset_to_login(None)
+
+        self.pending = "logout"
+        self._notify()
+        self.link.request(p.Logout(), done, done)
+
+    # -- what the server says -------------------------------------------------------------
+
+    def on_status(self, status: str, detail: str = "") -> None:
+        self.connection = status
+        if status == "rejected" and self.phase is not Phase.LOGIN:
+            # InvalidURI and the like; a refused login arrives through on_auth_failed.
+            self._reset_to_login(self._notice("error", "login_failed", detail=detail))
+            return
+        if status == "online" and self.notice and self.notice.kind == "offline":
+            self.notice = None
+        self._notify()
+
+    def on_message(self, message: p.ServerMessage) -> None:
+        if isinstance(message, p.Welcome):
+            self._on_welcome(message)
+        elif isinstance(message, p.Snapshot):
+            self._on_snapshot(message)
+        elif isinstance(message, p.Update):
+            self._on_update(message)
+
+    def _on_welcome(self, welcome: p.Welcome) -> None:
+        if self.phase is Phase.LOGIN:
+            return  # a late message from a connection already stopped
+        if welcome.role != "clerk":
+            self._reset_to_login(self._notice("error", "login_not_clerk"))
+            return
+        self.user = welcome.user
+        self.choices = list(welcome.counters)
+        if self.credentials:
+            self.settings.set_value("last_username", self.credentials.username)
+        counter = self.credentials.counter if self.credentials else None
+        if counter is not None and self.credentials and self.credentials.site is None:
+            choice = resolve_counter(self.choices, None, counter)
+            if choice is not None:
+                self.credentials = replace(self.credentials, site=choice.site)
+        if counter is None:
+            self.phase = Phase.CHOOSE
+        elif self.phase is not Phase.READY:
+            self.phase = Phase.SELECTING  # authenticate is reopening it; the snapshot follows
+        self._notify()
+
+    def _on_snapshot(self, snapshot: p.Snapshot) -> None:
+        if snapshot.counter is None or self.credentials is None:
+            return
+        self.mirror.apply_snapshot(snapshot, self.now())
+        self.credentials = replace(self.credentials, site=snapshot.site.code, counter=snapshot.counter)
+        self.preset_counter = None
+        self.settings.set_value("last_counter", f"{snapshot.site.code}:{snapshot.counter}")
+        self.phase = Phase.READY
+        self._check_counter_still_mine()
+        self._notify()
+
+    def _on_update(self, update: p.Update) -> None:
+        if self.phase is not Phase.READY:
+            return
+        self.mirror.apply_update(update)
+        self._check_counter_still_mine()
+        self._notify()
+
+    def _check_counter_still_mine(self) -> None:
+        counter = self.mirror.counter
+        if counter is None or self.credentials is None:
+            return
+        if counter.clerk is not None and counter.clerk != self.credentials.username:
+            self._back_to_choose(self._notice("error", "counter_taken_over", counter=counter.number,
+                                              clerk=counter.clerk_name or counter.clerk))
+        elif counter.status == "closed":
+            self._back_to_choose(self._notice("info", "counter_closed", counter=counter.number))
+
+    def _back_to_choose(self, notice: Notice | None) -> None:
+        """Leave the counter's screen; the choices are refreshed from what the mirror knows."""
+        site = self.mirror.site.code if self.mirror.site else None
+        fresh = []
+        for choice in self.choices:
+            live = self.mirror.counters.get(choice.number) if choice.site == site else None
+            if live is not None:
+                choice = replace_choice(choice, status=live.status, clerk=live.clerk)
+            fresh.append(choice)
+        self.choices = fresh
+        if self.credentials:
+            self.credentials = replace(self.credentials, counter=None)
+        self.mirror = Mirror()
+        self.phase = Phase.CHOOSE
+        self.notice = notice
+
+    # -- the clerk's actions ----------------------------------------------------------------
+
+    def availability(self, action: Action) -> Availability:
+        return availability(self, action)
+
+    def explain(self, action: Action) -> bool:
+        """A key pressed for an impossible action: say why in the status line (no popup)."""
+        available = self.availability(action)
+        if not available.enabled:
+            self.notice = Notice("error", *_both_reason(self, action))
+            self._notify()
+        return available.enabled
+
+    @property
+    def primary_action(self) -> Action | None:
+        return primary_action(self)
+
+    def _send(self, action: Action, message: p.ClientMessage, done_key: str | None = None,
+              on_done: Callable[[Any], None] | None = None, **params: object) -> bool:
+        if not self.availability(action).enabled:
+            return False
+        self.pending = action
+        self.notice = None
+        self._notify()
+
+        def ok(reply: Any) -> None:
+            self.pending = None
+            if done_key:
+                ticket = getattr(reply, "ticket", None)
+                number = ticket.number if ticket is not None else params.get("number", "")
+                self.notice = self._notice("info", done_key, **{**params, "number": number})
+            if on_done:
+                on_done(reply)
+            self._notify()
+
+        def fail(error: ClientError) -> None:
+            self.pending = None
+            self.notice = _error_notice(error, self)
+            self._notify()
+
+        self.link.request(message, ok, fail)
+        return True
+
+    def call_next(self) -> bool:
+        return self._send(Action.CALL_NEXT, p.CallNext(), "done_called")
+
+    def recall(self) -> bool:
+        return self._send(Action.RECALL, p.Recall(), "done_recalled")
+
+    def start(self) -> bool:
+        return self._send(Action.START, p.StartService(), "done_started")
+
+    def finish(self, outcome: str, dossier_code: str = "") -> bool:
+        code = dossier_code.strip() or None
+
+        def finished(reply: Any) -> None:
+            ticket = getattr(reply, "ticket", None)
+            if ticket is not None:
+                self.finished.emit(ticket)
+
+        return self._send(Action.FINISH, p.Finish(outcome=outcome, dossier_code=code),
+                          "done_finished", finished)
+
+    def mark_absent(self) -> bool:
+        return self._send(Action.ABSENT, p.MarkAbsent(), "done_absent")
+
+    def hold(self, note: str = "") -> bool:
+        return self._send(Action.HOLD, p.Hold(note=note.strip() or None), "done_held")
+
+    def resume_held(self, number: str) -> bool:
+        return self._send(Action.RESUME_HELD, p.ResumeHeld(number=number), "done_resumed", number=number)
+
+    def transfer(self, *, service: str | None = None, counter: int | None = None,
+                 position: str | None = None) -> bool:
+        ticket = self.mirror.active_ticket
+        where = self.transfer_target_name(service, counter)
+        message = p.Transfer(service=service, counter=counter, position=position)  # type: ignore[arg-type]
+        return self._send(Action.TRANSFER, message, "done_transferred",
+                          number=ticket.number if ticket else "", target=where)
+
+    def transfer_target_name(self, service: str | None, counter: int | None) -> str:
+        if counter is not None:
+            view = self.mirror.counters.get(counter)
+            return self.text("counter_label", number=counter, name=view.name if view else "")
+        return self.mirror.service_name(service or "", self.language)
+
+    def call_number(self, number: str) -> bool:
+        number = number.strip().upper()
+        if not number:
+            self.notice = self._notice("error", "number_missing")
+            self._notify()
+            return False
+        return self._send(Action.CALL_NUMBER, p.CallNumber(number=number), "done_called", number=number)
+
+    def toggle_pause(self, reason: str = "") -> bool:
+        counter = self.mirror.counter
+        if counter is not None and counter.status == "paused":
+            return self._send(Action.PAUSE, p.ResumeCounter(), "done_resumed_counter")
+        if not reason.strip():
+            self.notice = self._notice("error", "pause_reason_missing")
+            self._notify()
+            return False
+        return self._send(Action.PAUSE, p.PauseCounter(reason=reason.strip()), "done_paused")
+
+    def close_counter(self) -> bool:
+        def closed(_: Any) -> None:
+            number = self.mirror.counter_number
+            self._back_to_choose(self._notice("info", "counter_closed", counter=number))
+
+        return self._send(Action.CLOSE, p.CloseCounter(), None, closed)
+
+    def rate(self, ticket_id: str, value: int, on_result: Callback, on_error: Callback) -> None:
+        """The citizen's rating (not blocked by a clerk's request in flight)."""
+        self.link.request(p.Rate(value=value, ticket_id=ticket_id), on_result, on_error)
+
+    @property
+    def is_paused(self) -> bool:
+        counter = self.mirror.counter
+        return counter is not None and counter.status == "paused"
+
+    @property
+    def active_state(self) -> str | None:
+        ticket = self.mirror.active_ticket
+        return ticket.state if ticket and ticket.state in (CALLED, SERVING) else None
+
+
+def _error_notice(error: ClientError, state: CounterState) -> Notice:
+    if isinstance(error, RequestFailed):
+        return Notice("error", error.message_vi, error.message_en)
+    return Notice("offline", *state.tr.both("request_offline"))
+
+
+def _both_reason(state: CounterState, action: Action) -> tuple[str, str]:
+    language = state.tr.language
+    try:
+        state.tr.language = "vi"
+        vi = state.availability(action).reason
+        state.tr.language = "en"
+        en = state.availability(action).reason
+    finally:
+        state.tr.language = language
+    return vi, en
+
+
+def replace_choice(choice: p.CounterChoice, **changes: Any) -> p.CounterChoice:
+    import msgspec
+
+    return msgspec.structs.replace(choice, **changes)
