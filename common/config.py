@@ -17,6 +17,7 @@ from typing import Literal
 import msgspec
 
 from common.passwords import is_password_hash
+from common.printer_uri import PrinterConfigError, parse_printer_uri
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
@@ -386,6 +387,11 @@ def _validate_site(key: str, site: Site) -> Iterator[tuple[str, str]]:
     ids = [d.id for d in [*site.kiosks, *site.displays]]
     for dup in _duplicates(ids):
         yield f"{key}", f"device id {dup!r} appears twice"
+    for j, kiosk in enumerate(site.kiosks):
+        try:
+            parse_printer_uri(kiosk.printer)
+        except PrinterConfigError as exc:
+            yield f"{key}.kiosks[{j}].printer", str(exc)
     for kind, devices in (("kiosks", site.kiosks), ("displays", site.displays)):
         for j, dev in enumerate(devices):
             if len(dev.token) < 16:

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from kiosk.printer_uri import PrinterConfigError, PrinterTarget, parse_printer_uri
+from common.printer_uri import PrinterConfigError, PrinterTarget, parse_printer_uri
 
 __all__ = [
     "PrinterConfigError", "PrinterError", "PrinterState", "PrinterStatus", "PrinterTarget",
