@@ -1,0 +1,263 @@
+"""``xephang display``: the hall board, or with ``--counter N`` one counter's display.
+
+    xephang display                                  # first display of the first site
+    xephang display --device tv-tang-2 --server ws://10.0.0.5:8765
+    xephang display --counter 3 --size 1280x720 --windowed
+    xephang display --screenshot board.png           # connect, render once, exit
+
+The display logs in with its device token (from the configuration) and follows the
+server by itself: it reconnects after any outage and resyncs from a fresh snapshot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from common.cli_args import (
+    add_config_argument,
+    add_server_argument,
+    load_or_exit,
+    positive_int,
+    websocket_url,
+)
+from common.config import Config, Display, Site
+
+log = logging.getLogger(__name__)
+
+SCREENSHOT_TIMEOUT_MS = 8000
+SCREENSHOT_SETTLE_MS = 400
+MAX_SIZE = 8192
+
+
+def window_size(text: str) -> tuple[int, int]:
+    """``1920x1080`` → (1920, 1080)."""
+    parts = text.lower().replace("×", "x").split("x")
+    try:
+        width, height = (int(part) for part in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size like 1920x1080") from None
+    if not (320 <= width <= MAX_SIZE and 180 <= height <= MAX_SIZE):
+        raise argparse.ArgumentTypeError(f"{text!r}: width must be 320-{MAX_SIZE} and height 180-{MAX_SIZE}")
+    return width, height
+
+
+def number_list(text: str) -> list[int]:
+    """``1,2,3`` → [1, 2, 3]."""
+    try:
+        numbers = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of counter numbers like 1,2,3") from None
+    if not numbers or any(n < 1 for n in numbers):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of counter numbers like 1,2,3")
+    return numbers
+
+
+def code_list(text: str) -> list[str]:
+    codes = [part.strip() for part in text.split(",") if part.strip()]
+    if not codes:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of service codes like TP,DN")
+    return codes
+
+
+def seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 1 <= value <= 600:
+        raise argparse.ArgumentTypeError(f"{value:g} must be between 1 and 600 seconds")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="xephang display",
+        description="Run the hall board (every counter, the latest calls, waiting counts) or, with "
+                    "--counter N, the display above one counter. Announces calls aloud.",
+    )
+    add_config_argument(parser)
+    parser.add_argument("--device", metavar="ID",
+                        help="display id from the configuration (default: the site's first display)")
+    add_server_argument(parser)
+    parser.add_argument("--counter", type=positive_int, metavar="N",
+                        help="counter display mode: show only counter N, huge (silent unless --announce)")
+    parser.add_argument("--counters", type=number_list, metavar="1,2,3",
+                        help="show only these counters (default: the display's, else all)")
+    parser.add_argument("--services", type=code_list, metavar="A,B",
+                        help="show waiting counts for these services (default: the display's, else all)")
+    parser.add_argument("--size", type=window_size, metavar="WxH",
+                        help="window size, e.g. 1366x768 (default: full screen; 1920x1080 windowed)")
+    parser.add_argument("--windowed", action="store_true", help="run in a window instead of full screen")
+    sound = parser.add_mutually_exclusive_group()
+    sound.add_argument("--mute", action="store_true", help="no chime and no spoken announcements")
+    sound.add_argument("--announce", action="store_true",
+                       help="speak announcements in counter display mode too (the hall board always does)")
+    parser.add_argument("--recent", type=positive_int, default=6, metavar="N",
+                        help="how many recent calls to list (default: 6)")
+    parser.add_argument("--spotlight", type=seconds, default=10.0, metavar="SECONDS",
+                        help="how long the newest call stays spotlighted (default: 10)")
+    parser.add_argument("--lang", choices=["vi", "en"], default="vi",
+                        help="language of the board's labels (default: vi; press L to switch)")
+    parser.add_argument("--speech-cache", type=Path, metavar="DIR",
+                        help="where spoken phrases are cached (default: ~/.cache/xephang/speech)")
+    parser.add_argument("--screenshot", type=Path, metavar="FILE",
+                        help="connect, wait for the board (at most 8 s), save it as PNG and exit")
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    return parser
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the command line resolved to."""
+
+    site: Site
+    device: Display
+    url: str
+    counters: list[int] | None
+    services: list[str] | None
+
+
+def resolve(args: argparse.Namespace, config: Config) -> Choice:
+    """Pick the display and check the filters against its site; ValueError explains."""
+    displays = [(site, d) for site in config.sites for d in site.displays]
+    if not displays:
+        raise ValueError("the configuration has no [[sites.displays]]; add one (token: 'xephang token')")
+    if args.device:
+        found = [(site, d) for site, d in displays if d.id == args.device]
+        if not found:
+            known = ", ".join(d.id for _, d in displays)
+            raise ValueError(f"no display {args.device!r} in the configuration (known: {known})")
+        site, device = found[0]
+    else:
+        site, device = displays[0]
+    numbers = {c.number for c in site.counters}
+    if args.counter is not None and args.counters:
+        raise ValueError("use either --counter N (one counter's display) or --counters (a board subset)")
+    for n in [*(args.counters or []), *([args.counter] if args.counter is not None else [])]:
+        if n not in numbers:
+            known = ", ".join(map(str, sorted(numbers)))
+            raise ValueError(f"site {site.code!r} has no counter {n} (counters: {known})")
+    services = None
+    if args.services:
+        codes = {s.code.casefold(): s.code for s in site.services}
+        services = []
+        for code in args.services:
+            if code.casefold() not in codes:
+                known = ", ".join(codes.values())
+                raise ValueError(f"site {site.code!r} has no service {code!r} (services: {known})")
+            services.append(codes[code.casefold()])
+    counters = [args.counter] if args.counter is not None else args.counters
+    return Choice(site, device, websocket_url(config, args.server), counters, services)
+
+
+def main(argv: list[str]) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse printed the usage and the problem (or --help)
+        return int(exc.code or 0)
+    config = load_or_exit(args.config)
+    try:
+        choice = resolve(args, config)
+    except ValueError as exc:
+        parser.print_usage(sys.stderr)
+        print(f"xephang display: error: {exc}", file=sys.stderr)
+        return 2
+    if not logging.getLogger().handlers:
+        from common.logs import setup_logging
+
+        setup_logging(args.log_level, json_lines=False)
+    return run(args, config, choice)
+
+
+def run(args: argparse.Namespace, config: Config, choice: Choice) -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from common.i18n import Translator
+    from common.qt_client import QtConnection
+    from common.qt_theme import install_fonts
+    from display.board_state import BoardState
+    from display.wiring import DisplayController, build_announcer, device_login
+
+    app = QApplication.instance() or QApplication(["xephang-display"])
+    install_fonts(app)
+    translator = Translator("display", args.lang)
+    counter_mode = args.counter is not None
+    state = BoardState(counters=choice.counters, services=choice.services, recent_limit=args.recent,
+                       spotlight_seconds=args.spotlight)
+    controller = DisplayController(state)
+    silent = args.mute or args.screenshot is not None or (counter_mode and not args.announce)
+    if not silent:
+        build_announcer(controller, cache_dir=args.speech_cache, parent=controller)
+    connection = QtConnection(choice.url, device_login(choice.device.token))
+    controller.attach(connection)
+    view = _make_view(args, config, choice, controller, translator)
+    size = args.size or ((1280, 720) if counter_mode else (1920, 1080))
+    view.resize(*size)
+    if args.screenshot is not None or args.windowed or args.size:
+        view.show()
+    else:
+        view.showFullScreen()
+    outcome = {"rc": 0}
+    if args.screenshot is not None:
+        _schedule_screenshot(app, view, controller, args.screenshot, outcome)
+    connection.start()
+    log.info("display %s following %s", choice.device.id, choice.url)
+    try:
+        app.exec()
+    finally:
+        connection.stop()
+        controller.shutdown()
+        view.close()
+        view.deleteLater()
+    return outcome["rc"]
+
+
+def _make_view(args, config: Config, choice: Choice, controller, translator):
+    server_label = choice.url
+    if args.counter is not None:
+        from display.counter_display import CounterDisplay
+
+        return CounterDisplay(controller, translator, args.counter, server_label=server_label,
+                              timezone=config.timezone)
+    from display.board_view import BoardView
+
+    subtitle = choice.site.name if not config.centre_name.casefold().startswith(choice.site.name.casefold()) \
+        else choice.site.address
+    return BoardView(controller, translator, fallback_title=config.centre_name, fallback_subtitle=subtitle,
+                     server_label=server_label, timezone=config.timezone)
+
+
+def _schedule_screenshot(app, view, controller, path: Path, outcome: dict) -> None:
+    """Grab the view once the first snapshot is drawn (or after 8 s: the offline view)."""
+    from PySide6.QtCore import QTimer
+
+    done = {"taken": False}
+
+    def take() -> None:
+        if done["taken"]:
+            return
+        done["taken"] = True
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not view.grab().save(str(path), "PNG"):
+            print(f"xephang display: error: cannot write {path}", file=sys.stderr)
+            outcome["rc"] = 1
+        else:
+            log.info("screenshot saved to %s", path)
+        app.quit()
+
+    def on_change() -> None:
+        if controller.state.ready and not done.get("armed"):
+            done["armed"] = True
+            QTimer.singleShot(SCREENSHOT_SETTLE_MS, take)
+
+    controller.changed.connect(on_change)
+    QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, take)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,396 @@
+"""The hall board and counter display following a real server (offscreen Qt).
+
+The announcer here is the real queue with a fake synthesizer and a recording player,
+so each test checks exactly what would have been played, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from concurrent.futures import Future
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QColor
+
+from common.i18n import Translator
+from common.qt_client import QtConnection
+from display import cli
+from display.announcement import Announcement, AnnouncementSettings
+from display.announcer import Announcer, RecordingPlayer
+from display.board_state import BoardState, Link, Phase, call_key
+from display.board_view import BoardView, date_line
+from display.counter_display import CounterDisplay
+from display.paint import Colors
+from display.wiring import DisplayController, device_login
+from server.core import commands as c
+from tests import test_board_state as msg
+from tests.helpers import DISPLAY_TOKEN
+
+pytestmark = pytest.mark.gui
+
+CHIME = Path("/fake/chime.wav")
+EXAMPLE = AnnouncementSettings(
+    template="Xin mời công dân có số thứ tự {number} đến quầy số {counter}", rate=140)
+CLERKS = {1: "lan", 2: "ha", 3: "hung", 4: "mai", 5: "mai", 6: "mai", 7: "ha", 8: "ha", 9: "tuan", 10: "tuan",
+          11: "ha", 12: "hung", 13: "ha", 14: "ha"}
+WAIT_MS = 10_000
+
+
+class FakeSynth:
+    """Every sentence "renders" at once to a fake path named after it."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+
+    def submit(self, text: str) -> Future[Path | None]:
+        self.requests.append(text)
+        future: Future[Path | None] = Future()
+        future.set_result(Path("/fake/speech") / f"{text}.wav")
+        return future
+
+    def synthesize(self, text: str) -> Path | None:
+        return self.submit(text).result()
+
+
+def heard(player: RecordingPlayer) -> list[str]:
+    return ["chime" if path == CHIME else path.stem for path in player.played]
+
+
+def expected(*calls: tuple[str, int], repeat: int = 2) -> list[str]:
+    out: list[str] = []
+    for number, counter in calls:
+        out += ["chime"] + [Announcement.build("", number, counter, False, EXAMPLE).text] * repeat
+    return out
+
+
+class Board:
+    """A board (or counter display) wired like the real app, following ``live_server``."""
+
+    def __init__(self, qtbot, url: str, *, counter: int | None = None, player: RecordingPlayer | None = None,
+                 announce: bool = True) -> None:
+        self.state = BoardState(counters=[counter] if counter else None)
+        self.controller = DisplayController(self.state)
+        self.player = player or RecordingPlayer()
+        self.announcer = None
+        if announce:
+            self.announcer = Announcer(
+                FakeSynth(), self.player, chime=CHIME, on_started=self.controller.announcement_started,
+                on_finished=self.controller.announcement_finished)
+            self.controller.set_announcer(self.announcer)
+        self.connection = QtConnection(url, device_login(DISPLAY_TOKEN))
+        self.controller.attach(self.connection)
+        translator = Translator("display", "vi")
+        if counter is None:
+            self.view = BoardView(self.controller, translator, fallback_title="Trung tâm")
+        else:
+            self.view = CounterDisplay(self.controller, translator, counter)
+        qtbot.addWidget(self.view)
+        self.view.resize(1920, 1080) if counter is None else self.view.resize(1280, 720)
+        self.view.show()
+        self.connection.start()
+        qtbot.waitUntil(lambda: self.state.ready, timeout=WAIT_MS)
+
+    def tile(self, number: int):
+        return self.state.counter_tile(number, self.controller.now())
+
+    def announced_numbers(self) -> list[str]:
+        by_key = {call_key(call): call.number for call in self.state.calls}
+        return [by_key.get(key, "?") for key in self.controller.announced]
+
+    def close(self) -> None:
+        self.connection.stop()
+        self.controller.shutdown()
+
+
+@pytest.fixture
+def boards(qtbot):
+    made: list[Board] = []
+
+    def make(url: str, **kwargs) -> Board:
+        board = Board(qtbot, url, **kwargs)
+        made.append(board)
+        return board
+
+    yield make
+    for board in made:
+        board.close()
+
+
+def run(live_server, *commands: c.Command, together: bool = False) -> None:
+    """Apply commands on the server, one after another (or all at once)."""
+
+    async def apply(server):
+        if together:
+            await asyncio.gather(*(server.submit("tinh", command) for command in commands))
+        else:
+            for command in commands:
+                await server.submit("tinh", command)
+
+    live_server.call(apply)
+
+
+def issue(service: str) -> c.IssueTicket:
+    return c.IssueTicket(actor="kiosk-sanh-1", device="kiosk-sanh-1", service=service,
+                         token=secrets.token_urlsafe(16))
+
+
+def open_counter(number: int) -> c.OpenCounter:
+    return c.OpenCounter(actor=CLERKS[number], counter=number)
+
+
+def call_next(number: int) -> c.CallNext:
+    return c.CallNext(actor=CLERKS[number], counter=number)
+
+
+def finish(number: int) -> c.Finish:
+    return c.Finish(actor=CLERKS[number], counter=number, outcome="received")
+
+
+def pixel(view, x: float, y: float) -> QColor:
+    return view.grab().toImage().pixelColor(int(x), int(y))
+
+
+# -- the board follows the server --------------------------------------------------------------
+
+
+def test_board_follows_calls_recalls_pauses_and_closing(live_server, boards, qtbot):
+    run(live_server, open_counter(1), open_counter(3), issue("TP"), issue("TP"), issue("DN"))
+    board = boards(live_server.url)
+    assert board.tile(1).phase is Phase.IDLE and board.tile(2).phase is Phase.CLOSED
+    assert board.controller.announced == []  # the first snapshot is silent
+
+    run(live_server, call_next(1))
+    qtbot.waitUntil(lambda: board.tile(1).ticket == "A001", timeout=WAIT_MS)
+    assert board.tile(1).phase is Phase.CALLING
+    assert board.state.spotlight_at(board.controller.now()).number == "A001"
+    assert board.tile(1).spotlit
+
+    run(live_server, c.Recall(actor="lan", counter=1))
+    qtbot.waitUntil(lambda: len(board.controller.announced) == 2, timeout=WAIT_MS)
+    run(live_server, c.StartService(actor="lan", counter=1))
+    qtbot.waitUntil(lambda: board.tile(1).phase is Phase.SERVING, timeout=WAIT_MS)
+
+    run(live_server, call_next(3))
+    qtbot.waitUntil(lambda: board.tile(3).ticket == "B001", timeout=WAIT_MS)
+    run(live_server, finish(3), c.PauseCounter(actor="hung", counter=3, reason="Họp giao ban"))
+    qtbot.waitUntil(lambda: board.tile(3).phase is Phase.PAUSED, timeout=WAIT_MS)
+    assert board.tile(3).pause_reason == "Họp giao ban"
+    run(live_server, finish(1), c.CloseCounter(actor="lan", counter=1))
+    qtbot.waitUntil(lambda: board.tile(1).phase is Phase.CLOSED, timeout=WAIT_MS)
+
+    assert board.announced_numbers() == ["A001", "A001", "B001"]
+    assert heard(board.player) == expected(("A001", 1), ("A001", 1), ("B001", 3))
+    assert board.state.recent_calls()[0].number == "B001"
+    assert board.state.total_waiting == 1  # A002 still waiting
+    image = board.view.grab()
+    assert image.width() == 1920 and image.height() == 1080
+
+
+def test_ten_calls_in_one_burst_are_each_announced_once_in_order(live_server, boards, qtbot):
+    services = {1: "TP", 2: "TP", 3: "DN", 4: "XD", 5: "DD", 6: "DD", 7: "YT", 8: "LD", 9: "GPLX", 10: "GPLX"}
+    run(live_server, *(open_counter(n) for n in services), *(issue(s) for s in services.values()))
+    board = boards(live_server.url)
+    run(live_server, *(call_next(n) for n in services), together=True)
+    qtbot.waitUntil(lambda: len(board.controller.announced) == 10, timeout=WAIT_MS)
+    calls = sorted(board.state.calls, key=lambda call: call.seq)
+    assert [call_key(call) for call in calls] == board.controller.announced  # seq order
+    assert len(set(board.announced_numbers())) == 10
+    assert heard(board.player) == expected(*((call.number, call.counter) for call in calls))
+
+
+def test_server_restart_shows_reconnecting_keeps_the_board_and_resyncs(live_server, boards, qtbot):
+    run(live_server, open_counter(1), open_counter(3), issue("TP"), issue("TP"), issue("DN"), call_next(1))
+    board = boards(live_server.url)
+    run(live_server, finish(1), call_next(1))
+    qtbot.waitUntil(lambda: board.tile(1).ticket == "A002", timeout=WAIT_MS)
+    assert board.announced_numbers() == ["A002"]
+
+    live_server.stop()
+    qtbot.waitUntil(lambda: board.state.stale, timeout=WAIT_MS)
+    assert board.state.link is Link.OFFLINE
+    assert board.tile(1).ticket == "A002"  # the last known board stays visible...
+    s = board.view.scale
+    banner = pixel(board.view, s(24) + s(12), s(112) + s(18) + s(60))
+    assert banner == Colors.ALERT  # ...under the red "reconnecting" banner
+
+    live_server.start()
+    qtbot.waitUntil(lambda: not board.state.stale, timeout=WAIT_MS)
+    assert board.state.snapshots == 2
+    assert board.announced_numbers() == ["A002"]  # the resync snapshot repeats nothing
+    run(live_server, call_next(3))
+    qtbot.waitUntil(lambda: board.tile(3).ticket == "B001", timeout=WAIT_MS)
+    assert board.announced_numbers() == ["A002", "B001"]
+    assert heard(board.player) == expected(("A002", 1), ("B001", 3))
+
+
+def test_counter_display_mode_follows_one_counter(live_server, boards, qtbot):
+    run(live_server, open_counter(3), issue("DN"), issue("TP"))
+    display = boards(live_server.url, counter=3, announce=False)
+    view = display.view
+    assert display.tile(3).phase is Phase.IDLE
+    run(live_server, open_counter(1), call_next(1))  # another desk: ignored here
+    run(live_server, call_next(3))
+    qtbot.waitUntil(lambda: display.tile(3).ticket == "B001", timeout=WAIT_MS)
+    assert [call.number for call in display.state.recent_calls()] == ["B001"]
+    run(live_server, finish(3), c.PauseCounter(actor="hung", counter=3, reason="Nghỉ giải lao"))
+    qtbot.waitUntil(lambda: display.tile(3).phase is Phase.PAUSED, timeout=WAIT_MS)
+    band = pixel(view, 5, 5)
+    assert band == Colors.PAUSED
+    run(live_server, c.ResumeCounter(actor="hung", counter=3), c.CloseCounter(actor="hung", counter=3))
+    qtbot.waitUntil(lambda: display.tile(3).phase is Phase.CLOSED, timeout=WAIT_MS)
+    assert pixel(view, 5, 5) == Colors.CLOSED
+
+
+# -- the controller, with no server ---------------------------------------------------------
+
+
+def test_the_spotlight_follows_the_announcement_being_spoken(qtbot):
+    now = [100.0]
+    state = BoardState(spotlight_seconds=10)
+    controller = DisplayController(state, monotonic=lambda: now[0])
+    player = RecordingPlayer(auto_finish=False)
+    announcer = Announcer(FakeSynth(), player, chime=CHIME, on_started=controller.announcement_started,
+                          on_finished=controller.announcement_finished)
+    controller.set_announcer(announcer)
+    controller.on_message(msg.snapshot())
+    controller.on_message(msg.update(calls=[msg.call(5, "A001", 1), msg.call(6, "A002", 2),
+                                            msg.call(7, "B001", 3)]))
+    assert state.spotlight_at(now[0]).number == "A001"  # the one being spoken, not the newest
+    spoken = []
+    for _ in range(9):  # chime + 2 × speech, for each of the three calls
+        spoken.append(state.spotlight_at(now[0]).number)
+        now[0] += 5
+        player.finish()
+    assert spoken == ["A001"] * 3 + ["A002"] * 3 + ["B001"] * 3
+    assert announcer.idle
+    assert state.spotlight_at(now[0]).number == "B001"  # lingers after the last one
+    controller.shutdown()
+
+
+def test_a_muted_board_spotlights_the_newest_call_and_plays_nothing(qtbot):
+    state = BoardState()
+    controller = DisplayController(state, monotonic=lambda: 0.0)
+    controller.on_message(msg.snapshot())
+    controller.on_message(msg.update(calls=[msg.call(5, "A001", 1), msg.call(6, "B001", 3)]))
+    assert state.spotlight_at(0.0).number == "B001"
+    assert controller.announced == []
+    controller.shutdown()
+
+
+def test_announcement_settings_follow_the_server(qtbot):
+    state = BoardState()
+    controller = DisplayController(state)
+    announcer = Announcer(FakeSynth(), RecordingPlayer(), chime=CHIME)
+    controller.set_announcer(announcer)
+    controller.on_message(msg.snapshot(announcement=msg.announcement(repeat=3, zero_tens="lẻ")))
+    assert announcer.settings.repeat == 3 and announcer.settings.zero_tens == "lẻ"
+    controller.shutdown()
+
+
+def test_vietnamese_date_line():
+    from datetime import datetime
+
+    assert date_line(Translator("display", "vi"), datetime(2026, 11, 25, 8, 0)) == "Thứ Tư, 25/11/2026"
+    assert date_line(Translator("display", "vi"), datetime(2026, 11, 29, 8, 0)) == "Chủ Nhật, 29/11/2026"
+    assert date_line(Translator("display", "en"), datetime(2026, 11, 25, 8, 0)) == "Wednesday 25/11/2026"
+
+
+# -- the command line -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("argv", "problem"), [
+    (["--size", "big"], "is not a size like 1920x1080"),
+    (["--size", "100x100"], "width must be"),
+    (["--device", "tv-nowhere"], "no display 'tv-nowhere'"),
+    (["--counter", "99"], "has no counter 99"),
+    (["--counters", "1,x"], "not a list of counter numbers"),
+    (["--counter", "1", "--counters", "1,2"], "either --counter"),
+    (["--services", "NOPE"], "has no service 'NOPE'"),
+    (["--lang", "fr"], "invalid choice"),
+    (["--mute", "--announce"], "not allowed with"),
+    (["--server", "http://x"], "is not a websocket address"),
+    (["--spotlight", "0"], "between 1 and 600"),
+])
+def test_bad_arguments_are_refused_clearly(argv, problem, capsys):
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert problem in err and "Traceback" not in err
+
+
+def test_help_lists_every_option(capsys):
+    assert cli.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for option in ("--config", "--device", "--server", "--counter", "--counters", "--services", "--size",
+                   "--windowed", "--mute", "--lang", "--screenshot"):
+        assert option in out
+
+
+def test_screenshot_of_an_unreachable_server_shows_the_connecting_screen(tmp_path, monkeypatch, qapp):
+    monkeypatch.setattr(cli, "SCREENSHOT_TIMEOUT_MS", 800)
+    out = tmp_path / "offline.png"
+    assert cli.main(["--server", "ws://127.0.0.1:9", "--size", "1366x768", "--screenshot", str(out)]) == 0
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1366, 768)
+
+
+# -- screenshots of a busy morning ------------------------------------------------------------
+
+DEMO_ISSUE = {"TP": 34, "DN": 15, "XD": 9, "DD": 22, "YT": 6, "CT": 5, "LD": 4, "GD": 7, "VH": 3,
+              "GPLX": 41, "BHXH": 19, "THUE": 12, "DIEN": 5, "KQ": 16}
+DEMO_SERVED = {1: 9, 2: 6, 3: 5, 4: 3, 5: 7, 6: 5, 7: 3, 9: 12, 10: 11, 11: 6, 12: 4, 14: 8}
+DEMO_CLERKS = {n: f"clerk{n}" for n in DEMO_SERVED}
+
+
+async def seed_demo(server, clock) -> None:
+    """A mid-morning at the provincial centre: most counters busy, 7 paused, 8 and 13
+    closed, the last call (B006 → counter 3) just made."""
+    submit = server.submit
+    await asyncio.gather(*(submit("tinh", issue(code)) for code, n in DEMO_ISSUE.items() for _ in range(n)))
+    await asyncio.gather(*(submit("tinh", c.OpenCounter(actor=clerk, counter=n))
+                           for n, clerk in DEMO_CLERKS.items()))
+
+    async def serve_one(number: int, clerk: str) -> None:
+        await submit("tinh", c.CallNext(actor=clerk, counter=number))
+        await submit("tinh", c.StartService(actor=clerk, counter=number))
+        await submit("tinh", c.Finish(actor=clerk, counter=number, outcome="received"))
+
+    for round_ in range(max(DEMO_SERVED.values())):
+        await asyncio.gather(*(serve_one(n, clerk) for n, clerk in DEMO_CLERKS.items()
+                               if round_ < DEMO_SERVED[n]))
+        clock.advance(minutes=1)
+    await submit("tinh", c.PauseCounter(actor=DEMO_CLERKS[7], counter=7, reason="Họp giao ban"))
+    for number in (11, 12, 9, 1, 5, 4, 14, 10, 6, 2, 3):
+        clock.advance(seconds=40)
+        await submit("tinh", c.CallNext(actor=DEMO_CLERKS[number], counter=number))
+        if number in (1, 4, 5, 9, 11, 12):
+            await submit("tinh", c.StartService(actor=DEMO_CLERKS[number], counter=number))
+
+
+def test_screenshots_of_a_busy_morning(live_server, clock, tmp_path, qapp):
+    """Renders the board and the counter display through the real CLI. With
+    XEPHANG_SCREENSHOTS=1 they are written to docs/screenshots/ (kept < 400 KB)."""
+    clock.advance(minutes=80)
+    live_server.call(lambda server: seed_demo(server, clock))
+    target = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+    out = target if os.environ.get("XEPHANG_SCREENSHOTS") == "1" else tmp_path
+    server = live_server.url.removesuffix("/ws")
+    shots = {
+        "display-board-1920x1080.png": ["--size", "1920x1080"],
+        "display-board-1366x768.png": ["--size", "1366x768"],
+        "display-counter.png": ["--counter", "3", "--size", "1280x720"],
+    }
+    from PySide6.QtGui import QImage
+
+    for name, argv in shots.items():
+        assert cli.main(["--server", server, *argv, "--screenshot", str(out / name)]) == 0
+        image = QImage(str(out / name))
+        size = argv[argv.index("--size") + 1].split("x")
+        assert (image.width(), image.height()) == (int(size[0]), int(size[1]))
+        assert (out / name).stat().st_size < 400_000
+    spotlight = QImage(str(out / "display-board-1920x1080.png")).pixelColor(1262, 300)
+    assert spotlight.red() > 200 and spotlight.green() > 150 and spotlight.blue() < 100  # yellow spotlight
