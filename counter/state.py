@@ -442,9 +442,14 @@ class CounterState:
         return self._send(Action.PAUSE, p.PauseCounter(reason=reason.strip()), "done_paused")
 
     def close_counter(self) -> bool:
+        number = self.mirror.counter_number
+
         def closed(_: Any) -> None:
-            number = self.mirror.counter_number
-            self._back_to_choose(self._notice("info", "counter_closed", counter=number))
+            notice = self._notice("info", "counter_closed", counter=number)
+            if self.phase is Phase.READY:
+                self._back_to_choose(notice)
+            else:  # the update saying "closed" came first
+                self.notice = notice
 
         return self._send(Action.CLOSE, p.CloseCounter(), None, closed)
 

@@ -166,6 +166,7 @@ class CounterWindow(QMainWindow):
         if self.dialog is dialog:
             self.dialog = None
         dialog.deleteLater()
+        self.activateWindow()  # the function keys work again at once
 
     def _close_dialog(self) -> None:
         if self.dialog is not None:
