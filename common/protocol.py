@@ -397,13 +397,15 @@ def _decode(data: bytes | str, decoder: msgspec.json.Decoder, limit: int) -> Any
         raise ProtocolError("bad_message", text, request_id) from exc
     except msgspec.DecodeError as exc:
         raise ProtocolError("bad_message", f"invalid JSON: {exc}") from exc
+    except RecursionError:  # msgspec's guard against deeply nested input, e.g. [[[[...]]]]
+        raise ProtocolError("bad_message", "nested too deeply", _peek_id(data)) from None
 
 
 def _peek_id(data: bytes) -> RequestId:
     """Best effort: the request id of a message that failed validation, to echo it back."""
     try:
         raw = msgspec.json.decode(data)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return None
     if isinstance(raw, dict):
         value = raw.get("id")
