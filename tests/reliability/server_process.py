@@ -129,6 +129,22 @@ class ServerProcess:
     def rss_kib(self) -> int:
         return rss_kib(self.pid)
 
+    def log_entries(self, *levels: str) -> list[dict]:
+        """The server's JSON log lines (from its stderr) at the given levels (all if none)."""
+        try:
+            lines = self.stderr_file.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return []
+        entries = []
+        for line in lines:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                entry = {"level": "unparsed", "message": line}
+            if not levels or entry.get("level") in levels:
+                entries.append(entry)
+        return entries
+
     def stderr_tail(self, lines: int = 20) -> str:
         try:
             text = self.stderr_file.read_text(encoding="utf-8", errors="replace")

@@ -1,0 +1,212 @@
+"""Hostile input against a live server process: raw garbage and property-based messages for
+every role. Each message gets an error reply (never ``internal``) or, for oversized frames
+only, a close with code 1009; the connection otherwise lives on, and a canary kiosk and
+clerk keep working throughout. (The protocol-level basics, permissions matrix and
+throttling are in tests/test_server_integration.py; this goes deeper.)
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from websockets.exceptions import ConnectionClosed
+
+from tests.reliability import report_plugin
+from tests.reliability.config_gen import always_open_config
+from tests.reliability.fuzz import (
+    Canary,
+    Session,
+    check_error,
+    client_messages,
+)
+from tests.reliability.server_process import ServerProcess
+
+MAX_MESSAGE = 65536  # server.max_message_bytes in the configuration
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), derandomize=False)
+TRIED: dict[str, int] = {}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("fuzz")
+    with ServerProcess(always_open_config(workdir / "centre.toml"), workdir / "xephang.db") as proc:
+        yield proc
+
+
+@pytest.fixture(scope="module")
+def canary(server):
+    bird = Canary(server.url)
+    bird.start()
+    yield bird
+    bird.stop()
+
+
+@pytest.fixture(scope="module")
+def sessions(server, canary):
+    opened: dict[str, Session] = {}
+
+    def get(role: str) -> Session:
+        session = opened.get(role)
+        if session is None or session.sent > 40:  # stay under the 30/s (burst 90) rate limit
+            address = f"127.0.1.{list(ROLES).index(role) + 1}"
+            session = opened[role] = Session(server.url, ROLES[role], address).open()
+        return session
+
+    yield get
+    for session in opened.values():
+        session.close()
+
+
+ROLES = {"anonymous": "anonymous", "kiosk": "kiosk", "display": "display", "clerk": "clerk",
+         "manager": "manager", "watcher": "anonymous"}
+
+
+# -- raw payloads ------------------------------------------------------------------------------------
+
+DEEP = 30000
+RAW_TEXT = [
+    "", " ", "null", "true", "0", "-1", "1e400", "[]", "{}", '"ping"', "{", "}", "{{}}", "[" * 10,
+    '{"type":"ping"', '{"type":"ping",}', "{'type':'ping'}", '{"type":null}', '{"type":1}',
+    '{"type":["ping"]}', '{"type":"ping","type":"logout"}', '{"type":"nope"}', '{"TYPE":"ping"}',
+    '{"type":"ping","id":1e308}', '{"type":"ping","id":-1e308}', '{"type":"ping","id":18446744073709551616}',
+    '{"type":"ping","id":' + "9" * 4000 + "}", '{"type":"ping","id":NaN}', '{"type":"ping","id":Infinity}',
+    '{"type":"login","v":1,"username":"lan","password":"' + "x" * 60000 + '"}',
+    '{"type":"login","v":18446744073709551616,"username":"lan","password":"x"}',
+    '{"type":"login_device","v":1,"token":' + "[" * DEEP + "]" * DEEP + "}",
+    "[" * DEEP + "]" * DEEP,
+    '{"type":"ping","id":"a","x":' + '{"a":' * 10000 + "1" + "}" * 10000 + "}",
+    '{"type":"ping","id":' + "[" * DEEP + "]" * DEEP + "}",
+    '{"type":"issue_ticket","service":"TP","idempotency_key":"' + "\\u0000" * 10 + '"}',
+    '{"type":"ping","id":"\\ud800"}', '{"type":"ping","id":"\\u0000"}',
+    "\u0000" * 100, "\ufeff{}", json.dumps({"type": "ping", "id": "x" * 50000}),
+]
+RAW_BINARY = [b"", b"\x00", b'{"type":"ping"}', bytes(range(256)), b"\xff" * 60000, zlib.compress(b"{}")]
+
+
+@pytest.mark.parametrize("role", ["anonymous", "kiosk", "clerk"])
+def test_raw_garbage_gets_an_error_and_the_connection_lives(sessions, role):
+    for payload in RAW_TEXT + RAW_BINARY:
+        session = sessions(role)
+        session.send(payload)
+        replies = session.replies_until_pong()
+        assert replies, f"no reply to {payload[:60]!r}"
+        for reply in replies:
+            if reply["type"] == "error":
+                check_error(reply)
+        TRIED["raw"] = TRIED.get("raw", 0) + 1
+
+
+@pytest.mark.parametrize("size", [MAX_MESSAGE + 1, 4 * MAX_MESSAGE, 1 << 20])
+def test_oversized_frame_closes_that_connection_with_1009(server, size):
+    session = Session(server.url, "anonymous", "127.0.2.1").open()
+    bystander = Session(server.url, "kiosk", "127.0.2.2").open()
+    session.send(json.dumps({"type": "ping", "id": "x" * size}))
+    with pytest.raises(ConnectionClosed) as info:
+        session.replies_until_pong()
+    assert info.value.rcvd is not None and info.value.rcvd.code == 1009
+    assert bystander.replies_until_pong() == []  # everyone else carries on
+    bystander.close()
+
+
+def test_compressed_bomb_is_measured_after_inflating(server):
+    """permessage-deflate: 1 MiB of zeros is ~1 KiB on the wire; the limit applies inflated."""
+    session = Session(server.url, "anonymous", "127.0.2.3").open()
+    assert session.ws.protocol.extensions, "the server should negotiate compression for this test"
+    session.send(json.dumps({"type": "ping", "id": "0" * (1 << 20)}))
+    with pytest.raises(ConnectionClosed) as info:
+        session.replies_until_pong()
+    assert info.value.rcvd is not None and info.value.rcvd.code == 1009
+
+
+# -- property-based messages, per role --------------------------------------------------------------
+
+def _fuzz(session_for, role: str, message: dict) -> None:
+    session = session_for(role)
+    session.send(json.dumps(message, ensure_ascii=False))
+    replies = session.replies_until_pong()
+    assert replies, f"no reply to {str(message)[:200]}"
+    for reply in replies:
+        if reply["type"] == "error":
+            check_error(reply)
+    if message.get("type") in ("logout", "login", "login_device", "watch_ticket", "select_counter"):
+        session.sent = 10**6  # its role may have changed: start afresh next time
+    TRIED[role] = TRIED.get(role, 0) + 1
+
+
+@FUZZ
+@given(message=client_messages())
+def test_fuzz_anonymous(sessions, message):
+    _fuzz(sessions, "anonymous", message)
+
+
+@FUZZ
+@given(message=client_messages(["issue_ticket", "printer_status", "ping", "logout", "call_next"]))
+def test_fuzz_kiosk(sessions, message):
+    _fuzz(sessions, "kiosk", message)
+
+
+@FUZZ
+@given(message=client_messages())
+def test_fuzz_display(sessions, message):
+    _fuzz(sessions, "display", message)
+
+
+CLERK_TYPES = ["call_next", "call_number", "recall", "start_service", "mark_absent", "hold", "resume_held",
+               "transfer", "finish", "pause_counter", "resume_counter", "cancel_ticket", "rate", "ping"]
+
+
+@FUZZ
+@given(message=client_messages(CLERK_TYPES), prepare=st.booleans())
+def test_fuzz_clerk(sessions, message, prepare):
+    if prepare:  # give the clerk a ticket in hand so the serving commands get past "no ticket"
+        kiosk = sessions("kiosk")
+        kiosk.call({"type": "issue_ticket", "service": "KQ",
+                    "idempotency_key": f"fuzz-{kiosk.ids:06d}-{id(message)}"})
+        clerk = sessions("clerk")
+        clerk.send(json.dumps({"type": "resume_counter"}))
+        clerk.send(json.dumps({"type": "call_next"}))
+        clerk.replies_until_pong()
+    _fuzz(sessions, "clerk", message)
+
+
+@FUZZ
+@given(message=client_messages(["cancel_ticket", "ping", "call_next", "rate", "logout"]))
+def test_fuzz_manager(sessions, message):
+    _fuzz(sessions, "manager", message)
+
+
+@FUZZ
+@given(message=client_messages(["rate", "ping", "logout", "issue_ticket"]), value=st.integers(-3, 6))
+def test_fuzz_watcher(sessions, server, message, value):
+    session = sessions("watcher")
+    if session.sent == 0:
+        kiosk = sessions("kiosk")
+        issued = kiosk.call({"type": "issue_ticket", "service": "KQ",
+                             "idempotency_key": f"w-{kiosk.ids:08d}"})
+        token = issued["url"].rsplit("/", 1)[1]
+        session.call({"type": "watch_ticket", "v": 1, "token": token}, expect="welcome")
+    _fuzz(sessions, "watcher", message)
+
+
+def test_canary_worked_throughout_and_the_server_is_healthy(server, canary, request):
+    health = server.health()
+    assert health["status"] == "ok"
+    assert server.running
+    failures = server.log_entries("error", "critical", "unparsed")
+    assert not failures, f"the server logged {len(failures)} error(s), first: {failures[0]}"
+    canary.stop()
+    assert not canary.failures, canary.failures
+    assert canary.ok["issue_ticket"] >= 20
+    total = sum(TRIED.values())
+    report_plugin.pytest_configure(request.config)
+    report_plugin.record(
+        "protocol fuzzing",
+        f"{total} hostile messages ({', '.join(f'{k} {v}' for k, v in sorted(TRIED.items()))}): "
+        f"no internal error, server up; canary {canary.ok['issue_ticket']} issues / "
+        f"{canary.ok['finish']} finishes, 0 failures, slowest round {canary.worst_ms:.0f} ms",
+        inputs=dict(TRIED), canary=dict(canary.ok), canary_worst_ms=round(canary.worst_ms),
+    )
