@@ -28,12 +28,12 @@ from common.cli_args import (
     websocket_url,
 )
 from common.client import Connection
-from common.config import Config, Kiosk, Site
 from common.logs import setup_logging
 from common.qt_client import QtConnection
 from common.qt_theme import install_fonts
 from kiosk.printing import PrinterSettings, PrintService, validate_uri
 from kiosk.state import KioskSettings, KioskState
+from kiosk.take_cli import kiosk_or_exit
 from kiosk.view import KioskWindow
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,25 @@ DEFAULT_PIN = "1234"
 PIN_ENV = "XEPHANG_KIOSK_PIN"
 SIZES = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
 SCREENSHOT_WAIT_MS = 8000
+
+
+SINGLETON_MARGIN = 1 << 40
+
+
+def protect_singletons() -> None:
+    """Work around PySide6 6.12 on Python 3.11, which drops a reference it never took on
+    every call of a void Qt method (to None) and every signal emit (to True): this app
+    loses ~30 a second, and a count reaching zero aborts the interpreter ("none_dealloc")
+    about ten minutes after start. From Python 3.12 these objects are immortal. Here, give
+    them a margin no process lifetime can use up (2**40 references)."""
+    if sys.version_info >= (3, 12):
+        return
+    import ctypes
+
+    for singleton in (None, True, False):
+        count = ctypes.c_ssize_t.from_address(id(singleton))  # ob_refcnt, CPython's first field
+        if count.value < SINGLETON_MARGIN // 2:
+            count.value += SINGLETON_MARGIN
 
 
 class _Bridge(QObject):
@@ -66,6 +85,7 @@ class KioskApp:
 
     def __init__(self, *, url: str, token: str, printer: PrinterSettings, printer_override: bool = False,
                  settings: KioskSettings | None = None) -> None:
+        protect_singletons()
         self.token = token
         self.printer_override = printer_override
         self.bridge = _Bridge()
@@ -138,25 +158,6 @@ def build_parser() -> argparse.ArgumentParser:
                         help="connect, wait for the first snapshot (at most 8 s), save it as PNG, exit")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return parser
-
-
-def find_kiosk(config: Config, device_id: str | None) -> tuple[Site, Kiosk] | None:
-    for site in config.sites:
-        for kiosk in site.kiosks:
-            if device_id is None or kiosk.id == device_id:
-                return site, kiosk
-    return None
-
-
-def kiosk_or_exit(config: Config, device_id: str | None, prog: str) -> tuple[Site, Kiosk]:
-    found = find_kiosk(config, device_id)
-    if found is None:
-        known = [k.id for s in config.sites for k in s.kiosks]
-        what = f"no kiosk {device_id!r}" if device_id else "no kiosk is configured"
-        hint = f"; configured kiosks: {', '.join(known)}" if known else ""
-        print(f"{prog}: error: {what} in the configuration{hint}", file=sys.stderr)
-        raise SystemExit(2)
-    return found
 
 
 def staff_pin(args: argparse.Namespace, parser: argparse.ArgumentParser) -> str:

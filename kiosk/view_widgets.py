@@ -114,7 +114,8 @@ class ServiceTile(QAbstractButton):
         status_h = QFontMetrics(self._status_font()).boundingRect(
             0, 0, round(inner.width()), 10_000, flags, self.content.status).height()
         agency_h = QFontMetrics(st.font(21 * u, 500)).height()
-        name_box = QRectF(inner.left(), inner.top(), inner.width(), inner.height() - status_h - agency_h - 6 * u)
+        name_h = inner.height() - status_h - agency_h - 6 * u
+        name_box = QRectF(inner.left(), inner.top(), inner.width(), name_h)
         return inner, name_box, status_h
 
     def best_name_px(self, largest: float = 34, smallest: float = 22) -> float:

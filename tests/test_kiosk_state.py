@@ -42,6 +42,10 @@ def service(code: str, **changes: Any) -> p.ServiceView:
     return p.ServiceView(**values)
 
 
+def closed(code: str, opens: datetime, reason: str = "service_closed") -> p.ServiceView:
+    return service(code, issuing=False, closed_reason=reason, next_open=opens)
+
+
 def snapshot(*services: p.ServiceView, site: p.SiteInfo | None = None) -> p.Snapshot:
     return p.Snapshot(site=site or site_info(), services=list(services) or [service("TP"), service("DN")],
                       counters=[], tickets=[], recent_calls=[], server_time=NOW)
@@ -112,7 +116,7 @@ def server_error(code: str, vi: str = "vi", en: str = "en", **details: Any) -> R
 
 
 OK = PrintOutcome(True, "ok", "printed")
-REFUSED = PrintOutcome(False, "offline", "connection refused", "Không kết nối được máy in.", "Cannot connect.")
+REFUSED = PrintOutcome(False, "offline", "connection refused", "Không kết nối được máy in.", "Refused.")
 PAPER_OUT = PrintOutcome(False, "paper_out", "paper end", "Máy in đã hết giấy.", "Out of paper.")
 
 
@@ -514,13 +518,14 @@ def test_tile_wording(world):
     t = Texts(state)
     assert t.tile_status(service("A", waiting=4)) == "Đang chờ: 4"
     assert t.tile_status(service("A")) == "Không có người chờ"
-    today = service("A", issuing=False, closed_reason="service_closed", next_open=local_time(2026, 11, 25, 13, 15))
+    today = closed("A", local_time(2026, 11, 25, 13, 15))
     assert t.tile_status(today) == "Ngoài giờ cấp số – mở lại lúc 13:15"
-    tomorrow = service("A", issuing=False, closed_reason="service_closed", next_open=local_time(2026, 11, 26, 7))
+    tomorrow = closed("A", local_time(2026, 11, 26, 7))
     assert t.tile_status(tomorrow) == "Ngoài giờ cấp số – mở lại 07:00 ngày mai"
-    monday = service("A", issuing=False, closed_reason="holiday", next_open=local_time(2026, 11, 30, 7))
+    monday = closed("A", local_time(2026, 11, 30, 7), "holiday")
     assert t.tile_status(monday) == "Hôm nay nghỉ lễ – mở lại 07:00 Thứ Hai 30/11"
-    assert t.tile_status(service("A", issuing=False, closed_reason="daily_cap_reached")) == "Đã hết số hôm nay"
+    capped = service("A", issuing=False, closed_reason="daily_cap_reached")
+    assert t.tile_status(capped) == "Đã hết số hôm nay"
     assert t.remaining(service("A", remaining=5)) == "Còn 5 số" and t.remaining(service("A")) == ""
     state.toggle_language()
     assert t.tile_status(today) == "Closed now – opens again at 13:15"
@@ -531,8 +536,7 @@ def test_tile_wording(world):
 def test_home_says_when_everything_reopens(world):
     state, *_ = world
     state.on_message(p.Update(site="tinh", services=[
-        service("TP", issuing=False, closed_reason="service_closed", next_open=local_time(2026, 11, 25, 13, 15)),
-        service("DN", issuing=False, closed_reason="service_closed", next_open=local_time(2026, 11, 25, 13, 30))]))
+        closed("TP", local_time(2026, 11, 25, 13, 15)), closed("DN", local_time(2026, 11, 25, 13, 30))]))
     assert Texts(state).home_instruction(False) == "Ngoài giờ cấp số – mở lại lúc 13:15"
 
 
