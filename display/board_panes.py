@@ -42,6 +42,9 @@ PHASE_COLORS = {
 }
 
 
+CARD_MAX_ASPECT = 0.75  # a card is never taller than 3/4 of its width
+
+
 def grid_shape(count: int, width: float, height: float, gap: float) -> tuple[int, int]:
     """(columns, rows) for ``count`` cards that gives the largest ticket numbers."""
     best, best_size = (1, max(count, 1)), -1.0
@@ -49,7 +52,9 @@ def grid_shape(count: int, width: float, height: float, gap: float) -> tuple[int
         rows = math.ceil(count / columns)
         cell_w = (width - gap * (columns - 1)) / columns
         cell_h = (height - gap * (rows - 1)) / rows
-        size = min(cell_h * 0.5, cell_w / 3.0)  # a card: name line + a 4-5 character number
+        card_h = min(cell_h, cell_w * CARD_MAX_ASPECT)
+        # The number's font is bounded by the card's free height and by four wide glyphs.
+        size = min(card_h * 0.66, cell_w * 0.31)
         if size > best_size + 0.5:
             best, best_size = (columns, rows), size
     return best
@@ -85,7 +90,7 @@ class CounterGrid(Pane):
         cell_w = (r.width() - gap * (columns - 1)) / columns
         cell_h = (r.height() - gap * (rows - 1)) / rows
         # Cards never grow taller than wide-ish: a few counters must still look like cards.
-        cell_h = min(cell_h, cell_w * 0.75)
+        cell_h = min(cell_h, cell_w * CARD_MAX_ASPECT)
         for index, tile in enumerate(tiles):
             row, column = divmod(index, columns)
             card = QRectF(r.left() + column * (cell_w + gap), r.top() + row * (cell_h + gap), cell_w, cell_h)
@@ -112,12 +117,15 @@ class CounterGrid(Pane):
                     font(head_h, W.ExtraBold, tabular=True), ink_on(color), fill=0.6)
         text_left = badge.right() + pad
         text_w = c.right() - pad - text_left
-        name_rect = QRectF(text_left, badge.top() - head_h * 0.06, text_w, head_h * 0.58)
+        quiet = tile.phase in (Phase.CLOSED, Phase.PAUSED)
+        name_rect = QRectF(text_left, badge.top() + (head_h * 0.2 if quiet else -head_h * 0.06), text_w,
+                           head_h * 0.58)
         state_rect = QRectF(text_left, badge.top() + head_h * 0.52, text_w, head_h * 0.48)
         draw_text(painter, name_rect, tile.name, font(head_h * 0.44, W.DemiBold),
                   Colors.CLOSED_TEXT if closed else Colors.TEXT, Align.AlignLeft, min_scale=0.8)
-        draw_text(painter, state_rect, t.text(f"phase_{tile.phase.value}"), font(head_h * 0.38, W.Medium),
-                  Colors.CLOSED_TEXT if closed else color.lighter(150), Align.AlignLeft, fit=False)
+        if tile.phase not in (Phase.CLOSED, Phase.PAUSED):  # those say it in large below
+            draw_text(painter, state_rect, t.text(f"phase_{tile.phase.value}"), font(head_h * 0.38, W.Medium),
+                      color.lighter(150), Align.AlignLeft, fit=False)
         body = QRectF(c.left() + pad, badge.bottom() + pad * 0.3, c.width() - 2 * pad,
                       c.bottom() - badge.bottom() - pad * 0.9)
         if tile.phase in (Phase.CALLING, Phase.SERVING) and tile.ticket:
@@ -265,7 +273,7 @@ class WaitingPane(Pane):
         english = t.language == "en"
         title_h = s(WAITING_TITLE)
         total = sum(tile.waiting for tile in tiles)
-        title = f"{t.text('waiting_title').upper()}  ·  {t.text('waiting_total', count=total)}"
+        title = f"{t.text('waiting_title').upper()}: {t.text('waiting_total', count=total)}"
         draw_text(painter, QRectF(r.left() + s(4), r.top(), r.width(), title_h), title,
                   font(s(28), W.Bold), Colors.MUTED, Align.AlignLeft)
         area = QRectF(r.left(), r.top() + title_h, r.width(), r.height() - title_h)

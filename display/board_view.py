@@ -132,7 +132,14 @@ class TickerPane(Pane):
 
 class StatusOverlay(Pane):
     """Connecting / refused screen before the first snapshot; then, while offline, a red
-    banner over the last known board, which is dimmed to show it may be out of date."""
+    banner over the last known board, which is dimmed to show it may be out of date. The
+    banner sits low, over the waiting counts, so the counters stay readable."""
+
+    def banner_rect(self) -> QRectF:
+        s = self.board.scale
+        bottom = self.height() - (self.board.ticker.height() if self.board.ticker.isVisible() else 0)
+        height = s(124)
+        return QRectF(s(24), bottom - height - s(18), self.width() - s(48), height)
 
     def draw(self, painter: QPainter, r: QRectF, s: Scale) -> None:
         board = self.board
@@ -154,7 +161,7 @@ class StatusOverlay(Pane):
         if not state.stale:
             return
         painter.fillRect(r, dimmed(Colors.BACKGROUND, 150))
-        banner = QRectF(r.left() + s(24), r.top() + s(18), r.width() - s(48), s(120))
+        banner = self.banner_rect()
         rounded(painter, banner, s(18), Colors.ALERT, Colors.TEXT, s(3))
         rejected = state.link is Link.REJECTED
         title = t.text("link_rejected") if rejected else t.text("link_offline")
@@ -245,6 +252,8 @@ class BoardView(QWidget):
         self.header.setGeometry(_rect(0, 0, w, header_h))
         self.ticker.setGeometry(_rect(0, h - ticker_h, w, ticker_h))
         self.ticker.setVisible(has_notice)
+        if not has_notice:
+            self.ticker.set_running(False)
         bottom = h - ticker_h - margin
         if has_services:
             self.waiting.setGeometry(_rect(margin, bottom - waiting_h, w - 2 * margin, waiting_h))
@@ -252,7 +261,7 @@ class BoardView(QWidget):
         self.waiting.setVisible(has_services)
         top = header_h + margin
         body_h = bottom - top
-        side_w = max(s(560), w * 0.34)
+        side_w = max(s(560), w * 0.315)
         grid_w = w - 2 * margin - side_w - s(24)
         self.grid.setGeometry(_rect(margin, top, grid_w, body_h))
         side_x = margin + grid_w + s(24)

@@ -167,11 +167,30 @@ def main(argv: list[str]) -> int:
         parser.print_usage(sys.stderr)
         print(f"xephang display: error: {exc}", file=sys.stderr)
         return 2
+    if not _choose_platform(args.screenshot is not None):
+        print("xephang display: error: no screen to draw on (DISPLAY and WAYLAND_DISPLAY are unset); "
+              "run it in the desktop session, or set QT_QPA_PLATFORM (e.g. eglfs or linuxfb on a TV box)",
+              file=sys.stderr)
+        return 2
     if not logging.getLogger().handlers:
         from common.logs import setup_logging
 
         setup_logging(args.log_level, json_lines=False)
     return run(args, config, choice)
+
+
+def _choose_platform(screenshot: bool) -> bool:
+    """False if Qt would abort for want of a screen. A screenshot needs none: offscreen."""
+    import os
+
+    if os.environ.get("QT_QPA_PLATFORM") or not sys.platform.startswith("linux"):
+        return True
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return True
+    if screenshot:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        return True
+    return False
 
 
 def run(args: argparse.Namespace, config: Config, choice: Choice) -> int:
@@ -201,6 +220,9 @@ def run(args: argparse.Namespace, config: Config, choice: Choice) -> int:
     if args.screenshot is not None or args.windowed or args.size:
         view.show()
     else:
+        from PySide6.QtCore import Qt
+
+        view.setCursor(Qt.CursorShape.BlankCursor)  # a TV: no pointer over the numbers
         view.showFullScreen()
     outcome = {"rc": 0}
     if args.screenshot is not None:
@@ -243,7 +265,7 @@ def _schedule_screenshot(app, view, controller, path: Path, outcome: dict) -> No
             return
         done["taken"] = True
         path.parent.mkdir(parents=True, exist_ok=True)
-        if not view.grab().save(str(path), "PNG"):
+        if not view.grab().save(str(path), "PNG", 0):  # 0: smallest file (lossless)
             print(f"xephang display: error: cannot write {path}", file=sys.stderr)
             outcome["rc"] = 1
         else:

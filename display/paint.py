@@ -162,20 +162,40 @@ def wrapped_size(rect: QRectF, text: str, base: QFont, max_lines: int = 2) -> in
     return f.pixelSize()
 
 
+def wrap_lines(text: str, f: QFont, width: float, max_lines: int = 2) -> list[str]:
+    """Greedy word wrap into at most ``max_lines`` lines; the last one elided if needed."""
+    metrics = QFontMetricsF(f)
+    lines: list[str] = []
+    words = text.split()
+    while words and len(lines) < max_lines:
+        if len(lines) == max_lines - 1:
+            rest = " ".join(words)
+            lines.append(metrics.elidedText(rest, Qt.TextElideMode.ElideRight, width))
+            break
+        line = words.pop(0)
+        while words and metrics.horizontalAdvance(f"{line} {words[0]}") <= width:
+            line = f"{line} {words.pop(0)}"
+        lines.append(line)
+    return lines
+
+
 def draw_wrapped(painter: QPainter, rect: QRectF, text: str, base: QFont, color: QColor,
                  align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft, max_lines: int = 2, *,
                  exact: bool = False) -> None:
     """Word-wrapped text in at most ``max_lines`` lines, shrunk until it fits ``rect``
-    (``exact``: keep ``base``'s size, e.g. one size chosen for a whole row; clipped)."""
+    (``exact``: keep ``base``'s size, e.g. one size chosen for a whole row, and elide)."""
     f = QFont(base)
     if not exact:
         f.setPixelSize(wrapped_size(rect, text, base, max_lines))
-    painter.save()
-    painter.setClipRect(rect)
+    lines = wrap_lines(text, f, rect.width(), max_lines)
+    metrics = QFontMetricsF(f)
+    step = metrics.lineSpacing()
+    top = rect.center().y() - step * len(lines) / 2
     painter.setFont(f)
     painter.setPen(color)
-    painter.drawText(rect, int(align | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextWordWrap), text)
-    painter.restore()
+    for index, line in enumerate(lines):
+        row = QRectF(rect.left(), top + index * step, rect.width(), step)
+        painter.drawText(row, int(align | Qt.AlignmentFlag.AlignVCenter), line)
 
 
 def rounded(painter: QPainter, rect: QRectF, radius: float, fill: QColor,

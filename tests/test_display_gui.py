@@ -212,9 +212,8 @@ def test_server_restart_shows_reconnecting_keeps_the_board_and_resyncs(live_serv
     qtbot.waitUntil(lambda: board.state.stale, timeout=WAIT_MS)
     assert board.state.link is Link.OFFLINE
     assert board.tile(1).ticket == "A002"  # the last known board stays visible...
-    s = board.view.scale
-    banner = pixel(board.view, s(24) + s(12), s(112) + s(18) + s(60))
-    assert banner == Colors.ALERT  # ...under the red "reconnecting" banner
+    banner = board.view.overlay.banner_rect().translated(board.view.overlay.pos())
+    assert pixel(board.view, banner.left() + 12, banner.center().y()) == Colors.ALERT  # ...under a red banner
 
     live_server.start()
     qtbot.waitUntil(lambda: not board.state.stale, timeout=WAIT_MS)
@@ -371,7 +370,7 @@ async def seed_demo(server, clock) -> None:
             await submit("tinh", c.StartService(actor=DEMO_CLERKS[number], counter=number))
 
 
-def test_screenshots_of_a_busy_morning(live_server, clock, tmp_path, qapp):
+def test_screenshots_of_a_busy_morning(live_server, clock, tmp_path, boards, qtbot):
     """Renders the board and the counter display through the real CLI. With
     XEPHANG_SCREENSHOTS=1 they are written to docs/screenshots/ (kept < 400 KB)."""
     clock.advance(minutes=80)
@@ -392,5 +391,9 @@ def test_screenshots_of_a_busy_morning(live_server, clock, tmp_path, qapp):
         size = argv[argv.index("--size") + 1].split("x")
         assert (image.width(), image.height()) == (int(size[0]), int(size[1]))
         assert (out / name).stat().st_size < 400_000
-    spotlight = QImage(str(out / "display-board-1920x1080.png")).pixelColor(1262, 300)
+    spotlight = QImage(str(out / "display-board-1920x1080.png")).pixelColor(1880, 300)
     assert spotlight.red() > 200 and spotlight.green() > 150 and spotlight.blue() < 100  # yellow spotlight
+    board = boards(live_server.url, announce=False)
+    live_server.stop()
+    qtbot.waitUntil(lambda: board.state.stale, timeout=WAIT_MS)
+    assert board.view.grab().save(str(out / "display-board-offline.png"))
