@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
+import msgspec
 import pytest
+from websockets.asyncio.client import connect
+
+from common.config import Config, config_problems
+from server import sessions
+from server.sessions import TokenBucket
+from tests.helpers import KIOSK_TOKEN, PASSWORD, RawClient, example_config
 
 pytestmark = pytest.mark.asyncio
 
@@ -33,7 +41,8 @@ async def test_issue_call_finish_and_broadcast(harness):
     assert update["calls"][0]["number"] == "A001"
     assert update["calls"][0]["counter"] == 1
 
-    done = await clerk.request({"type": "finish", "outcome": "received", "dossier_code": "H40.22-251125-0001"})
+    done = await clerk.request(
+        {"type": "finish", "outcome": "received", "dossier_code": "H40.22-251125-0001"})
     assert done["ticket"]["state"] == "done"
     assert done["ticket"]["dossier_code"] == "H40.22-251125-0001"
     assert done["counter"]["active_ticket"] is None
@@ -66,31 +75,104 @@ async def test_restart_restores_queue_and_numbering(harness):
     assert after.counters == before.counters
     assert after.sequences == before.sequences
     kiosk = await harness.kiosk()
-    issued = await kiosk.request({"type": "issue_ticket", "service": "TP", "idempotency_key": "k-after-restart"})
+    issued = await kiosk.request(
+        {"type": "issue_ticket", "service": "TP", "idempotency_key": "k-after-restart"})
     assert issued["ticket"]["number"] == "A004"
 
 
-async def test_two_clerks_racing_never_share_a_ticket(harness):
-    kiosk = await harness.kiosk()
-    for i in range(40):
-        await kiosk.request({"type": "issue_ticket", "service": "TP", "idempotency_key": f"race-{i:04d}"})
-    lan = await harness.clerk("lan", 1)
-    ha = await harness.clerk("ha", 2)
+def _big_config() -> Config:
+    """The example centre with room for 1,000 TP numbers a day (A0001...)."""
+    config = example_config()
+    sites = []
+    for site in config.sites:
+        services = [
+            msgspec.structs.replace(
+                s, daily_cap=None, numbering=msgspec.structs.replace(s.numbering, digits=4))
+            if s.code == "TP" else s
+            for s in site.services
+        ]
+        sites.append(msgspec.structs.replace(site, services=services))
+    config = msgspec.structs.replace(config, sites=sites)
+    assert config_problems(config) == []
+    return config
 
-    async def work(clerk):
+
+class _UnlimitedBucket(TokenBucket):
+    """The rate limit is not under test here: let each connection send as fast as it can."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        super().__init__(rate=1e9, burst=1e9)
+
+
+async def _connect(harness) -> RawClient:
+    # No receive-queue limit: clients that read only their replies must not stall the server.
+    return RawClient(await connect(harness.url, max_size=None, max_queue=None))
+
+
+async def _pipelined(client: RawClient, payloads: list[dict]) -> list[dict]:
+    """Send every payload at once, then collect the replies in order of the requests."""
+    ids = [f"p{next(client.ids)}" for _ in payloads]
+    for request_id, payload in zip(ids, payloads, strict=True):
+        await client.send_raw(json.dumps({**payload, "id": request_id}))
+    replies: dict[str, dict] = {}
+    while len(replies) < len(ids):
+        message = await client.recv()
+        if message.get("re") in ids:
+            replies[message["re"]] = message
+    return [replies[request_id] for request_id in ids]
+
+
+TICKETS = 1000
+
+
+@pytest.mark.parametrize("config", [_big_config()])
+async def test_two_clerks_racing_never_share_a_ticket(harness, monkeypatch):
+    """1,000 tickets issued by two kiosks at once, then called and finished by two clerks racing
+    for the same queue (each pressing call_next twice): every ticket is called exactly once."""
+    monkeypatch.setattr(sessions, "TokenBucket", _UnlimitedBucket)
+    kiosks = []
+    for token in (KIOSK_TOKEN, "sG82Nwe9UjlW9ZZvLYsKkzfW"):
+        kiosk = await _connect(harness)
+        await kiosk.request({"type": "login_device", "v": 1, "token": token}, expect="welcome")
+        kiosks.append(kiosk)
+    batches = await asyncio.gather(*(
+        _pipelined(kiosk, [{"type": "issue_ticket", "service": "TP", "idempotency_key": f"race-{k}-{i:05d}"}
+                           for i in range(TICKETS // 2)])
+        for k, kiosk in enumerate(kiosks)
+    ))
+    issued = [reply["ticket"] for batch in batches for reply in batch]
+    assert all(reply["type"] == "result" for batch in batches for reply in batch)
+    assert sorted(t["number"] for t in issued) == [f"A{n:04d}" for n in range(1, TICKETS + 1)]
+
+    clerks = []
+    for username, counter in (("lan", 1), ("ha", 2)):
+        clerk = await _connect(harness)
+        await clerk.request({"type": "login", "v": 1, "username": username, "password": PASSWORD},
+                            expect="welcome")
+        await clerk.request({"type": "select_counter", "site": "tinh", "counter": counter})
+        clerks.append(clerk)
+
+    async def work(clerk: RawClient) -> list[str]:
         got = []
         while True:
-            reply = await clerk.request({"type": "call_next"}, expect="result") if True else None
-            got.append(reply["ticket"]["id"])
-            await clerk.request({"type": "finish", "outcome": "guided"})
-            if len(got) > 40:
-                break
-            if not harness.server.states["tinh"].tickets or all(
-                t.state.value != "waiting" for t in harness.server.states["tinh"].tickets.values()
-            ):
-                break
-        return got
+            first, second = await _pipelined(clerk, [{"type": "call_next"}, {"type": "call_next"}])
+            if first["type"] == "error":
+                assert (first["code"], second["code"]) == ("queue_empty", "queue_empty")
+                return got
+            assert second["type"] == "error" and second["code"] == "counter_busy"  # one ticket at a time
+            got.append(first["ticket"]["id"])
+            done = await clerk.request({"type": "finish", "outcome": "guided"})
+            assert done["ticket"]["id"] == got[-1] and done["counter"]["active_ticket"] is None
+            clerk.inbox.clear()  # the broadcast updates are not under test here
 
-    a, b = await asyncio.gather(work(lan), work(ha))
-    assert not set(a) & set(b)
-    assert len(a) + len(b) == 40
+    mine, theirs = await asyncio.gather(*(work(clerk) for clerk in clerks))
+    assert not set(mine) & set(theirs)
+    assert sorted(mine + theirs) == sorted(t["id"] for t in issued)
+    assert min(len(mine), len(theirs)) > TICKETS // 10  # both clerks really were racing
+    state = harness.server.states["tinh"]
+    assert all(t.state.value == "done" for t in state.tickets.values())
+    calls = harness.server.store.db.execute(
+        "select ticket_id, count(*) from events where type = 'ticket_called' group by ticket_id").fetchall()
+    assert len(calls) == TICKETS and {n for _, n in calls} == {1}
+    for client in kiosks + clerks:
+        await client.close()
