@@ -90,6 +90,7 @@ class TickerPane(Pane):
         self._timer.setInterval(TICKER_FRAME_MS)
         self._timer.timeout.connect(self.update)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.frames = 0  # painted so far (tests wait on it)
 
     def set_running(self, running: bool) -> None:
         if running and not self._timer.isActive():
@@ -99,6 +100,7 @@ class TickerPane(Pane):
 
     def draw(self, painter: QPainter, r: QRectF, s: Scale) -> None:
         t = self.board.translator
+        self.frames += 1
         painter.fillRect(r, Colors.TICKER)
         label = t.text("notice_label").upper()
         label_font = font(r.height() * 0.42, W.ExtraBold)

@@ -289,6 +289,29 @@ def test_announcement_settings_follow_the_server(qtbot):
     controller.shutdown()
 
 
+def test_a_board_repainting_all_day_never_runs_out_of_references(qtbot):
+    """PySide6 6.12 on CPython 3.11 loses a reference to None on every void Qt call; the
+    scrolling notice alone makes ~1000 a second (see common/qt_refcount.py). The display
+    must outlive years of that, not abort after a quarter of a minute."""
+    import sys
+    import time
+
+    state = BoardState()
+    controller = DisplayController(state)
+    controller.on_message(msg.snapshot(notice="Thông báo rất dài " * 20))
+    view = BoardView(controller, Translator("display"))
+    qtbot.addWidget(view)
+    view.resize(1920, 1080)
+    view.show()
+    before, started = sys.getrefcount(None), time.monotonic()
+    qtbot.waitUntil(lambda: view.ticker.frames >= 60, timeout=WAIT_MS)  # a second of scrolling
+    lost_per_second = max(before - sys.getrefcount(None), 1) / (time.monotonic() - started)
+    ten_years = 10 * 365 * 24 * 3600
+    assert sys.getrefcount(None) > lost_per_second * ten_years
+    assert sys.getrefcount(True) > lost_per_second * ten_years
+    controller.shutdown()
+
+
 def test_vietnamese_date_line():
     from datetime import datetime
 
