@@ -91,9 +91,12 @@ def printed_ticket(result: p.Result, site: p.SiteInfo, service: p.ServiceView | 
     ticket = result.ticket
     assert ticket is not None, "an issue_ticket result always carries the ticket"
     issued_at = ticket.issued_at.astimezone(zoneinfo.ZoneInfo(site.timezone))
+    # The main site's name only repeats the centre's ("... công tỉnh" of "... công tỉnh Ninh Bình"):
+    # print where it is instead. A commune site prints its own name under the province's centre.
+    main_site = site.centre_name.startswith(site.name)
     return PrintedTicket(
         centre_name=site.centre_name,
-        site_name=site.name,
+        site_name=(site.address or site.name) if main_site else site.name,
         service_name=service.name_vi if service else ticket.service,
         number=ticket.number,
         people_ahead=max(0, result.ahead or 0),

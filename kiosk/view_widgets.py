@@ -91,7 +91,8 @@ class ServiceTile(QAbstractButton):
         if c.extra and live:
             painter.setPen(QColor(st.PRIORITY_DARK))
             painter.drawText(status_box, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, c.extra)
-        painter.setPen(QColor(st.ACCENT if live else st.CLOSED_STATUS))
+        colour = st.ACCENT if live else (st.CLOSED_STATUS if not c.available else st.MUTED)
+        painter.setPen(QColor(colour))
         painter.drawText(status_box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
                          | Qt.TextFlag.TextWordWrap, c.status)
         painter.end()

@@ -209,6 +209,19 @@ def test_screenshots(make_kiosk, probe, shots, live_server, orientation):
         kiosk.wait_screen(Screen.PRINTER_PROBLEM)
         kiosk.grab(shots / f"kiosk-printer-problem-{orientation}.png")
         kiosk.tap(window.ticket.done)
+        window.title._timer.setInterval(50)  # the staff gesture's 3 s hold, shortened
+        kiosk.qtbot.mousePress(window.title, Qt.MouseButton.LeftButton)
+        kiosk.wait_screen(Screen.STAFF_PIN)
+        kiosk.qtbot.mouseRelease(window.title, Qt.MouseButton.LeftButton)
+        for digit in "12":
+            state.pin_digit(digit)
+        kiosk.grab(shots / f"kiosk-staff-pin-{orientation}.png")
+        for digit in "34":
+            state.pin_digit(digit)
+        kiosk.tap(window.pin.enter)
+        kiosk.qtbot.waitUntil(lambda: state.staff_message == "status")
+        kiosk.grab(shots / f"kiosk-staff-{orientation}.png")
+        kiosk.tap(window.staff.close)
         live_server.stop()
         kiosk.qtbot.waitUntil(lambda: window.offline.isVisible(), timeout=OUTAGE)
         kiosk.grab(shots / f"kiosk-offline-{orientation}.png")
