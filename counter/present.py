@@ -78,10 +78,12 @@ def ticket_card(state: CounterState, now: datetime) -> TicketCard:
     if not waiting:
         return TicketCard(kind="idle", title=state.text("card_idle"), lines=[state.text("card_idle_empty")])
     lines = [state.text("card_idle_waiting", count=len(waiting), shortcut="F1")]
-    first = waiting[0]
-    star = "★ " if first.priority else ""
-    lines.append(state.text("card_idle_first", number=f"{star}{first.number}",
-                            minutes=_minutes(elapsed(first.issued_at, now))))
+    # Not "the next one": which ticket the server calls depends on rules the client does
+    # not see (service preference, the priority streak). The longest wait is a plain fact.
+    longest = min(waiting, key=lambda t: t.issued_at)
+    star = "★ " if longest.priority else ""
+    lines.append(state.text("card_idle_longest", number=f"{star}{longest.number}",
+                            minutes=_minutes(elapsed(longest.issued_at, now))))
     return TicketCard(kind="idle", title=state.text("card_idle"), lines=lines)
 
 

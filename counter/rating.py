@@ -41,7 +41,7 @@ STYLE = f"""
 #counterName {{ font-size: 18px; color: #D6E4F5; }}
 #big {{ font-size: 44px; font-weight: 800; color: {INK}; }}
 #number {{ font-size: 30px; font-weight: 800; color: {PRIMARY}; }}
-#question {{ font-size: 30px; font-weight: 700; color: {INK}; }}
+#question {{ font-size: 28px; font-weight: 700; color: {INK}; }}
 #questionEn {{ font-size: 18px; color: {MUTED}; }}
 #motto {{ font-size: 20px; color: {MUTED}; font-style: italic; }}
 #thanks {{ font-size: 46px; font-weight: 800; color: {SERVING}; }}

@@ -67,6 +67,7 @@ QPushButton#action[primary="true"] {{ background: {PRIMARY}; border-color: {PRIM
 QPushButton#action[primary="true"]:hover {{ background: {PRIMARY_DARK}; }}
 QPushButton#action[danger="true"] {{ border-color: #E6B4B0; }}
 #actionLabel {{ font-size: 14px; font-weight: 600; }}
+QPushButton#action[big="false"] #actionLabel {{ font-size: 13px; }}
 QPushButton#action[big="true"] #actionLabel {{ font-size: 16px; font-weight: 700; }}
 QPushButton#action[primary="true"] #actionLabel {{ color: white; }}
 QPushButton#action[danger="true"] #actionLabel {{ color: {DANGER}; }}
@@ -123,7 +124,7 @@ QPushButton#secondaryButton {{ background: white; color: {INK}; border: 1px soli
                               border-radius: 8px; min-height: 44px; font-size: 15px; padding: 0 16px; }}
 QPushButton#secondaryButton:hover {{ border-color: {PRIMARY}; }}
 QPushButton#choice {{ background: white; border: 1px solid #B8C2D1; border-radius: 10px;
-                     min-height: 52px; padding: 6px 12px; text-align: left; font-size: 15px; }}
+                     min-height: 44px; padding: 4px 12px; text-align: left; font-size: 15px; }}
 QPushButton#choice:hover {{ border-color: {PRIMARY}; }}
 QPushButton#choice:checked {{ border: 2px solid {PRIMARY}; background: #E8F0FA; font-weight: 700; }}
 QPushButton#choice:disabled {{ color: #A3ABB9; }}

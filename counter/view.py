@@ -27,7 +27,7 @@ from counter.view_main import MainPage
 from counter.view_start import CounterPage, LoginPage
 
 DEFAULT_SIZE = (460, 720)
-MINIMUM_SIZE = (400, 600)
+MINIMUM_SIZE = (420, 640)  # below that the main page's layout cannot fit
 
 
 class CounterWindow(QMainWindow):

@@ -288,6 +288,8 @@ class TransferDialog(ActionDialog):
         self.body.addLayout(modes)
         self.targets = QListWidget()
         self.targets.setMinimumHeight(200)
+        self.targets.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.targets.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.targets.itemDoubleClicked.connect(lambda _: self.confirm())
         self.body.addWidget(self.targets, 1)
         self.body.addWidget(QLabel(state.text("transfer_position"), objectName="fieldLabel"))

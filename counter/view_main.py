@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -61,8 +61,9 @@ class ActionButton(QPushButton):
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys go to the window's shortcuts
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 0, 8, 0)
-        self.label = QLabel(objectName="actionLabel")
+        layout.setContentsMargins(8, 0, 6, 0)
+        layout.setSpacing(4)
+        self.label = ElidedLabel(objectName="actionLabel")
         self.key = QLabel(SHORTCUTS.get(action, ""), objectName="keyChip")
         for label in (self.label, self.key):
             label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
@@ -71,7 +72,7 @@ class ActionButton(QPushButton):
         self.key.setVisible(bool(self.key.text()))
 
     def set_label(self, text: str) -> None:
-        if self.label.text() != text:
+        if self.label.full_text != text:
             self.label.setText(text)
             self.setAccessibleName(f"{text} ({self.key.text()})" if self.key.text() else text)
 
@@ -149,7 +150,7 @@ class MainPage(QWidget):
 
     def _build_card(self) -> QWidget:
         self.card = QFrame(objectName="card")
-        self.card.setMinimumHeight(150)
+        self.card.setMinimumHeight(128)
         layout = QVBoxLayout(self.card)
         layout.setContentsMargins(16, 10, 16, 12)
         layout.setSpacing(4)
@@ -218,7 +219,7 @@ class MainPage(QWidget):
         self.tabs.addTab(waiting, "")
         self.tabs.addTab(self.held_list, "")
         self.tabs.addTab(self.absent_list, "")
-        self.tabs.setMinimumHeight(150)
+        self.tabs.setMinimumHeight(96)
         return self.tabs
 
     def _list(self) -> QListWidget:
@@ -226,6 +227,7 @@ class MainPage(QWidget):
         widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         widget.setUniformItemSizes(True)
+        widget.setResizeMode(QListWidget.ResizeMode.Adjust)  # rows follow the window's width
         return widget
 
     def _build_figures(self) -> QWidget:
@@ -361,7 +363,7 @@ class MainPage(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, row.number)
             item.setToolTip(f"{row.number} – {row.text}" + (f" ({row.detail})" if row.detail else ""))
             line = RowWidget(row)
-            item.setSizeHint(line.sizeHint())
+            item.setSizeHint(QSize(1, line.sizeHint().height()))  # as wide as the list, no wider
             widget.addItem(item)
             widget.setItemWidget(item, line)
 

@@ -215,7 +215,7 @@ def test_a_working_day(qtbot, live_server, make_app):
     qtbot.waitUntil(lambda: app.state.is_paused and app.state.pending is None, timeout=WAIT)
     assert server_counter(live_server, 1).pause_reason == "Họp"
     assert page.buttons[Action.CALL_NEXT].toolTip() == "Quầy đang tạm dừng – bấm Tiếp tục phục vụ (F9)"
-    assert page.buttons[Action.PAUSE].label.text() == "Tiếp tục phục vụ"
+    assert page.buttons[Action.PAUSE].label.full_text == "Tiếp tục phục vụ"
     press(qtbot, app, Qt.Key.Key_F9)
     qtbot.waitUntil(lambda: server_counter(live_server, 1).status == "open", timeout=WAIT)
 
@@ -384,7 +384,7 @@ def test_always_on_top_and_language_toggle(qtbot, live_server, make_app):
     assert app.window.windowFlags() & Qt.WindowType.WindowStaysOnTopHint
     assert settings.value("always_on_top") == "1"
     qtbot.keyClick(app.window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
-    assert page.buttons[Action.CALL_NEXT].label.text() == "Call next"
+    assert page.buttons[Action.CALL_NEXT].label.full_text == "Call next"
     assert page.counter_title.full_text == "Counter 1 · Tư pháp 1"
 
 

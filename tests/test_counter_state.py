@@ -544,13 +544,15 @@ def test_client_clock_skew_is_corrected_from_the_snapshot(link, sim, clock):
     assert abs(state.server_now() - clock()) < timedelta(seconds=1)
 
 
-def test_idle_card_names_the_next_number(link, sim, clock):
-    sim.issue("TP")
+def test_idle_card_names_the_longest_wait(link, sim, clock):
+    sim.issue("GD")
+    clock.advance(minutes=3)
+    sim.issue("TP", priority="elderly")
     clock.advance(minutes=7)
-    state = ready_state(link, sim, clock)
+    state = ready_state(link, sim, clock, counter=2)
     card = present.ticket_card(state, state.server_now())
     assert card.kind == "idle"
-    assert card.lines == ["1 người đang chờ – bấm F1 để gọi số tiếp theo", "Tiếp theo: A001 · đã chờ 7 phút"]
+    assert card.lines == ["2 người đang chờ – bấm F1 để gọi số tiếp theo", "Chờ lâu nhất: K001 · 10 phút"]
 
 
 def test_format_duration():
