@@ -30,6 +30,7 @@ from common.cli_args import (
 from common.client import Connection
 from common.logs import setup_logging
 from common.qt_client import QtConnection
+from common.qt_refcount import immortalize_singletons
 from common.qt_theme import install_fonts
 from kiosk.printing import PrinterSettings, PrintService, validate_uri
 from kiosk.state import KioskSettings, KioskState
@@ -42,25 +43,6 @@ DEFAULT_PIN = "1234"
 PIN_ENV = "XEPHANG_KIOSK_PIN"
 SIZES = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
 SCREENSHOT_WAIT_MS = 8000
-
-
-SINGLETON_MARGIN = 1 << 40
-
-
-def protect_singletons() -> None:
-    """Work around PySide6 6.12 on Python 3.11, which drops a reference it never took on
-    every call of a void Qt method (to None) and every signal emit (to True): this app
-    loses ~30 a second, and a count reaching zero aborts the interpreter ("none_dealloc")
-    about ten minutes after start. From Python 3.12 these objects are immortal. Here, give
-    them a margin no process lifetime can use up (2**40 references)."""
-    if sys.version_info >= (3, 12):
-        return
-    import ctypes
-
-    for singleton in (None, True, False):
-        count = ctypes.c_ssize_t.from_address(id(singleton))  # ob_refcnt, CPython's first field
-        if count.value < SINGLETON_MARGIN // 2:
-            count.value += SINGLETON_MARGIN
 
 
 class _Bridge(QObject):
@@ -85,7 +67,7 @@ class KioskApp:
 
     def __init__(self, *, url: str, token: str, printer: PrinterSettings, printer_override: bool = False,
                  settings: KioskSettings | None = None) -> None:
-        protect_singletons()
+        immortalize_singletons()  # PySide6 6.12 on CPython 3.11: see common/qt_refcount.py
         self.token = token
         self.printer_override = printer_override
         self.bridge = _Bridge()
@@ -183,6 +165,7 @@ def main(argv: list[str]) -> int:
     settings = KioskSettings(issued_seconds=args.issued_seconds, idle_seconds=args.idle_seconds,
                              staff_pin=staff_pin(args, parser), language=args.lang)
 
+    immortalize_singletons()  # before the first Qt call
     app = QApplication.instance() or QApplication(["xephang-kiosk"])
     install_fonts(app)
     kiosk_app = KioskApp(url=websocket_url(config, args.server), token=kiosk.token, printer=printer,

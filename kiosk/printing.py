@@ -108,6 +108,53 @@ def printed_ticket(result: p.Result, site: p.SiteInfo, service: p.ServiceView | 
     )
 
 
+class PrinterMonitor:
+    """What the printer last said, told to the server (``printer_status``) when it changes.
+
+    A report waits while the kiosk is offline and is repeated after every reconnect (the
+    server may have restarted); "unknown" is not reported until something is learnt.
+    """
+
+    def __init__(self, request: Callable[..., None], *, enabled: bool) -> None:
+        self.request = request
+        self.state = "unknown" if enabled else "disabled"
+        self.detail = ""
+        self.message_vi = ""
+        self.online = False
+        self._reported: str | None = None  # the last state the server acknowledged
+        self._reporting: str | None = None
+
+    def set_online(self, online: bool) -> None:
+        self.online = online
+        if online:
+            self._reported = None
+            self._report()
+
+    def update(self, outcome: PrintOutcome, *, after_print: bool = False) -> None:
+        state = outcome.state
+        if after_print and outcome.ok and self.state == "paper_low":
+            state = "paper_low"  # a good print does not mean the roll got longer
+        self.state, self.detail, self.message_vi = state, outcome.detail, outcome.message_vi
+        self._report()
+
+    def _report(self) -> None:
+        state = self.state
+        if not self.online or state in (self._reported, self._reporting):
+            return
+        if state == "unknown" and self._reported is None:
+            return
+        self._reporting = state
+
+        def done(_reply: Any) -> None:
+            self._reported, self._reporting = state, None
+            self._report()  # it may have changed again meanwhile
+
+        def failed(_error: Any) -> None:
+            self._reporting = None
+
+        self.request(p.ReportPrinter(state=state, detail=self.detail[:200]), done, failed)  # type: ignore[arg-type]
+
+
 class PrintService:
     """One printer behind one worker thread; results come back through ``deliver``."""
 

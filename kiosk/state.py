@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from common import protocol as p
 from common.client import RequestFailed
-from kiosk.printing import PrintOutcome, printed_ticket
+from kiosk.printing import PrinterMonitor, PrintOutcome, printed_ticket
 from kiosk.ticket_image import PrintedTicket
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,8 @@ class Notice:
 
 @dataclass
 class _Pending:
+    """An issue in progress; once abandoned (``given_up_at``) its key may still hold a ticket."""
+
     key: str
     service: str
     priority: str | None
@@ -114,33 +116,7 @@ class _Pending:
     retry_at: float | None = None
     attempts: int = 0
     waiting_for_link: bool = False
-
-
-@dataclass
-class _Given:
-    """An issue abandoned for want of a connection: its key may still hold a ticket."""
-
-    key: str
-    service: str
-    priority: str | None
-    at: float
-
-
-@dataclass
-class PrinterInfo:
-    state: str = "unknown"
-    detail: str = ""
-    message_vi: str = ""
-    reported: str | None = None  # last state the server acknowledged
-    reporting: str | None = None  # state being reported now
-
-
-def group_services(services: list[p.ServiceView]) -> list[tuple[str, list[p.ServiceView]]]:
-    """Services grouped by agency (lĩnh vực), groups in order of first appearance."""
-    groups: dict[str, list[p.ServiceView]] = {}
-    for service in services:
-        groups.setdefault(service.agency, []).append(service)
-    return list(groups.items())
+    given_up_at: float | None = None
 
 
 class KioskState:
@@ -166,18 +142,17 @@ class KioskState:
         self.issued: IssuedTicket | None = None  # shown on ISSUED / PRINTER_PROBLEM
         self.last_ticket: IssuedTicket | None = None  # for the staff reprint
         self.notice: Notice | None = None
-        self.printer_info = PrinterInfo(state="unknown" if printer.enabled else "disabled")
+        self.printer_info = PrinterMonitor(request, enabled=printer.enabled)
         self.pin = ""
         self.pin_failures = 0
         self.pin_locked_until = 0.0
         self.staff_message = ""
         self.print_times_ms: list[float] = []
         self._pending: _Pending | None = None
-        self._given: _Given | None = None
+        self._given: _Pending | None = None
         self._server_offset = timedelta(0)
         now = clock()
         self._last_touch = now
-        self._screen_since = now
         self._deadline: float | None = None
         self._next_status_check = now
 
@@ -192,8 +167,7 @@ class KioskState:
 
     def _show(self, screen: Screen, seconds: float | None = None) -> None:
         self.screen = screen
-        self._screen_since = self.clock()
-        self._deadline = self._screen_since + seconds if seconds is not None else None
+        self._deadline = self.clock() + seconds if seconds is not None else None
 
     # -- what the view asks -------------------------------------------------------------------
 
@@ -242,8 +216,7 @@ class KioskState:
             pending = self._pending
             if pending is not None and not pending.in_flight:
                 self._send_issue()
-            self.printer_info.reported = None  # the server may have restarted: tell it again
-            self._report_printer()
+        self.printer_info.set_online(status == "online")
         self._changed()
 
     def on_message(self, message: Any) -> None:
@@ -316,8 +289,8 @@ class KioskState:
         priority = self.priority.code if self.screen == Screen.PRIORITY_SERVICES and self.priority else None
         now = self.clock()
         given = self._given
-        if (given and given.service == code and given.priority == priority
-                and now - given.at <= self.settings.same_choice_seconds):
+        if (given and given.service == code and given.priority == priority and given.given_up_at
+                and now - given.given_up_at <= self.settings.same_choice_seconds):
             key = given.key  # the abandoned request may have made a ticket: ask for that one
         else:
             key = uuid.uuid4().hex
@@ -396,7 +369,8 @@ class KioskState:
         assert pending is not None
         log.warning("giving up issue %s after %d attempt(s)", pending.key, pending.attempts)
         self._pending = None
-        self._given = _Given(pending.key, pending.service, pending.priority, self.clock())
+        pending.given_up_at = self.clock()
+        self._given = pending
         self.notice = Notice("offline", "", "")
         self._show(Screen.MESSAGE, self.settings.message_seconds)
 
@@ -404,7 +378,7 @@ class KioskState:
 
     def _printed(self, ticket_id: str, started: float, outcome: PrintOutcome) -> None:
         self.print_times_ms.append((self.clock() - started) * 1000)
-        self._printer_status(outcome, after_print=True)
+        self.printer_info.update(outcome, after_print=True)
         for name in ("issued", "last_ticket"):
             current: IssuedTicket | None = getattr(self, name)
             if current is not None and current.ticket.id == ticket_id:
@@ -418,41 +392,15 @@ class KioskState:
             self._show(Screen.PRINTER_PROBLEM, self.settings.problem_seconds)
         self._changed()
 
-    def _printer_status(self, outcome: PrintOutcome, after_print: bool = False) -> None:
-        info = self.printer_info
-        state = outcome.state
-        if after_print and outcome.ok and info.state == "paper_low":
-            state = "paper_low"  # a print does not tell us the roll got longer
-        info.state, info.detail, info.message_vi = state, outcome.detail, outcome.message_vi
-        self._report_printer()
-
-    def _report_printer(self) -> None:
-        info = self.printer_info
-        state = info.state
-        if not self.online or state in (info.reported, info.reporting):
-            return
-        if state == "unknown" and info.reported is None:
-            return  # nothing learnt yet: wait for the first status check
-        info.reporting = state
-
-        def done(_reply: Any) -> None:
-            info.reported, info.reporting = state, None
-            self._report_printer()  # it may have changed again meanwhile
-
-        def failed(_error: Any) -> None:
-            info.reporting = None
-
-        self.request(p.ReportPrinter(state=state, detail=info.detail[:200]), done, failed)  # type: ignore[arg-type]
-
     def check_printer(self) -> None:
         self._next_status_check = self.clock() + max(self.settings.status_interval_seconds, 5.0)
         if not self.printer.enabled:
-            self._printer_status(PrintOutcome(False, "disabled", "no printer configured"))
+            self.printer_info.update(PrintOutcome(False, "disabled", "no printer configured"))
             return
         self.printer.check_status(self._status_checked)
 
     def _status_checked(self, outcome: PrintOutcome) -> None:
-        self._printer_status(outcome)
+        self.printer_info.update(outcome)
         if self.screen == Screen.STAFF:
             self.staff_message = "status"
         self._changed()
@@ -514,7 +462,8 @@ class KioskState:
         self.touch()
         if self.screen == Screen.STAFF_PIN and digit.isdigit() and len(self.pin) < MAX_PIN_LENGTH:
             self.pin += digit
-            self.staff_message = "" if self.staff_message != "locked" else "locked"
+            if self.staff_message == "wrong_pin":
+                self.staff_message = ""
             self._changed()
 
     def pin_erase(self) -> None:

@@ -17,9 +17,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.state import KioskState, Screen, group_services
+from common import protocol as p
+from kiosk.state import KioskState, Screen
 from kiosk.view_text import Texts
 from kiosk.view_widgets import ServiceTile, TileContent, TileGrid
+
+
+def group_services(services: list[p.ServiceView]) -> list[tuple[str, list[p.ServiceView]]]:
+    """Services grouped by agency (lĩnh vực), groups in order of first appearance."""
+    groups: dict[str, list[p.ServiceView]] = {}
+    for service in services:
+        groups.setdefault(service.agency, []).append(service)
+    return list(groups.items())
 
 
 def label(name: str, text: str = "", *, wrap: bool = True, parent: QWidget | None = None) -> QLabel:

@@ -59,7 +59,7 @@ def stylesheet(u: float) -> str:
     QPushButton#language {{
         color: white; background: {NAVY_DARK}; border: {s(2)} solid #6b8fc4; border-radius: {s(14)};
         font-size: {s(26)}; font-weight: 600; padding: 0 {s(26)};
-        min-height: {s(92)}; max-height: {s(92)}; min-width: {s(200)};
+        min-height: {s(100)}; max-height: {s(100)}; min-width: {s(200)};
     }}
     QPushButton#language:pressed {{ background: #163f7a; }}
     QLabel#offline {{

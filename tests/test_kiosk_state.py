@@ -12,7 +12,8 @@ import pytest
 from common import protocol as p
 from common.client import Offline, RequestFailed
 from kiosk.printing import PrintOutcome
-from kiosk.state import KioskSettings, KioskState, PrintPhase, Screen, group_services
+from kiosk.state import KioskSettings, KioskState, PrintPhase, Screen
+from kiosk.view_home import group_services
 from kiosk.view_text import Texts
 from kiosk.view_widgets import plan_grid
 from tests.helpers import local_time
