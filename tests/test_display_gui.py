@@ -70,7 +70,7 @@ class Board:
     """A board (or counter display) wired like the real app, following ``live_server``."""
 
     def __init__(self, qtbot, url: str, *, counter: int | None = None, player: RecordingPlayer | None = None,
-                 announce: bool = True) -> None:
+                 announce: bool = True, token: str = DISPLAY_TOKEN) -> None:
         self.state = BoardState(counters=[counter] if counter else None)
         self.controller = DisplayController(self.state)
         self.player = player or RecordingPlayer()
@@ -80,7 +80,7 @@ class Board:
                 FakeSynth(), self.player, chime=CHIME, on_started=self.controller.announcement_started,
                 on_finished=self.controller.announcement_finished)
             self.controller.set_announcer(self.announcer)
-        self.connection = QtConnection(url, device_login(DISPLAY_TOKEN))
+        self.connection = QtConnection(url, device_login(token))
         self.controller.attach(self.connection)
         translator = Translator("display", "vi")
         if counter is None:
@@ -223,6 +223,18 @@ def test_server_restart_shows_reconnecting_keeps_the_board_and_resyncs(live_serv
     qtbot.waitUntil(lambda: board.tile(3).ticket == "B001", timeout=WAIT_MS)
     assert board.announced_numbers() == ["A002", "B001"]
     assert heard(board.player) == expected(("A002", 1), ("B001", 3))
+
+
+def test_a_floor_display_shows_and_announces_only_its_own_counters(live_server, boards, qtbot):
+    run(live_server, open_counter(1), open_counter(9), issue("TP"), issue("GPLX"), issue("BHXH"))
+    floor = boards(live_server.url, token="giYtWrMR3DjkhanMbeujLmyS")  # tv-tang-2: counters 9-12
+    assert [tile.number for tile in floor.state.counter_tiles()] == [9, 10, 11, 12]
+    assert {tile.code for tile in floor.state.service_tiles()} == {"GPLX", "BHXH", "THUE"}
+    run(live_server, call_next(1), call_next(9))
+    qtbot.waitUntil(lambda: floor.tile(9).ticket == "M001", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: len(floor.state.calls) == 2, timeout=WAIT_MS)
+    assert floor.announced_numbers() == ["M001"]  # A001 is called to the ground floor
+    assert [call.number for call in floor.state.recent_calls()] == ["M001"]
 
 
 def test_counter_display_mode_follows_one_counter(live_server, boards, qtbot):
