@@ -112,9 +112,14 @@ class LoginPage(QWidget):
         self.error.setVisible(error is not None)
         self.error.setText(error.text(state.language) if error else "")
         progress = ""
+        unreachable = busy and state.connection == "offline"
         if busy:
-            key = "login_unreachable" if state.connection == "offline" else "login_connecting"
-            progress = state.text(key)
+            progress = state.text("login_unreachable" if unreachable else "login_connecting")
+        name = "errorText" if unreachable else "hintText"
+        if self.progress.objectName() != name:
+            self.progress.setObjectName(name)
+            self.progress.style().unpolish(self.progress)
+            self.progress.style().polish(self.progress)
         self.progress.setText(progress)
         self.progress.setVisible(bool(progress))
         self.server_label.setText(state.text("server_address", url=self.server))
@@ -157,6 +162,7 @@ class CounterPage(QWidget):
         self.group = QButtonGroup(self)
         self.group.setExclusive(True)
         self._shown: list = []
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # Enter and the arrows work at once
 
     def _submit(self) -> None:
         button = self.group.checkedButton()
@@ -203,6 +209,7 @@ class CounterPage(QWidget):
                 detail = state.text("choice_in_use", clerk=choice.clerk)
             title = state.text("counter_label", number=choice.number, name=choice.name)
             button = QPushButton(f"{title}\n{detail}", objectName="choice", checkable=True)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.setProperty("site", choice.site)
             button.setProperty("number", choice.number)
             button.toggled.connect(lambda _=False: self.render())

@@ -262,6 +262,12 @@ def test_remembers_the_last_username_and_counter(qtbot, live_server, make_app):
     checked = second.window.counter_page.group.checkedButton()
     assert checked.property("number") == 6
     assert "Bạn đang mở quầy này" in checked.text()
+    # Keyboard only: ↓ moves to the next counter, Enter opens it.
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is second.window.counter_page, timeout=WAIT)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Up)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: second.state.phase is Phase.READY, timeout=WAIT)
+    assert second.state.mirror.counter_number == 5  # mai's counters: 4, 5, 6
 
 
 def test_server_restart_in_the_middle(qtbot, live_server, make_app):
