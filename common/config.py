@@ -234,6 +234,10 @@ def parse_config(raw: bytes | str, file: str = "<config>") -> Config:
         raise ConfigError(file, key, message) from exc
     except msgspec.DecodeError as exc:
         raise ConfigError(file, "", f"not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(file, "", f"not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+    except (ValueError, RecursionError) as exc:  # tomllib: a 5000-digit number, [[[[...]]]]
+        raise ConfigError(file, "", f"not valid TOML: {str(exc)[:120]}") from None
     problems = list(_validate(config))
     if problems:
         key, problem = problems[0]
@@ -350,7 +354,9 @@ def _validate_site(key: str, site: Site) -> Iterator[tuple[str, str]]:
     codes = [s.code for s in site.services]
     for dup in _duplicates(codes):
         yield f"{key}.services", f"service code {dup!r} appears twice"
-    for dup in _duplicates([s.numbering.format(1) for s in site.services]):
+    # Only numbering with sane digits is formatted: digits = 10**9 would build a 1 GB string.
+    printable = [s for s in site.services if 1 <= s.numbering.digits <= 6]
+    for dup in _duplicates([s.numbering.format(1) for s in printable]):
         yield f"{key}.services", f"two services would both print number {dup!r}"
     if not site.services:
         yield f"{key}.services", "a site needs at least one service"
@@ -367,7 +373,7 @@ def _validate_site(key: str, site: Site) -> Iterator[tuple[str, str]]:
             yield f"{skey}.numbering.start", "must not be negative"
         if n.style == "block" and n.end is not None and n.end <= n.start:
             yield f"{skey}.numbering.end", "must be greater than start"
-        if svc.daily_cap is not None and not 1 <= svc.daily_cap <= n.capacity:
+        if svc.daily_cap is not None and 1 <= n.digits <= 6 and not 1 <= svc.daily_cap <= n.capacity:
             yield f"{skey}.daily_cap", f"must be between 1 and {n.capacity} (what the numbering can print)"
         if svc.hours is not None:
             yield from _validate_hours(f"{skey}.hours", svc.hours)
