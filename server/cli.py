@@ -76,7 +76,12 @@ def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     config = load_or_exit(args.config)
     db = database_path(config, args.db)
-    setup_logging(args.log_level, args.log_file or Path(config.server.data_dir) / "server.log")
+    log_file = args.log_file or Path(config.server.data_dir) / "server.log"
+    try:
+        setup_logging(args.log_level, log_file)
+    except OSError as exc:
+        print(f"error: cannot write the log file {log_file}: {exc.strerror}", file=sys.stderr)
+        return 2
     host = args.host or config.server.host
     port = args.port if args.port is not None else config.server.port
     try:
