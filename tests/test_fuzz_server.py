@@ -7,27 +7,46 @@ throttling are in tests/test_server_integration.py; this goes deeper.)
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import socket
+import subprocess
+import sys
+import time
 import zlib
+from datetime import date
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed
 
+from common.assets import asset_path
+from common.config import ConfigError, parse_config
+from server.cli import build_parser
 from tests.reliability import report_plugin
-from tests.reliability.config_gen import always_open_config
+from tests.reliability.config_gen import always_open_config, example_dict, to_toml
 from tests.reliability.fuzz import (
+    HUGE_NUMBERS,
+    NASTY_TEXT,
     Canary,
     Session,
     check_error,
     client_messages,
 )
-from tests.reliability.server_process import ServerProcess
+from tests.reliability.server_process import ROOT, ServerProcess
+from xephang.cli import main
 
 MAX_MESSAGE = 65536  # server.max_message_bytes in the configuration
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), derandomize=False)
 TRIED: dict[str, int] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report(request):
+    report_plugin.pytest_configure(request.config)
 
 
 @pytest.fixture(scope="module")
@@ -210,3 +229,193 @@ def test_canary_worked_throughout_and_the_server_is_healthy(server, canary, requ
         f"{canary.ok['finish']} finishes, 0 failures, slowest round {canary.worst_ms:.0f} ms",
         inputs=dict(TRIED), canary=dict(canary.ok), canary_worst_ms=round(canary.worst_ms),
     )
+
+
+# -- configuration files and command lines -----------------------------------------------------------
+# A centre edits its TOML by hand: whatever is in it, `xephang config check` and `xephang server`
+# must say what is wrong in one line and exit 2, never print a traceback.
+
+toml_scalars = st.one_of(
+    st.integers(), st.sampled_from([*HUGE_NUMBERS, 10**100, -1, 0, 10**7]), st.booleans(),
+    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=30), st.sampled_from(NASTY_TEXT),
+    st.dates(min_value=date(1, 1, 1)),
+)
+toml_values = st.recursive(
+    toml_scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.from_regex(r"[a-z_]{1,8}", fullmatch=True),
+                                                                inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@st.composite
+def mutated_configs(draw) -> dict:
+    """The example centre with 1-3 values replaced, removed or added anywhere in the tree."""
+    raw = example_dict()
+    for _ in range(draw(st.integers(1, 3))):
+        node = raw
+        while True:
+            keys = list(node) if isinstance(node, dict) else list(range(len(node)))
+            if not keys:
+                break
+            key = draw(st.sampled_from(keys))
+            child = node[key]
+            if isinstance(child, dict | list) and child and draw(st.integers(0, 3)):
+                node = child
+                continue
+            action = draw(st.sampled_from(["replace", "replace", "delete", "add"]))
+            if action == "delete" and isinstance(node, dict):
+                del node[key]
+            elif action == "add" and isinstance(node, dict):
+                node[draw(st.from_regex(r"[a-z_]{1,10}", fullmatch=True))] = draw(toml_values)
+            else:
+                node[key] = draw(toml_values)
+            break
+    return raw
+
+
+def _parse(text: str | bytes) -> str:
+    """'ok', or the ConfigError's message; anything else escapes and fails the test."""
+    try:
+        parse_config(text, "centre.toml")
+    except ConfigError as exc:
+        message = str(exc)
+        assert "\n" not in message.strip() or "TOML" in message, message
+        assert message.startswith("centre.toml")
+        return message
+    return "ok"
+
+
+CONFIG_TRIED = {"mutated TOML": 0, "corrupted bytes": 0, "garbage files": 0, "server argument lists": 0}
+
+
+def _count(kind: str) -> None:
+    CONFIG_TRIED[kind] += 1
+    report_plugin.record(
+        "configuration and CLI fuzzing",
+        ", ".join(f"{n} {k}" for k, n in CONFIG_TRIED.items())
+        + ": each accepted or refused in one line with exit 2, no traceback",
+        inputs=dict(CONFIG_TRIED))
+
+
+@settings(max_examples=300, deadline=2000, suppress_health_check=list(HealthCheck))
+@given(raw=mutated_configs())
+def test_fuzzed_configuration_is_accepted_or_explained(raw):
+    try:
+        text = to_toml(raw)
+    except (TypeError, ValueError):
+        return  # not expressible in TOML
+    _parse(text)
+    _count("mutated TOML")
+
+
+@settings(max_examples=200, deadline=2000, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_corrupted_configuration_bytes_are_explained(data):
+    text = bytearray(to_toml(example_dict()).encode("utf-8"))
+    for _ in range(data.draw(st.integers(1, 8))):
+        at = data.draw(st.integers(0, len(text) - 1))
+        text[at] = data.draw(st.integers(0, 255))
+    if data.draw(st.booleans()):
+        text = text[: data.draw(st.integers(0, len(text)))]
+    _parse(bytes(text))
+    _count("corrupted bytes")
+
+
+@pytest.mark.parametrize("change", [
+    ("digits = 3", "digits = 1000000000"), ("digits = 3", "digits = 3000"),
+    ("start = 8001", "start = " + "9" * 5000), ("start = 8001", "start = 10000000000000000000000"),
+    ("daily_cap = 250", "daily_cap = 99999999999999999999999"),
+    ("port = 8765", "port = 99999999999999999999"),
+    ('timezone = "Asia/Ho_Chi_Minh"', 'timezone = "../../../etc/passwd"'),
+    ('timezone = "Asia/Ho_Chi_Minh"', 'timezone = "\\u0000"'),
+    ("max_message_bytes", "max_message_bytes = 1e400 #"),
+])
+def test_extreme_configuration_values_are_refused_quickly(change):
+    text = Path(asset_path("config", "example.toml")).read_text(encoding="utf-8").replace(*change, 1)
+    started = time.monotonic()
+    _parse(text)
+    assert time.monotonic() - started < 2
+
+
+def test_non_utf8_configuration_is_explained():
+    assert _parse(b"\xff\xfeprovince = 1") != "ok"
+    assert _parse("province = \"Tỉnh\"".encode("cp1258", errors="replace")) != "ok"
+
+
+def _admin(*argv: str) -> tuple[int, str]:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            code = main(list(argv))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 2
+    return code, err.getvalue()
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(content=st.binary(max_size=300) | st.text(max_size=300).map(str.encode))
+def test_config_check_on_garbage_files(tmp_path_factory, content):
+    path = tmp_path_factory.mktemp("cfg") / "centre.toml"
+    path.write_bytes(content)
+    code, err = _admin("config", "check", str(path))
+    assert code == 2 and err.startswith("error: ") and "Traceback" not in err, err
+    assert len(err.strip().splitlines()) == 1, err
+    _count("garbage files")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(argv=st.lists(st.sampled_from([
+    "--config", "--db", "--host", "--port", "--log-level", "--log-file", "--bogus", "-x", "", "0",
+    "-1", "65536", "99999999999999999999", "abc", "/nonexistent/x", "debug", "verbose", "\x00", "ư",
+]) | st.text(max_size=10), max_size=5))
+def test_server_arguments_are_parsed_or_refused_with_exit_2(argv):
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            build_parser().parse_args(argv)
+        except SystemExit as exc:
+            assert exc.code == 2 and "error:" in err.getvalue()
+    _count("server argument lists")
+
+
+SERVER_FAILURES = [
+    # (arguments after "server", expected exit code, text expected in stderr)
+    (["--port", "http"], 2, "not a port number"),
+    (["--port", "70000"], 2, "not a TCP port"),
+    (["--config", "/nonexistent/centre.toml"], 2, "cannot read file"),
+    (["--config", "{bad}"], 2, "error:"),
+    (["--config", "{dir}"], 2, "cannot read file"),
+    (["--db", "/proc/xephang/x.db"], 1, "cannot open database"),
+    (["--db", "{dir}"], 1, "cannot open database"),
+    (["--log-file", "/proc/xephang/server.log"], 2, "log"),
+    (["--log-file", "{dir}"], 2, "log"),
+    (["--host", "203.0.113.77"], 1, "cannot listen"),
+    (["--port", "{busy}"], 1, "cannot listen"),
+]
+
+
+@pytest.mark.parametrize(("argv", "code", "text"), SERVER_FAILURES,
+                         ids=[" ".join(a) for a, _, _ in SERVER_FAILURES])
+def test_server_command_fails_cleanly(tmp_path, argv, code, text):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("province = 1\n[[sites]]\ncode = 2\n")
+    good = always_open_config(tmp_path / "centre.toml")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        fill = {"{bad}": str(bad), "{dir}": str(tmp_path), "{busy}": str(busy.getsockname()[1])}
+        argv = [fill.get(a, a) for a in argv]
+        if "--config" not in argv:
+            argv += ["--config", str(good)]
+        if "--db" not in argv:
+            argv += ["--db", str(tmp_path / "x.db")]
+        if "--log-file" not in argv:
+            argv += ["--log-file", str(tmp_path / "server.log")]
+        if "--host" not in argv:
+            argv += ["--host", "127.0.0.1"]
+        result = subprocess.run([sys.executable, "-m", "xephang", "server", *argv], capture_output=True,
+                                text=True, timeout=30, cwd=ROOT, stdin=subprocess.DEVNULL)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == code, result.stderr
+    assert text in result.stderr, result.stderr
