@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -132,9 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="language citizens see first (an on-screen button switches; default vi)")
     parser.add_argument("--staff-pin", metavar="DIGITS",
                         help=f"PIN for the staff reprint screen (default: ${PIN_ENV}, else {DEFAULT_PIN})")
-    parser.add_argument("--issued-seconds", type=positive_int, default=10,
+    parser.add_argument("--issued-seconds", type=positive_int, default=10, metavar="N",
                         help="how long an issued ticket stays on screen (default 10)")
-    parser.add_argument("--idle-seconds", type=positive_int, default=30,
+    parser.add_argument("--idle-seconds", type=positive_int, default=30, metavar="N",
                         help="inactivity before a sub-screen returns home (default 30)")
     parser.add_argument("--screenshot", type=Path, metavar="FILE",
                         help="connect, wait for the first snapshot (at most 8 s), save it as PNG, exit")
@@ -174,6 +175,8 @@ def main(argv: list[str]) -> int:
     log.info("kiosk %s at %s, server %s, printer %s", kiosk.id, site.code,
              kiosk_app.connection.connection.url, printer.uri)
     kiosk_app.start()
+    for signum in (signal.SIGINT, signal.SIGTERM):  # handled between the window's timer ticks
+        signal.signal(signum, lambda *_: app.quit())
     try:
         if args.screenshot:
             return _screenshot(kiosk_app, args.screenshot, args.orientation or "portrait")

@@ -179,6 +179,14 @@ def test_printed_ticket_from_an_issue_result():
     assert paper.estimated_wait_minutes is None and paper.url.endswith("/t/abc")
 
 
+def test_printer_settings_follow_the_server_unless_overridden():
+    local = PrinterSettings(uri="none", width_dots=576, qr_mode="raster")
+    device = p.DeviceView(id="k", name="K", kind="kiosk", site="tinh", printer="tcp://10.0.0.9:9100",
+                          paper_width_mm=58, qr="native")
+    assert local.with_device(device) == PrinterSettings("tcp://10.0.0.9:9100", 384, "native")
+    assert local.with_device(device, "file:///tmp/x").uri == "file:///tmp/x"
+
+
 def test_print_service_reports_instead_of_raising():
     outcomes: list[PrintOutcome] = []
     service = PrintService(PrinterSettings(uri="none"))
