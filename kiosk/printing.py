@@ -9,12 +9,14 @@ get back onto the GUI thread. Nothing here blocks the caller or raises on a prin
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import zoneinfo
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from common import protocol as p
@@ -179,6 +181,21 @@ class PrintService:
         except PrinterConfigError as exc:
             log.error("printer cannot be used: %s", exc)
             self._config_problem = str(exc)
+            return
+        printer = self._printer
+        with contextlib.suppress(RuntimeError):  # load fonts and the QR encoder before the first citizen
+            self._executor.submit(self._warm_up, printer, settings)
+
+    @staticmethod
+    def _warm_up(printer: TicketPrinter, settings: PrinterSettings) -> None:
+        sample = PrintedTicket(
+            centre_name="Trung tâm", site_name="Điểm", service_name="Dịch vụ", number="A000",
+            people_ahead=0, estimated_wait_minutes=1, issued_at=datetime.now(UTC), counters=(1,),
+            priority_label=None, url="http://127.0.0.1/t/warm-up-token-0000000")
+        try:
+            printer.build_job(sample, width_dots=settings.width_dots, qr_mode=settings.qr_mode)
+        except Exception:  # only a warm-up: the real job reports any problem
+            log.debug("printer warm-up failed", exc_info=True)
 
     @property
     def enabled(self) -> bool:
