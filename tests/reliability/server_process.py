@@ -40,13 +40,14 @@ def rss_kib(pid: int) -> int:
 
 class ServerProcess:
     def __init__(self, config: Path, db: Path, *, port: int | None = None, log_file: Path | None = None,
-                 env: dict[str, str] | None = None, tls: bool = False) -> None:
+                 env: dict[str, str] | None = None, tls: bool = False, log_level: str = "warning") -> None:
         self.config, self.db = config, db
         self.port = port or free_port()
         self.log_file = log_file or db.with_suffix(".log")
         self.stderr_file = db.with_suffix(".stderr")
         self.env = env or {}
         self.tls = tls
+        self.log_level = log_level
         self.proc: subprocess.Popen | None = None
         self.starts = 0
         self.kills = 0
@@ -72,7 +73,7 @@ class ServerProcess:
         return [
             sys.executable, "-m", "tests.reliability.launch", "--config", str(self.config),
             "--db", str(self.db), "--host", "127.0.0.1", "--port", str(self.port),
-            "--log-file", str(self.log_file), "--log-level", "warning",
+            "--log-file", str(self.log_file), "--log-level", self.log_level,
         ]
 
     def start(self, timeout: float = 15.0, ssl_context=None) -> None:
