@@ -184,6 +184,10 @@ class KioskState:
     def busy(self) -> bool:
         return self._pending is not None
 
+    def issuing_for(self) -> float:
+        """Seconds since the issue in progress started (0 when none is)."""
+        return self.clock() - self._pending.started if self._pending else 0.0
+
     @property
     def waiting_for_link(self) -> bool:
         return self._pending is not None and self._pending.waiting_for_link

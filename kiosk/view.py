@@ -20,6 +20,7 @@ from kiosk.view_ticket import MessagePage, TicketPage
 from kiosk.view_widgets import LongPressLabel
 
 TICK_MS = 250
+ISSUING_DELAY = 0.3  # s: a quick answer goes straight from the tiles to the ticket
 PRINTER_TROUBLE = frozenset({"offline", "paper_out", "error"})
 
 
@@ -128,7 +129,9 @@ class KioskWindow(QWidget):
         self.state.tick()
         self._update_clock()
         page = self.stack.currentWidget()
-        if hasattr(page, "update_countdown"):
+        if self.state.screen == Screen.ISSUING and page is not self.message:
+            self.render()  # slow answer: now say "Đang cấp số…"
+        elif hasattr(page, "update_countdown"):
             page.update_countdown()
 
     def _update_clock(self) -> None:
@@ -150,6 +153,9 @@ class KioskWindow(QWidget):
         self.printer_warning.setVisible(trouble and state.screen in (Screen.HOME, Screen.PRIORITY_SERVICES))
         self.printer_warning.setText(t("printer_warning"))
         page = self.pages[state.screen]
+        if (state.screen == Screen.ISSUING and state.issuing_for() < ISSUING_DELAY
+                and self.stack.currentWidget() is self.home):
+            page = self.home
         self.stack.setCurrentWidget(page)
         page.render()
 

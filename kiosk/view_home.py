@@ -140,7 +140,7 @@ class HomePage(QWidget):
         has_classes = bool(state.site and state.site.priority_classes)
         self.instruction.setText(t.home_instruction(priority_mode))
         self.entry.setVisible(not priority_mode and has_classes)
-        self.entry.setEnabled(state.ready and any(s.issuing for s in state.services))
+        self.entry.setEnabled(state.online and any(s.issuing for s in state.services))
         self.entry_title.setText(t("priority_entry"))
         self.entry_hint.setText(t.priority_hint())
         self.banner.setVisible(priority_mode)
@@ -163,7 +163,10 @@ class HomePage(QWidget):
             content = TileContent(
                 name=t.service_name(service), agency=service.agency, status=t.tile_status(service),
                 extra=t.remaining(service), available=service.issuing)
-            refit |= tile.set_content(content, enabled=state.can_choose(service))
+            # While an issue is in flight the tiles keep their look (the state ignores taps):
+            # most answers arrive within ~50 ms and a grey flash would only startle.
+            live = state.online and state.site is not None and service.issuing
+            refit |= tile.set_content(content, enabled=live)
         if refit:
             self.grid.fit_names()
 

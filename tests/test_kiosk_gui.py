@@ -159,7 +159,11 @@ def test_an_answer_lost_in_an_outage_gives_the_same_ticket_after_it(make_kiosk, 
     kiosk.tap_service("GPLX")
     kiosk.qtbot.waitUntil(lambda: len(probe.tickets()) == 1)
     assert kiosk.state.screen == Screen.ISSUING
+    message = kiosk.window.message
+    kiosk.qtbot.waitUntil(lambda: kiosk.window.current_page() is message)  # a slow answer is announced
+    assert message.title.text() == "Đang cấp số…"
     live_server.stop()  # the kiosk never heard back; the link drops
+    kiosk.qtbot.waitUntil(lambda: message.title.text() == "Đang kết nối lại máy chủ để cấp số…")
     live_server.start()
     kiosk.wait_screen(Screen.ISSUED, timeout=OUTAGE)
     (ticket,) = probe.tickets()  # resent with the same key: the same ticket, not a second one
