@@ -14,7 +14,14 @@ import pytest
 
 from tests.reliability import report_plugin
 from tests.reliability.crash import run_crash_test
-from tests.reliability.crash_model import InvariantBroken, check_structure, read_database
+from tests.reliability.crash_model import (
+    InvariantBroken,
+    Issued,
+    Ledger,
+    check_against_ledger,
+    check_structure,
+    read_database,
+)
 
 
 @pytest.fixture
@@ -77,3 +84,73 @@ def test_the_checks_catch_a_number_issued_twice(tmp_path):
     conn.close()
     with pytest.raises(InvariantBroken, match="issued twice"):
         check_structure(read_database(db))
+
+
+# -- the checker must catch what it claims to catch ---------------------------------------------
+
+
+def _ticket(n: int, state: str = "waiting", counter: int | None = None) -> dict:
+    return {"id": f"tinh:2026-11-25:TP:{n}", "site": "tinh", "day": "2026-11-25", "service": "TP",
+            "origin_service": "TP", "sequence": n, "number": f"A{n:03d}", "state": state,
+            "counter": counter, "token": f"tok{n}", "idempotency_key": f"kiosk:k{n}"}
+
+
+def _db(tickets: list[dict], active: dict[int, str | None] | None = None) -> dict:
+    return {
+        "tickets": tickets, "integrity": "ok",
+        "counters": [{"site": "tinh", "number": n, "status": "open", "active_ticket": t}
+                     for n, t in (active or {}).items()],
+        "sequences": [{"site": "tinh", "day": "2026-11-25", "service": "TP", "last": len(tickets)}],
+        "sites": [{"code": "tinh", "day": "2026-11-25"}],
+    }
+
+
+def _ledger(*tickets: dict) -> Ledger:
+    ledger = Ledger()
+    for t in tickets:
+        ledger.issued[t["idempotency_key"]] = Issued(t["idempotency_key"], t["id"], t["number"], "tinh", "TP")
+        ledger.know(t)
+    return ledger
+
+
+def test_the_checker_accepts_a_consistent_state():
+    one, two = _ticket(1, "called", 1), _ticket(2)
+    ledger = _ledger(one, two)
+    ledger.active[("tinh", 1)] = one["id"]
+    assert check_against_ledger(_db([one, two], {1: one["id"]}), ledger) == 2
+
+
+def test_the_checker_catches_a_lost_acknowledged_ticket():
+    with pytest.raises(InvariantBroken, match="missing"):
+        check_against_ledger(_db([_ticket(1)]), _ledger(_ticket(1), _ticket(2)))
+
+
+def test_the_checker_catches_a_ticket_nobody_asked_for():
+    with pytest.raises(InvariantBroken, match="never asked for"):
+        check_against_ledger(_db([_ticket(1), _ticket(2)]), _ledger(_ticket(1)))
+
+
+def test_the_checker_catches_an_acknowledged_finish_that_was_undone():
+    ledger = _ledger(_ticket(1, "done", 1))
+    ledger.active[("tinh", 1)] = None
+    with pytest.raises(InvariantBroken, match="acknowledged"):
+        check_against_ledger(_db([_ticket(1, "called", 1)], {1: _ticket(1)["id"]}), ledger)
+
+
+def test_the_checker_allows_only_what_an_in_flight_call_explains():
+    waiting, other = _ticket(1), _ticket(2)
+    ledger = _ledger(waiting, other)
+    ledger.active[("tinh", 1)] = None
+    ledger.pending_ops[("tinh", 1)] = ("call", None)
+    called = _ticket(1, "called", 1)
+    assert check_against_ledger(_db([called, other], {1: called["id"]}), ledger) == 2  # took effect
+    assert check_against_ledger(_db([waiting, other], {1: None}), ledger) == 2  # did not
+    ledger.pending_ops.clear()
+    with pytest.raises(InvariantBroken):
+        check_against_ledger(_db([called, other], {1: called["id"]}), ledger)
+
+
+def test_the_checker_catches_one_ticket_at_two_counters():
+    one = _ticket(1, "called", 1)
+    with pytest.raises(InvariantBroken, match="active at counters"):
+        check_structure(_db([one], {1: one["id"], 2: one["id"]}))
