@@ -196,6 +196,7 @@ class QueueServer:
                 del exc
                 continue
             if state.day != self.states[job.site].day:  # a new day: yesterday's tokens go
+                self.recent_calls[job.site].clear()  # ... and yesterday's calls leave the boards
                 self.tokens = {
                     token: (site, ticket_id) for token, (site, ticket_id) in self.tokens.items()
                     if site != job.site or ticket_id in state.tickets
@@ -264,6 +265,8 @@ class QueueServer:
                     counters.add(event.ticket.counter)
             if isinstance(event, ev.CounterEvent):
                 counters.add(event.counter.number)
+            if isinstance(event, ev.TicketTransferred):  # the ticket left with counter=None
+                counters.add(event.from_counter)
             if isinstance(event, ev.TicketCalled):
                 t = event.ticket
                 call = self._call_view(
@@ -275,7 +278,6 @@ class QueueServer:
             if isinstance(event, ev.TicketExpired):
                 rolled = True
         if rolled:
-            self.recent_calls[site].clear()
             counters |= set(state.counters)
         # A counter whose active ticket moved away is also in the events' counters.
         counter_views = [

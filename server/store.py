@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import sqlite3
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -109,6 +110,41 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         )
         """
     )
+
+
+@migrations(transactional=False)  # a table rebuild needs foreign keys off, outside a transaction
+def m002_sequence_unique_per_origin_service(db: sqlite_utils.Database) -> None:
+    """Number sequences are unique per *origin* service. m001 keyed them by the current
+    service, which a transfer changes: after A003 moved to DD, issuing D003 violated the
+    constraint, the commit failed and the server stopped. Rebuilds the table (SQLite cannot
+    drop a constraint); idempotent, so a crash half-way is safe to re-run."""
+    conn = db.conn
+    (sql,) = conn.execute("select sql from sqlite_master where name = 'tickets'").fetchone()
+    old, new = "unique (site, day, service, sequence)", "unique (site, day, origin_service, sequence)"
+    if new in sql:
+        return
+    # sqlite_master keeps the original text, but with "CREATE TABLE" in capitals.
+    fixed, renamed = re.subn(r"^create table tickets\b", "create table tickets_new", sql.replace(old, new),
+                             flags=re.IGNORECASE)
+    if new not in fixed or renamed != 1:
+        raise sqlite3.DatabaseError(f"unexpected tickets schema: {sql}")
+    conn.execute("pragma foreign_keys=off")
+    try:
+        conn.execute("begin immediate")
+        conn.execute(fixed)
+        conn.execute("insert into tickets_new select * from tickets")
+        conn.execute("drop table tickets")
+        conn.execute("alter table tickets_new rename to tickets")
+        conn.execute("create index tickets_site_day on tickets (site, day, state)")
+        if conn.execute("pragma foreign_key_check").fetchall():
+            raise sqlite3.IntegrityError("foreign keys broken by the tickets rebuild")
+        conn.execute("commit")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("rollback")
+        raise
+    finally:
+        conn.execute("pragma foreign_keys=on")
 
 
 _encoder = msgspec.json.Encoder()
@@ -217,6 +253,8 @@ class Store:
                 tickets[event.ticket.id] = event.ticket
             if isinstance(event, ev.CounterEvent):
                 counters.add(event.counter.number)
+            if isinstance(event, ev.TicketTransferred):  # the ticket left with counter=None
+                counters.add(event.from_counter)
             if isinstance(event, ev.TicketExpired):
                 rolled_over = True
         for ticket in tickets.values():
