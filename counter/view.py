@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QDialog, QMainWindow, QStackedWidget
+from PySide6.QtWidgets import QApplication, QDialog, QMainWindow, QStackedWidget
 
 from counter import present
 from counter.state import SHORTCUTS, Action, CounterState, Phase
@@ -72,6 +72,7 @@ class CounterWindow(QMainWindow):
         self.timer.start()
         state.changed.connect(self.refresh)
         self._phase: Phase | None = None
+        self._waiting = 0
         self.refresh()
         if state.settings.value("always_on_top") == "1":
             self.main_page.pin_button.setChecked(True)
@@ -103,6 +104,18 @@ class CounterWindow(QMainWindow):
             self._phase = phase
         if self.dialog is not None and not state.online:
             self._close_dialog()  # its action could not be sent anyway
+        self._alert_when_someone_arrives()
+
+    def _alert_when_someone_arrives(self) -> None:
+        """An idle counter whose queue was empty: flash the taskbar entry (the clerk is
+        probably working in the one-stop software) when a citizen starts waiting."""
+        state = self.state
+        ready = state.phase is Phase.READY
+        waiting = len(state.mirror.waiting_for_me()) if ready else 0
+        idle = ready and state.mirror.active_ticket is None and not state.is_paused
+        if idle and waiting and not self._waiting:
+            QApplication.alert(self)
+        self._waiting = waiting
 
     def _tick(self) -> None:
         if self.state.phase is Phase.READY:

@@ -447,3 +447,16 @@ def test_thousands_of_qt_calls_do_not_abort_the_app(qtbot, live_server, make_app
         ticker.tick.emit(True)  # loses one to True
     if sys.version_info < (3, 12):
         assert sys.getrefcount(None) > 1 << 59
+
+
+def test_an_idle_counter_flashes_when_someone_starts_waiting(qtbot, live_server, make_app, monkeypatch):
+    alerts = []
+    monkeypatch.setattr("counter.view.QApplication.alert", lambda widget, ms=0: alerts.append(widget))
+    app = make_app()
+    login(qtbot, app)
+    assert alerts == []
+    issue(live_server, "TP", 1)
+    qtbot.waitUntil(lambda: alerts == [app.window], timeout=WAIT)
+    issue(live_server, "TP", 1)  # the queue was not empty: no second flash
+    qtbot.waitUntil(lambda: len(app.state.mirror.waiting_for_me()) == 2, timeout=WAIT)
+    assert alerts == [app.window]
