@@ -107,6 +107,7 @@ async def test_server_restart_reconnect_reauthenticate_resync_within_3s(harness,
     await until(lambda: all(len(d.snapshots) == 1 and d.status == "online" for d in devices),
                 what="first snapshots")
 
+    assert all(len(record_attempts[d.connection.url]) == 1 for d in devices)
     await harness.stop()
     await until(lambda: all(d.status == "offline" for d in devices), what="offline")
 
@@ -116,7 +117,7 @@ async def test_server_restart_reconnect_reauthenticate_resync_within_3s(harness,
         await devices[0].connection.request(p.Ping())
     assert time.monotonic() - started < 0.05
 
-    # Back off until the delay reaches its cap: five attempts after the first is enough.
+    # Back off until the delay reaches its cap: six failed attempts are enough.
     await until(lambda: all(len(record_attempts[d.connection.url]) >= 7 for d in devices),
                 timeout=20, what="the backoff to reach its cap")
     await harness.start()
@@ -129,12 +130,12 @@ async def test_server_restart_reconnect_reauthenticate_resync_within_3s(harness,
 
     # Backoff: the waits between attempts grow, and never exceed the cap.
     for d in devices:
-        times = record_attempts[d.connection.url][:7]
+        times = record_attempts[d.connection.url][1:7]  # the failed attempts, server down
         gaps = [b - a for a, b in itertools.pairwise(times)]
         assert max(gaps) <= BACKOFF_MAX + 0.25, gaps
         assert gaps[-1] > gaps[0] * 3, f"no exponential growth: {gaps}"
     # Jitter: the devices do not all come back at the same instant (no thundering herd).
-    third = [record_attempts[d.connection.url][3] - record_attempts[d.connection.url][0] for d in devices]
+    third = [record_attempts[d.connection.url][4] - record_attempts[d.connection.url][1] for d in devices]
     assert statistics.pstdev(third) > 0.02, third
     for d in devices:
         await d.stop()
