@@ -318,6 +318,9 @@ def live(config: Config, state: SiteState, now: datetime) -> dict[str, Any]:
             "pause_reason": live_counter.pause_reason,
             "active_number": active.number if active else None,
             "active_state": active.state.value if active else None,
+            "active_minutes": _minutes(now, active.started_at or active.called_at)
+            if active and (active.started_at or active.called_at) else None,
+            "since": live_counter.since.isoformat() if live_counter.since else None,
             "since_minutes": _minutes(now, live_counter.since) if live_counter.since else None,
         })
     return {

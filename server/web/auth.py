@@ -1,0 +1,81 @@
+"""The managers' login page, the exchange of a one-time code for a session cookie, logout.
+
+See ``server.web.sessions`` for the design (the password travels over the websocket).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from websockets.http11 import Request, Response
+
+from common.i18n import Translator
+from server.http import route
+from server.web.html import (
+    cookies,
+    e,
+    html_response,
+    language,
+    language_cookie,
+    layout,
+    redirect,
+    script_data,
+)
+from server.web.sessions import COOKIE, SESSION_HOURS, safe_next, secure_cookies, web_auth
+
+if TYPE_CHECKING:
+    from server.app import QueueServer
+
+
+@route("/manager/login")
+def login_page(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
+    t = Translator("web", language(request, query))
+    target = safe_next(query.get("next"))
+    other = "en" if t.language == "vi" else "vi"
+    body = f"""
+<main class="login">
+  <form class="card login-card" id="login-form" autocomplete="on" novalidate>
+    <div class="brand"><span class="logo" aria-hidden="true">XP</span>
+      <div><p class="eyebrow">{e(server.config.centre_name)}</p><h1>{e(t.text("login_title"))}</h1></div>
+    </div>
+    <p class="muted">{e(t.text("login_intro"))}</p>
+    <label for="username">{e(t.text("username"))}</label>
+    <input id="username" name="username" autocomplete="username" autocapitalize="none" required>
+    <label for="password">{e(t.text("password"))}</label>
+    <input id="password" name="password" type="password" autocomplete="current-password" required>
+    <p class="form-error" id="login-error" role="alert"{"" if query.get("expired") else " hidden"}>{
+        e(t.text("login_expired")) if query.get("expired") else ""}</p>
+    <button type="submit" id="login-button">{e(t.text("login_button"))}</button>
+    <noscript><p class="form-error">{e(t.text("needs_javascript"))}</p></noscript>
+    <p class="login-foot"><a href="/manager/login?lang={other}&amp;next={e(quote(target, safe=""))}">{
+        e(t.text("switch_language"))}</a></p>
+  </form>
+</main>
+{script_data("login-data", {
+    "next": target,
+    "texts": {key: t.text(key) for key in (
+        "login_busy", "login_missing", "login_unreachable", "login_not_manager", "login_button")},
+    "lang": t.language,
+})}"""
+    page = layout(t, title=t.text("login_title"), body=body, scripts=["login.js"], body_class="plain")
+    return html_response(200, page, headers=language_cookie(query))
+
+
+@route("/manager/session")
+def open_session(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
+    token = web_auth(server).redeem(query.get("code", ""))
+    if token is None:
+        return redirect("/manager/login?expired=1")
+    attributes = f"Path=/; HttpOnly; SameSite=Strict; Max-Age={SESSION_HOURS * 3600}"
+    if secure_cookies(server):
+        attributes += "; Secure"
+    cookie = ("Set-Cookie", f"{COOKIE}={token}; {attributes}")
+    return redirect(safe_next(query.get("next")), headers=[cookie])
+
+
+@route("/manager/logout")
+def logout(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
+    web_auth(server).end(cookies(request).get(COOKIE))
+    expired = f"{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+    return redirect("/manager/login", headers=[("Set-Cookie", expired)])

@@ -1,0 +1,273 @@
+"""The managers' report page (filters, figures, charts, table) and its exports."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from websockets.http11 import Request, Response
+
+from common.i18n import Translator
+from server import stats
+from server.http import route
+from server.web import charts, export
+from server.web.html import (
+    current,
+    e,
+    fmt_date,
+    fmt_int,
+    fmt_number,
+    fmt_pct,
+    html_response,
+    kpi_cards,
+    language_cookie,
+    layout,
+    respond,
+)
+from server.web.labels import COLUMNS, group_label, group_title, rating_names
+from server.web.shell import (
+    Context,
+    ReportParams,
+    link,
+    manager_context,
+    quick_ranges,
+    report_params,
+    today,
+    topbar,
+)
+
+if TYPE_CHECKING:
+    from server.app import QueueServer
+
+
+def cell(value: Any, kind: str, lang: str) -> str:
+    if kind == "count":
+        return fmt_int(value, lang)  # type: ignore[arg-type]
+    if kind == "share":
+        return fmt_pct(value, lang)  # type: ignore[arg-type]
+    if kind == "rating":
+        return fmt_number(value, lang, 2)  # type: ignore[arg-type]
+    return fmt_number(value, lang)  # type: ignore[arg-type]
+
+
+def common_target(server: QueueServer, site: str) -> int | None:
+    config = server.config.site(site)
+    targets = Counter(s.wait_target_minutes for s in config.services) if config else Counter()
+    return targets.most_common(1)[0][0] if targets else None
+
+
+async def _load(server: QueueServer, params: ReportParams) -> tuple[stats.Report, list[dict[str, Any]]]:
+    def work() -> tuple[stats.Report, list[dict[str, Any]]]:
+        conn = server.store.db.conn
+        result = stats.report(conn, server.config, params.site, params.start, params.end, params.group)
+        counters = result.rows if params.group == "counter" else stats.figures(
+            conn, server.config, params.site, params.start, params.end, "counter")
+        return result, counters
+
+    return await server._db(work)
+
+
+def _filters(server: QueueServer, ctx: Context, params: ReportParams) -> str:
+    t = ctx.t
+    sites = "".join(
+        f'<option value="{e(code)}"{" selected" if code == params.site else ""}>'
+        f'{e(server.config.site(code).name)}</option>'  # type: ignore[union-attr]
+        for code in ctx.sites
+    )
+    groups = "".join(
+        f'<option value="{g}"{" selected" if g == params.group else ""}>{e(group_title(t, g))}</option>'
+        for g in stats.GROUPS
+    )
+    ranges = "".join(
+        f'<a class="chip" href="{e(link("/manager/report", **params.query(**{"from": a, "to": b})))}"'
+        f'{current((a, b) == (params.start, params.end), "true")}>{e(t.text(key))}</a>'
+        for key, a, b in quick_ranges(today(server))
+    )
+    site_field = (f'<label>{e(t.text("site"))}<select name="site">{sites}</select></label>'
+                  if len(ctx.sites) > 1 else f'<input type="hidden" name="site" value="{e(params.site)}">')
+    return f"""
+<form class="filters card" method="get" action="/manager/report">
+  {site_field}
+  <label>{e(t.text("from_date"))}
+    <input type="date" name="from" value="{params.start.isoformat()}" required></label>
+  <label>{e(t.text("to_date"))}
+    <input type="date" name="to" value="{params.end.isoformat()}" required></label>
+  <label>{e(t.text("group_by"))}<select name="group">{groups}</select></label>
+  <button type="submit">{e(t.text("show_report"))}</button>
+  <div class="chips">{ranges}</div>
+</form>"""
+
+
+def _kpis(result: stats.Report, t: Translator) -> str:
+    s, lang = result.summary, t.language
+    served_share = s["served"] / s["issued"] if s["issued"] else None
+    hours = [f"{h['hour']:02d}–{h['hour'] + 1:02d}h" for h in result.busiest_hours]
+    busiest = hours[0] if hours else "–"
+    busiest_detail = (t.text("kpi_busiest_next", hours=", ".join(hours[1:])) if len(hours) > 1
+                      else t.text("kpi_busiest_detail"))
+    cards = [
+        ("kpi_issued", fmt_int(s["issued"], lang), t.text("kpi_days", days=result.days)),
+        ("kpi_served", fmt_int(s["served"], lang),
+         t.text("kpi_of_issued", share=fmt_pct(served_share, lang))),
+        ("kpi_wait", (fmt_number(s["wait_mean"], lang), t.text("minutes_short")),
+         t.text("kpi_wait_detail", median=fmt_number(s["wait_median"], lang),
+                p90=fmt_number(s["wait_p90"], lang))),
+        ("kpi_service", (fmt_number(s["service_mean"], lang), t.text("minutes_short")),
+         t.text("kpi_service_detail", median=fmt_number(s["service_median"], lang))),
+        ("kpi_target", fmt_pct(s["within_target_share"], lang), t.text("kpi_target_detail")),
+        ("kpi_satisfied", fmt_pct(s["satisfied_share"], lang),
+         t.text("kpi_satisfied_detail", mean=fmt_number(s["rating_mean"], lang, 2), rated=s["rated"])),
+        ("kpi_absent", fmt_int(s["absent"], lang),
+         t.text("kpi_absent_detail", cancelled=s["cancelled"], expired=s["expired"])),
+        ("kpi_busiest", busiest, busiest_detail),
+    ]
+    return kpi_cards(cards, t)
+
+
+def _charts(server: QueueServer, params: ReportParams, result: stats.Report,
+            counters: list[dict[str, Any]], t: Translator) -> str:
+    config = server.config
+    per_counter = [
+        (group_label(config, params.site, "counter", r["key"], t), r["service_mean"], r["service_p90"])
+        for r in counters if r["key"] is not None
+    ]
+    levels = [(v, name, result.summary["ratings"].get(v, 0)) for v, name in rating_names(config, t)]
+    figures = [
+        ("chart_hourly", charts.hourly_chart(result.hourly, t), "chart_hourly_note"),
+        ("chart_histogram", charts.histogram_chart(result.histogram, common_target(server, params.site), t),
+         "chart_histogram_note"),
+        ("chart_counters", charts.bar_list_chart(per_counter, t, label=t.text("chart_counters"),
+                                                 unit=t.text("minutes_short")), "chart_counters_note"),
+        ("chart_satisfaction", charts.satisfaction_chart(levels, t), "chart_satisfaction_note"),
+    ]
+    s, lang = result.summary, t.language
+    feet = {"chart_satisfaction": t.text(
+        "satisfaction_foot", mean=fmt_number(s["rating_mean"], lang, 2), top=max(v for v, _ in rating_names(
+            config, t)) if config.rating else 4, share=fmt_pct(s["satisfied_share"], lang),
+        rated=fmt_int(s["rated"], lang), served=fmt_int(s["served"], lang),
+        phone=fmt_int(result.channels.get("phone", 0), lang),
+        counter=fmt_int(result.channels.get("counter", 0), lang))}
+    return '<section class="charts">' + "".join(
+        f'<figure class="card chart" id="{key}"><figcaption><h2>{e(t.text(key))}</h2>'
+        f'<p class="muted">{e(t.text(note))}</p></figcaption>{svg}'
+        + (f'<p class="chart-foot">{e(feet[key])}</p>' if key in feet else "") + "</figure>"
+        for key, svg, note in figures
+    ) + "</section>"
+
+
+def _table(server: QueueServer, params: ReportParams, result: stats.Report, t: Translator) -> str:
+    lang = t.language
+    top, sub = [f'<th scope="col" rowspan="2">{e(group_title(t, params.group))}</th>'], []
+    for i, c in enumerate(COLUMNS):
+        if c.part is None:
+            full, short = e(t.text(c.text)), e(t.text(c.short or c.text))
+            top.append(f'<th scope="col" rowspan="2" title="{full}">{short}</th>')
+            continue
+        if i == 0 or COLUMNS[i - 1].part != c.part:
+            span = sum(1 for other in COLUMNS if other.part == c.part)
+            part = e(t.text("part_" + c.part))
+            top.append(f'<th scope="colgroup" colspan="{span}" class="part">{part}</th>')
+        sub.append(f'<th scope="col" title="{e(t.text(c.text))}">{e(t.text(c.short or c.text))}</th>')
+    body = []
+    for row in result.rows:
+        label = group_label(server.config, params.site, params.group, row["key"], t)
+        cells = "".join(f"<td>{cell(row.get(c.key), c.kind, lang)}</td>" for c in COLUMNS)
+        body.append(f'<tr><th scope="row">{e(label)}</th>{cells}</tr>')
+    if not body:
+        body.append(f'<tr><td class="empty" colspan="{len(COLUMNS) + 1}">{e(t.text("no_data"))}</td></tr>')
+    total = "".join(f"<td>{cell(result.summary.get(c.key), c.kind, lang)}</td>" for c in COLUMNS)
+    return f"""
+<section class="card table-card" id="report-table">
+  <h2>{e(t.text("table_title", group=group_title(t, params.group).lower()))}</h2>
+  <div class="table-scroll"><table class="figures">
+    <thead><tr>{"".join(top)}</tr><tr class="sub">{"".join(sub)}</tr></thead>
+    <tbody>{"".join(body)}</tbody>
+    <tfoot><tr><th scope="row">{e(t.text("total"))}</th>{total}</tr></tfoot>
+  </table></div>
+</section>"""
+
+
+def _definitions(t: Translator) -> str:
+    keys = ("def_wait", "def_service", "def_percentiles", "def_target", "def_absent", "def_satisfied",
+            "def_groups")
+    items = "".join(f"<li>{e(t.text(k))}</li>" for k in keys)
+    return (f'<details class="card definitions"><summary>{e(t.text("definitions"))}</summary>'
+            f"<ul>{items}</ul></details>")
+
+
+@route("/manager/report")
+async def report_page(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
+    ctx = manager_context(server, request, query)
+    if isinstance(ctx, Response):
+        return ctx
+    params = report_params(server, ctx, query)
+    if isinstance(params, Response):
+        return params
+    t = ctx.t
+    result, counters = await _load(server, params)
+    site = server.config.site(params.site)
+    assert site is not None
+    other = "en" if t.language == "vi" else "vi"
+    switch = link("/manager/report", **params.query(lang=other))
+    span = (fmt_date(params.start) if params.start == params.end
+            else f"{fmt_date(params.start)} – {fmt_date(params.end)}")
+    csv_href = e(link("/manager/export.csv", **params.query()))
+    xlsx_href = e(link("/manager/export.xlsx", **params.query()))
+    exports = (
+        f'<a class="button secondary" id="export-csv" href="{csv_href}" download>'
+        f'{e(t.text("download_csv"))}</a>'
+        f'<a class="button" id="export-xlsx" href="{xlsx_href}" download>{e(t.text("download_xlsx"))}</a>'
+    )
+    body = f"""
+{topbar(server, t, ctx.user, "report", switch)}
+<main class="page">
+  <div class="page-head">
+    <div><h1>{e(t.text("report_title"))}</h1>
+      <p class="muted">{e(site.name)} · {e(span)} · {e(group_title(t, params.group))}</p></div>
+    <div class="actions">{exports}</div>
+  </div>
+  {_filters(server, ctx, params)}
+  {_kpis(result, t)}
+  {_charts(server, params, result, counters, t)}
+  {_table(server, params, result, t)}
+  {_definitions(t)}
+</main>"""
+    page = layout(t, title=f"{t.text('report_title')} – {site.name}", body=body)
+    return html_response(200, page, headers=language_cookie(query))
+
+
+def _download(data: bytes, content_type: str, name: str) -> Response:
+    disposition = ("Content-Disposition", f'attachment; filename="{name}"')
+    return respond(200, data, content_type, headers=[disposition])
+
+
+@route("/manager/export.csv")
+async def export_csv(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
+    ctx = manager_context(server, request, query, api=True)
+    if isinstance(ctx, Response):
+        return ctx
+    params = report_params(server, ctx, query)
+    if isinstance(params, Response):
+        return params
+    result = await server._db(stats.report, server.store.db.conn, server.config, params.site,
+                              params.start, params.end, params.group)
+    data = export.csv_bytes(server.config, result, ctx.t)
+    name = export.filename(params.site, params.start, params.end, f"-{params.group}.csv")
+    return _download(data, "text/csv; charset=utf-8", name)
+
+
+@route("/manager/export.xlsx")
+async def export_xlsx(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
+    ctx = manager_context(server, request, query, api=True)
+    if isinstance(ctx, Response):
+        return ctx
+    params = report_params(server, ctx, query)
+    if isinstance(params, Response):
+        return params
+    result, groups = await server._db(stats.all_groups, server.store.db.conn, server.config, params.site,
+                                      params.start, params.end)
+    generated = server.clock().astimezone(server.config.tz)
+    data = await asyncio.to_thread(export.xlsx_bytes, server.config, result, groups, ctx.t, generated)
+    name = export.filename(params.site, params.start, params.end, ".xlsx")
+    return _download(data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name)

@@ -1,0 +1,123 @@
+"""Managers' web sessions: one-time login codes and the session cookies they open.
+
+The websocket port cannot read a request body (``process_request`` sees the request line
+and headers only), so the login form never posts: its script sends the protocol's
+``login`` message (with ``web_session: true``) over ``/ws``, where the password is checked
+with the same hashing and throttles as the desktop apps. For a manager the ``welcome``
+carries a one-time code (valid ``CODE_SECONDS``); the page then opens
+``/manager/session?code=…``, which trades the code for a session cookie: random, HttpOnly,
+SameSite=Strict, Secure under TLS, valid ``SESSION_HOURS``. Clerks get ``forbidden``.
+
+Sessions live in the server's memory: a restart asks managers to log in again.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import weakref
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from websockets.http11 import Request, Response
+
+from common.config import User
+from server.web.html import cookies, redirect
+
+if TYPE_CHECKING:
+    from server.app import QueueServer
+
+COOKIE = "xephang_manager"
+CODE_SECONDS = 60
+SESSION_HOURS = 12
+MAX_SESSIONS = 1000
+
+
+@dataclass
+class WebSession:
+    username: str
+    expires: float
+
+
+class WebAuth:
+    """One-time login codes and the sessions they open (monotonic clock)."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, tuple[str, float]] = {}
+        self.sessions: dict[str, WebSession] = {}
+
+    def _prune(self, now: float) -> None:
+        self.codes = {c: v for c, v in self.codes.items() if v[1] > now}
+        self.sessions = {t: s for t, s in self.sessions.items() if s.expires > now}
+
+    def issue_code(self, username: str) -> str:
+        now = time.monotonic()
+        self._prune(now)
+        code = secrets.token_urlsafe(24)
+        self.codes[code] = (username, now + CODE_SECONDS)
+        return code
+
+    def redeem(self, code: str) -> str | None:
+        """A new session token for a valid unused code (each code works once)."""
+        entry = self.codes.pop(code, None)
+        now = time.monotonic()
+        if entry is None or entry[1] <= now:
+            return None
+        if len(self.sessions) >= MAX_SESSIONS:
+            self._prune(now)
+            oldest = sorted(self.sessions, key=lambda t: self.sessions[t].expires)
+            for token in oldest[: len(self.sessions) - MAX_SESSIONS + 1]:
+                del self.sessions[token]
+        token = secrets.token_urlsafe(32)
+        self.sessions[token] = WebSession(entry[0], now + SESSION_HOURS * 3600)
+        return token
+
+    def user(self, token: str | None) -> str | None:
+        session = self.sessions.get(token or "")
+        if session is None or session.expires <= time.monotonic():
+            return None
+        return session.username
+
+    def end(self, token: str | None) -> None:
+        self.sessions.pop(token or "", None)
+
+
+_auth: weakref.WeakKeyDictionary[QueueServer, WebAuth] = weakref.WeakKeyDictionary()
+
+
+def web_auth(server: QueueServer) -> WebAuth:
+    if server not in _auth:
+        _auth[server] = WebAuth()
+    return _auth[server]
+
+
+def issue_login_code(server: QueueServer, username: str) -> str:
+    """Called by the ``login`` handler for a manager who asked for a web session."""
+    return web_auth(server).issue_code(username)
+
+
+def current_manager(server: QueueServer, request: Request) -> User | None:
+    """The manager this request's cookie belongs to, or None."""
+    username = web_auth(server).user(cookies(request).get(COOKIE))
+    user = server.config.user(username) if username else None
+    return user if user is not None and user.role == "manager" else None
+
+
+def allowed_sites(server: QueueServer, user: User) -> list[str]:
+    return [s.code for s in server.config.sites if not user.sites or s.code in user.sites]
+
+
+def login_redirect(request: Request) -> Response:
+    return redirect(f"/manager/login?next={quote(request.path, safe='')}")
+
+
+def safe_next(target: str | None) -> str:
+    """Only pages of this site's manager area (no scheme, no host, no '//')."""
+    if target and target.startswith("/manager") and "//" not in target and "\\" not in target:
+        return target
+    return "/manager/"
+
+
+def secure_cookies(server: QueueServer) -> bool:
+    return bool(server.config.server.tls_cert) or server.config.server.public_url.startswith("https:")

@@ -1,0 +1,114 @@
+"""The public ticket page behind the ticket's QR code: ``/t/<token>``.
+
+The page carries the ticket's current status; its script then follows the ticket over the
+websocket (``watch_ticket``), so the citizen sees their turn coming without reloading, is
+called with a vibration and a generated beep, and rates the service once afterwards
+(``rate``). Texts in both languages travel with the page (Vietnamese first, EN toggle).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import TYPE_CHECKING
+
+import msgspec
+from websockets.http11 import Request, Response
+
+from common import protocol as p
+from common.i18n import Translator, catalogue
+from server import views
+from server.http import route
+from server.web.html import e, html_response, language, layout, script_data
+
+if TYPE_CHECKING:
+    from server.app import QueueServer
+
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+# Texts the page's script needs, in both languages.
+SCRIPT_TEXTS = (
+    "t_ticket", "t_service", "t_ahead", "t_ahead_label", "t_ahead_none", "t_estimate", "t_estimate_none",
+    "t_minutes",
+    "t_waiting_note", "t_called", "t_called_counter", "t_go_now", "t_serving", "t_held", "t_absent",
+    "t_done", "t_rate_question", "t_rate_thanks", "t_rated_already", "t_rate_failed", "t_cancelled",
+    "t_expired", "t_transferred", "t_live", "t_reconnecting", "t_sound_on", "t_sound_enabled",
+    "t_issued_at", "t_language", "t_recalled", "t_not_found",
+)
+
+
+def _texts() -> dict[str, dict[str, str]]:
+    entries = catalogue("web")
+    return {lang: {k: entries[k][lang] for k in SCRIPT_TEXTS} for lang in ("vi", "en")}
+
+
+def _not_found(t: Translator) -> Response:
+    body = f"""
+<main class="ticket-page">
+  <section class="panel gone"><p class="big-icon" aria-hidden="true">?</p>
+    <h1>{e(t.text("t_not_found"))}</h1><p>{e(t.text("t_not_found_help"))}</p></section>
+</main>"""
+    return html_response(404, layout(t, title=t.text("t_not_found"), body=body, stylesheet="ticket.css",
+                                     body_class="ticket"))
+
+
+def _past(t: Translator, row: dict, server: QueueServer) -> Response:
+    """A ticket of an earlier day: only what it was, no live updates."""
+    site = server.config.site(row["site"])
+    service = site.service(row["service"]) if site else None
+    name = (service.name_vi if t.language == "vi" else service.name_en) if service else row["service"]
+    day = date.fromisoformat(row["day"]).strftime("%d/%m/%Y")
+    body = f"""
+<main class="ticket-page">
+  <header class="ticket-head"><p class="site">{e(site.name if site else "")}</p></header>
+  <section class="panel past"><p class="label">{e(t.text("t_ticket"))}</p>
+    <p class="number">{e(row["number"])}</p><p class="service">{e(name)}</p>
+    <p class="state-line">{e(t.text("t_past_day", day=day))}</p></section>
+</main>"""
+    return html_response(200, layout(t, title=f"{row['number']} – {t.text('t_ticket')}", body=body,
+                                     stylesheet="ticket.css", body_class="ticket"))
+
+
+@route("/t/")
+async def ticket_page(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
+    t = Translator("web", language(request, query))
+    token = request.path.split("?", 1)[0].rsplit("/", 1)[-1]
+    if not TOKEN.match(token):
+        return _not_found(t)
+    found = server.tokens.get(token)
+    if found is None:
+        row = await server._db(server.store.ticket_by_token, token)
+        return _past(t, row, server) if row else _not_found(t)
+    site, ticket_id = found
+    state = server.states[site]
+    ticket = state.tickets.get(ticket_id)
+    if ticket is None:
+        return _not_found(t)
+    status = views.ticket_status(server.config, state, ticket)
+    initial = msgspec.json.decode(p.encode(status))
+    config_site = server.config.site(site)
+    service = config_site.service(ticket.service) if config_site else None
+    name = (service.name_vi if t.language == "vi" else service.name_en) if service else ticket.service
+    body = f"""
+<main class="ticket-page" id="ticket" data-token="{e(token)}" data-lang="{t.language}" aria-live="polite">
+  <header class="ticket-head">
+    <p class="site" id="site-name">{e(status.site_name)}</p>
+    <button type="button" class="lang-toggle" id="lang-toggle">{e(t.text("t_language"))}</button>
+  </header>
+  <section class="panel" id="panel">
+    <p class="label">{e(t.text("t_ticket"))}</p>
+    <p class="number" id="number">{e(ticket.number)}</p>
+    <p class="service" id="service">{e(name)}</p>
+    <p class="issued" id="issued"></p>
+    <noscript><p class="state-line">{e(t.text("t_ahead", count=status.ahead))}</p>
+      <p class="muted">{e(t.text("t_needs_javascript"))}</p></noscript>
+  </section>
+  <section id="status" class="status"></section>
+  <footer class="ticket-foot">
+    <button type="button" class="sound" id="sound-toggle">{e(t.text("t_sound_on"))}</button>
+    <p class="conn" id="conn"><span class="dot" aria-hidden="true"></span><span id="conn-text"></span></p>
+  </footer>
+</main>
+{script_data("ticket-data", {"status": initial, "texts": _texts(), "timezone": server.config.timezone})}"""
+    title = f"{ticket.number} – {t.text('t_ticket')}"
+    return html_response(200, layout(t, title=title, body=body, stylesheet="ticket.css",
+                                     scripts=["ticket.js"], body_class="ticket"))
