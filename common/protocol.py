@@ -194,6 +194,7 @@ class Login(_Request, tag="login", kw_only=True):
     v: int
     username: str
     password: str
+    web_session: bool = False  # the manager web pages' login: the welcome carries web_code
 
 
 class WatchTicket(_Request, tag="watch_ticket", kw_only=True):
@@ -305,6 +306,7 @@ class Welcome(_Message, tag="welcome", kw_only=True):
     user: UserView | None = None
     device: DeviceView | None = None
     counters: list[CounterChoice] = []
+    web_code: str | None = None  # one-time code for /manager/session (login with web_session)
 
 
 class Snapshot(_Message, tag="snapshot", kw_only=True):

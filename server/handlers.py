@@ -17,6 +17,7 @@ from server.core.estimate import estimate_wait_minutes
 from server.core.model import TicketState
 from server.core.selection import waiting_ahead
 from server.sessions import COUNTER_COMMANDS, PERMISSIONS, UNAUTHENTICATED, Session
+from server.web.sessions import issue_login_code
 
 if TYPE_CHECKING:
     from server.app import QueueServer
@@ -122,12 +123,18 @@ class Handlers:
             server.address_throttle.failed(keys_ip)
             raise Rejected("bad_credentials")
         server.user_throttle.succeeded(keys_user)
+        web_code = None
+        if m.web_session:  # the manager web pages: managers only, for a one-time cookie code
+            if user.role != "manager":
+                raise Rejected("forbidden")
+            web_code = issue_login_code(server, user.username)
         sites = tuple(s.code for s in self.config.sites if not user.sites or s.code in user.sites)
         session.role, session.username, session.sites = user.role, user.username, sites
         user_view = p.UserView(username=user.username, full_name=user.full_name, role=user.role)
         welcome = p.Welcome(
             re=m.id, role=user.role, server_time=server.clock(), user=user_view,
             counters=self._counter_choices(user) if user.role == "clerk" else [],
+            web_code=web_code,
         )
         await server.send(ws, welcome)
         if user.role == "manager":

@@ -60,6 +60,8 @@ def _split(path: str) -> tuple[str, dict[str, str]]:
 
 
 async def route_http(server: QueueServer, connection: Any, request: Request) -> Response | None:
+    from server.web import routes  # noqa: F401  (the web pages register their routes on import)
+
     path, query = _split(request.path)
     if path == WEBSOCKET_PATH:
         return None
