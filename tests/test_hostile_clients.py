@@ -328,9 +328,13 @@ async def test_a_device_token_removed_from_the_configuration_is_revoked(harness)
 # -- no SQL built from input ----------------------------------------------------------------------------
 
 SQL_CALLS = {"execute", "executemany", "executescript", "query", "execute_returning_dicts"}
-# SQL text assembled at run time that is known to be safe, and from what: names bound to
-# constants derived from the Ticket dataclass's field names (never from a message).
-ALLOWED_DYNAMIC_SQL = {("server/store.py", "_write_site"): {"columns", "placeholders", "updates"}}
+# SQL text assembled at run time that is known to be safe, and from what (never a message):
+ALLOWED_DYNAMIC_SQL = {
+    # names bound to constants derived from the Ticket dataclass's field names
+    ("server/store.py", "_write_site"): {"columns", "placeholders", "updates"},
+    # a migration rewriting the database's own schema text, read from sqlite_master
+    ("server/store.py", "m002_sequence_unique_per_origin_service"): {"<expr>"},
+}
 
 
 class SqlText:
@@ -483,21 +487,71 @@ async def _http(port: int, path: str, headers: str = "") -> tuple[int, dict[str,
     return int(lines[0].split()[1]), found, body
 
 
-MANAGER_PATHS = ["/manager", "/manager/", "/manager/report", "/manager/export.xlsx", "/manager/export.csv"]
+MANAGER_PATHS = [
+    "/manager", "/manager/", "/manager/live", "/manager/api/overview", "/manager/report",
+    "/manager/report?from=2026-11-01&to=2026-11-30&site=tinh", "/manager/export.csv", "/manager/export.xlsx",
+    "/manager/session?code=forged-code-0000000000", "/manager/session",
+]
+FORGED = ["", "Cookie: session=forged; xephang_session=forged; sid=forged\r\n",
+          "Authorization: Basic Z2lhbWRvYzp4ZXBoYW5n\r\n"]  # giamdoc:xephang, as HTTP basic auth
+
+
+async def _follow(port: int, path: str, headers: str = "") -> tuple[int, str, bytes]:
+    """GET, following redirects on this server; returns the final status, path and body."""
+    for _ in range(6):
+        status, found, body = await _http(port, path, headers)
+        if status not in (301, 302, 303, 307, 308):
+            return status, path, body
+        location = found.get("location", "")
+        local = re.sub(rf"^https?://127\.0\.0\.1:{port}", "", location)
+        assert local.startswith("/") and not local.startswith("//"), f"{path} redirects off-site: {location}"
+        path = local
+    raise AssertionError(f"redirect loop from {path}")
 
 
 async def test_manager_pages_require_a_login(harness):
-    status, _, _ = await _http(harness.port, "/manager")
-    if status == 404:
+    if (await _http(harness.port, "/manager/"))[0] == 404:
         pytest.skip("no /manager pages in this build yet (server/web/ is being written)")
     kiosk = await harness.kiosk()
     await kiosk.request({"type": "issue_ticket", "service": "TP", "idempotency_key": "mgr-00001"})
     for path in MANAGER_PATHS:
-        for headers in ("", "Cookie: session=forged\r\n", "Authorization: Basic Z2lhbWRvYzp4ZXBoYW5n\r\n"):
-            status, found, body = await _http(harness.port, path, headers)
-            if status == 404:
-                continue
-            assert status in (302, 303, 401, 403), f"{path} with {headers!r}: HTTP {status}"
-            if status in (302, 303):
-                assert "login" in found.get("location", ""), found
+        for headers in FORGED:
+            status, final, body = await _follow(harness.port, path, headers)
+            assert status in (401, 403) or (status == 200 and final.startswith("/manager/login")), (
+                f"{path} with {headers!r} ended at {final}: HTTP {status}")
             assert b"A001" not in body, f"{path} leaked queue data before login"
+
+
+def _cookie(found: dict[str, str]) -> str:
+    return found.get("set-cookie", "").split(";", 1)[0]
+
+
+async def test_only_managers_get_a_web_session_and_each_code_works_once(harness):
+    from common import protocol as p
+
+    if "web_session" not in p.Login.__struct_fields__:
+        pytest.skip("the manager pages' login (login.web_session) is not in this build yet")
+    client = await harness.client()
+    refused = await client.error({"type": "login", "v": 1, "username": "lan", "password": PASSWORD,
+                                  "web_session": True})
+    assert refused["code"] == "forbidden"  # a clerk cannot open the manager pages
+    welcome = await client.request({"type": "login", "v": 1, "username": "giamdoc", "password": PASSWORD,
+                                    "web_session": True}, expect="welcome")
+    code = welcome["web_code"]
+    assert code and URLSAFE.match(code) and _bits(code) >= 128
+    status, found, _ = await _http(harness.port, f"/manager/session?code={code}&next=//evil.example/x")
+    assert status in (302, 303)
+    assert found["location"].startswith("/") and not found["location"].startswith("//")
+    cookie = _cookie(found)
+    assert cookie and "HttpOnly" in found["set-cookie"] and "SameSite=Strict" in found["set-cookie"]
+    status, final, _ = await _follow(harness.port, "/manager/", f"Cookie: {cookie}\r\n")
+    assert status == 200 and final == "/manager/"
+    # The code was spent: a second use (someone who saw the URL) gets the login page.
+    status, final, _ = await _follow(harness.port, f"/manager/session?code={code}")
+    assert final.startswith("/manager/login")
+    # A cookie value that was never issued is worthless.
+    name = cookie.split("=", 1)[0]
+    forged = f"{name}=x{cookie[len(name) + 2:]}"
+    status, final, _ = await _follow(harness.port, "/manager/", f"Cookie: {forged}\r\n")
+    assert final.startswith("/manager/login") or status in (401, 403)
+    await client.close()
