@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -40,7 +41,8 @@ from tests.reliability.server_process import ROOT, ServerProcess
 from xephang.cli import main
 
 MAX_MESSAGE = 65536  # server.max_message_bytes in the configuration
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), derandomize=False)
+EXAMPLES = int(os.environ.get("XEPHANG_FUZZ_EXAMPLES", "150"))  # per role; scripts/reliability.sh: more
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 TRIED: dict[str, int] = {}
 
 
@@ -298,7 +300,7 @@ def _count(kind: str) -> None:
         inputs=dict(CONFIG_TRIED))
 
 
-@settings(max_examples=300, deadline=2000, suppress_health_check=list(HealthCheck))
+@settings(max_examples=2 * EXAMPLES, deadline=2000, suppress_health_check=list(HealthCheck))
 @given(raw=mutated_configs())
 def test_fuzzed_configuration_is_accepted_or_explained(raw):
     try:
@@ -309,7 +311,7 @@ def test_fuzzed_configuration_is_accepted_or_explained(raw):
     _count("mutated TOML")
 
 
-@settings(max_examples=200, deadline=2000, suppress_health_check=list(HealthCheck))
+@settings(max_examples=EXAMPLES + 50, deadline=2000, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_corrupted_configuration_bytes_are_explained(data):
     text = bytearray(to_toml(example_dict()).encode("utf-8"))
