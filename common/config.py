@@ -157,6 +157,7 @@ class Announcement(_Struct, kw_only=True):
     number_style: Literal["whole", "digits"] = "whole"
     thousand: Literal["nghìn", "ngàn"] = "nghìn"
     zero_tens: Literal["linh", "lẻ"] = "linh"
+    four: Literal["tư", "bốn"] = "tư"
     voice: str = "vi"
     rate: int = 150
     chime: bool = True

@@ -129,6 +129,7 @@ class AnnouncementView(_Value, kw_only=True):
     number_style: str
     thousand: str
     zero_tens: str
+    four: str = "tư"
     voice: str
     rate: int
     chime: bool

@@ -104,7 +104,7 @@ def announcement_settings(view: p.AnnouncementView) -> AnnouncementSettings:
     """The server's announcement settings as the announcer's (ValueError if unusable)."""
     return AnnouncementSettings(
         template=view.template, repeat=view.repeat, number_style=view.number_style,  # type: ignore[arg-type]
-        thousand=view.thousand, zero_tens=view.zero_tens, voice=view.voice, rate=view.rate,
+        thousand=view.thousand, zero_tens=view.zero_tens, four=view.four, voice=view.voice, rate=view.rate,
         chime=view.chime,
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter as Tally
+from collections.abc import Mapping
 from datetime import datetime
 
 from common import protocol as p
@@ -39,10 +40,27 @@ def counter_view(config: Config, state: SiteState, counter: CounterState) -> p.C
     )
 
 
-def service_views(state: SiteState, now: datetime) -> list[p.ServiceView]:
+def _waiting(state: SiteState) -> Tally[str]:
+    return Tally(t.service for t in state.tickets.values() if t.state is TicketState.WAITING)
+
+
+def service_estimates(state: SiteState, waiting: Mapping[str, int] | None = None) -> dict[str, int]:
+    """Per service, the minutes a ticket taken now would wait (the kiosk's figure)."""
+    if waiting is None:
+        waiting = _waiting(state)
+    return {s.code: estimate_wait_minutes(state, s.code, waiting.get(s.code, 0))
+            for s in state.rules.site.services}
+
+
+def service_views(state: SiteState, now: datetime,
+                  estimates: Mapping[str, int | None] | None = None) -> list[p.ServiceView]:
+    """Every service of the site; ``estimates`` (from ``service_estimates``, maybe of an
+    earlier state: see server.estimates) saves computing the waits here."""
     site = state.rules.site
     local = now.astimezone(state.rules.tz)
-    waiting = Tally(t.service for t in state.tickets.values() if t.state is TicketState.WAITING)
+    waiting = _waiting(state)
+    if estimates is None:
+        estimates = service_estimates(state, waiting)
     views = []
     for service in site.services:
         issued = state.sequences.get(service.code, 0)
@@ -62,7 +80,7 @@ def service_views(state: SiteState, now: datetime) -> list[p.ServiceView]:
             agency=service.agency, counters=list(site.counters_serving(service.code)),
             issuing=reason is None, closed_reason=reason, next_open=opening, issued=issued,
             remaining=max(cap - issued, 0), waiting=waiting[service.code],
-            estimated_wait_minutes=estimate_wait_minutes(state, service.code, waiting[service.code]),
+            estimated_wait_minutes=estimates.get(service.code),
         ))
     return views
 
@@ -83,7 +101,7 @@ def site_info(config: Config, site: Site, state: SiteState) -> p.SiteInfo:
         transfer_position=q.transfer_position,
         announcement=p.AnnouncementView(
             template=a.template, repeat=a.repeat, number_style=a.number_style,
-            thousand=a.thousand, zero_tens=a.zero_tens, voice=a.voice, rate=a.rate, chime=a.chime,
+            thousand=a.thousand, zero_tens=a.zero_tens, four=a.four, voice=a.voice, rate=a.rate, chime=a.chime,
         ),
     )
 
