@@ -101,7 +101,8 @@ def site_info(config: Config, site: Site, state: SiteState) -> p.SiteInfo:
         transfer_position=q.transfer_position,
         announcement=p.AnnouncementView(
             template=a.template, repeat=a.repeat, number_style=a.number_style,
-            thousand=a.thousand, zero_tens=a.zero_tens, four=a.four, voice=a.voice, rate=a.rate, chime=a.chime,
+            thousand=a.thousand, zero_tens=a.zero_tens, four=a.four, voice=a.voice, rate=a.rate,
+            chime=a.chime,
         ),
     )
 
