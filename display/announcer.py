@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 
 Dispatch = Callable[[Callable[[], None]], None]
 BACKLOG_WARNING = 20  # queued announcements before we warn that calls outpace speech
+# With this many calls still waiting behind it, an announcement is spoken once instead of
+# ``repeat`` times: every call is still announced, in order, but the hall does not fall
+# minutes behind the board during a morning rush (one full announcement takes ~11 s).
+SPEAK_ONCE_BACKLOG = 3
 
 
 class Player(Protocol):
@@ -194,6 +198,10 @@ class Announcer:
             if self._closed or not self._queue:
                 return
             self._current = self._queue.popleft()
+            if len(self._queue) >= SPEAK_ONCE_BACKLOG and self._current.steps.count("speech") > 1:
+                steps = self._current.steps
+                while steps.count("speech") > 1:
+                    steps.remove("speech")
             log.info("announcing %r", self._current.announcement.text)
             self._notify(self._on_started, self._current.announcement)
         item = self._current

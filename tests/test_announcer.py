@@ -146,8 +146,22 @@ def test_burst_of_ten_with_out_of_order_synthesis() -> None:
     assert heard(player) == ["chime"]  # first chime plays while speech renders
     for index in reversed(range(10)):  # the newest finishes first: must not jump the queue
         synth.resolve(index)
-    assert heard(player) == expected(*calls)
+    # Calls 2-7 start with three or more still waiting behind them, so each is said once.
+    assert heard(player) == (
+        expected(calls[0]) + expected(*calls[1:7], repeat=1) + expected(*calls[7:])
+    )
     assert announcer.idle
+
+
+def test_a_backlog_is_spoken_once_each_and_then_repeat_returns() -> None:
+    announcer, _, player = make(player=RecordingPlayer(auto_finish=False))
+    calls = [(f"B{n:03d}", n) for n in range(1, 6)]
+    for i, (ticket, counter) in enumerate(calls):
+        announcer.announce(f"ev{i}", i, ticket, counter)
+    while not announcer.idle:
+        player.finish()
+    # The first started alone; B002 started with 3 behind it; the last three had fewer.
+    assert heard(player) == expected(calls[0]) + expected(calls[1], repeat=1) + expected(*calls[2:])
 
 
 def test_futures_completing_on_another_thread_are_handed_back() -> None:
