@@ -68,10 +68,8 @@ def counter(n: int, clerk: str) -> dict:
     return {"actor": clerk, "counter": n}
 
 
-@pytest.fixture(scope="module")
-def db(tmp_path_factory):
-    config = example_config()
-    store = Store.open(tmp_path_factory.mktemp("stats") / "stats.db")
+def record_two_mornings(store: Store, config) -> None:
+    """The timeline of the module docstring, committed to ``store``."""
     r = Recorder(store, config)
     c1, c2 = counter(1, "thao"), counter(2, "ha")
     r.at(WED, "07:25", c.OpenCounter(**c1)).at(WED, "07:25", c.OpenCounter(**c2))
@@ -107,6 +105,13 @@ def db(tmp_path_factory):
     r.at(THU, "09:05", c.Finish(**c1, outcome="received"))
     r.at(THU, "09:06", c.RateTicket(actor="thao", ticket_id=r.ticket(THU, "1002"), value=2))
     r.issue(THU, "09:10", "XH")
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    config = example_config()
+    store = Store.open(tmp_path_factory.mktemp("stats") / "stats.db")
+    record_two_mornings(store, config)
     yield store, config
     store.close()
 

@@ -104,7 +104,7 @@ def _put(sheet: Worksheet, row: int, col: int, value: Any, kind: str, *, bold: b
 def _group_sheet(sheet: Worksheet, config: Config, report: Report, group: str, rows: list[dict[str, Any]],
                  t: Translator, heading: list[str]) -> None:
     columns = export_columns(config, t)
-    start = _title(sheet, [f"{t.text('group_sheet_title', group=group_title(t, group))}", *heading])
+    start = _title(sheet, [t.text("group_sheet_title", group=group_title(t, group).lower()), *heading])
     _header(sheet, start, [t.text("col_key"), group_title(t, group), *(h for _, h, _ in columns)])
     r = start
     for row in rows:
