@@ -10,7 +10,6 @@ from PySide6.QtCore import QObject, QSettings
 
 from common import protocol as p
 from common.i18n import Language
-from common.qt_refcount import immortalize_singletons
 from counter.link import ServerLink
 from counter.rating import RatingWindow
 from counter.rating_state import RatingPrompt
@@ -39,7 +38,6 @@ class CounterApp(QObject):
     def __init__(self, url: str, *, settings: SettingsStore | None = None, language: Language | None = None,
                  counter: int | None = None, site: str | None = None,
                  now: Callable[[], datetime] = utc_now) -> None:
-        immortalize_singletons()  # PySide6 6.12 on CPython 3.11 would abort within minutes
         super().__init__()
         self.url = url
         self.now = now

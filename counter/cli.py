@@ -80,9 +80,6 @@ def main(argv: list[str]) -> int:
     else:
         url = websocket_url(load_or_exit(args.config), args.server)
 
-    from common.qt_refcount import immortalize_singletons
-
-    immortalize_singletons()  # before the first Qt call: see common/qt_refcount.py
     from PySide6.QtWidgets import QApplication
 
     from common.qt_theme import install_fonts

@@ -194,9 +194,6 @@ def _choose_platform(screenshot: bool) -> bool:
 
 
 def run(args: argparse.Namespace, config: Config, choice: Choice) -> int:
-    from common.qt_refcount import immortalize_singletons
-
-    immortalize_singletons()  # before the first Qt call: see common/qt_refcount.py
     from PySide6.QtWidgets import QApplication
 
     from common.i18n import Translator

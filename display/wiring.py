@@ -19,7 +19,6 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from common import protocol as p
 from common.client import Connection
-from common.qt_refcount import immortalize_singletons
 from display.announcement import Announcement
 from display.announcer import Announcer, create_qt_announcer
 from display.board_state import BoardState, CallKey, call_key
@@ -55,7 +54,6 @@ class DisplayController(QObject):
         wall: Callable[[], datetime] = utc_now,
         parent: QObject | None = None,
     ) -> None:
-        immortalize_singletons()  # the board repaints ~1000 Qt calls a second: see common/qt_refcount.py
         super().__init__(parent)
         self.state = state
         self.announcer: Announcer | None = None

@@ -31,7 +31,6 @@ from common.cli_args import (
 from common.client import Connection
 from common.logs import setup_logging
 from common.qt_client import QtConnection
-from common.qt_refcount import immortalize_singletons
 from common.qt_theme import install_fonts
 from kiosk.printing import PrinterSettings, PrintService, validate_uri
 from kiosk.state import KioskSettings, KioskState
@@ -68,7 +67,6 @@ class KioskApp:
 
     def __init__(self, *, url: str, token: str, printer: PrinterSettings, printer_override: bool = False,
                  settings: KioskSettings | None = None) -> None:
-        immortalize_singletons()  # PySide6 6.12 on CPython 3.11: see common/qt_refcount.py
         self.token = token
         self.printer_override = printer_override
         self.bridge = _Bridge()
@@ -166,7 +164,6 @@ def main(argv: list[str]) -> int:
     settings = KioskSettings(issued_seconds=args.issued_seconds, idle_seconds=args.idle_seconds,
                              staff_pin=staff_pin(args, parser), language=args.lang)
 
-    immortalize_singletons()  # before the first Qt call
     app = QApplication.instance() or QApplication(["xephang-kiosk"])
     install_fonts(app)
     kiosk_app = KioskApp(url=websocket_url(config, args.server), token=kiosk.token, printer=printer,

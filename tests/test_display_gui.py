@@ -302,11 +302,10 @@ def test_announcement_settings_follow_the_server(qtbot):
 
 
 def test_a_board_repainting_all_day_never_runs_out_of_references(qtbot):
-    """PySide6 6.12 on CPython 3.11 loses a reference to None on every void Qt call; the
-    scrolling notice alone makes ~1000 a second (see common/qt_refcount.py). The display
-    must outlive years of that, not abort after a quarter of a minute."""
+    """The scrolling notice alone makes ~1000 void Qt calls a second; a PySide6 build that
+    loses a reference to None on each (6.12 on CPython 3.11) aborts the board within a
+    quarter of a minute. The pinned release must lose none."""
     import sys
-    import time
 
     state = BoardState()
     controller = DisplayController(state)
@@ -315,12 +314,10 @@ def test_a_board_repainting_all_day_never_runs_out_of_references(qtbot):
     qtbot.addWidget(view)
     view.resize(1920, 1080)
     view.show()
-    before, started = sys.getrefcount(None), time.monotonic()
+    none_before, true_before = sys.getrefcount(None), sys.getrefcount(True)
     qtbot.waitUntil(lambda: view.ticker.frames >= 60, timeout=WAIT_MS)  # a second of scrolling
-    lost_per_second = max(before - sys.getrefcount(None), 1) / (time.monotonic() - started)
-    ten_years = 10 * 365 * 24 * 3600
-    assert sys.getrefcount(None) > lost_per_second * ten_years
-    assert sys.getrefcount(True) > lost_per_second * ten_years
+    assert sys.getrefcount(None) - none_before > -50
+    assert sys.getrefcount(True) - true_before > -50
     controller.shutdown()
 
 

@@ -170,13 +170,14 @@ def test_an_answer_lost_in_an_outage_gives_the_same_ticket_after_it(make_kiosk, 
     assert kiosk.window.ticket.number.text() == ticket.number == "M001"
 
 
-@pytest.mark.skipif(sys.version_info >= (3, 12), reason="None is immortal from Python 3.12")
-def test_survives_pyside_dropping_references_to_none(make_kiosk):
+def test_screen_updates_keep_references_to_none(make_kiosk):
+    """A PySide6 build that drops a reference to None per void call (6.12 on CPython 3.11)
+    aborts a kiosk within minutes; pyproject pins a good one, and this proves it."""
     kiosk = make_kiosk()
-    assert sys.getrefcount(None) > 1 << 40  # see common/qt_refcount.py
+    before = sys.getrefcount(None)
     for _ in range(2000):  # a few minutes' worth of screen updates
         kiosk.window.render()
-    assert sys.getrefcount(None) > 1 << 40
+    assert sys.getrefcount(None) - before > -100
 
 
 def test_language_toggle(make_kiosk):
