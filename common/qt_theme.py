@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
 
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
@@ -25,3 +27,23 @@ def install_fonts(app: QApplication, point_size: int = 12) -> str:
     family = FAMILY if FAMILY in families else app.font().family()
     app.setFont(QFont(family, point_size))
     return family
+
+
+NO_SCREEN = ("no screen to draw on (DISPLAY and WAYLAND_DISPLAY are unset); run it in the desktop "
+             "session, or set QT_QPA_PLATFORM (e.g. eglfs or linuxfb on a kiosk or TV box)")
+
+
+def choose_platform(screenshot: bool) -> bool:
+    """Pick Qt's platform before the QApplication exists; False if there is no screen.
+
+    A screenshot needs no screen, so without one it renders offscreen instead of letting
+    Qt abort.
+    """
+    if os.environ.get("QT_QPA_PLATFORM") or not sys.platform.startswith("linux"):
+        return True
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return True
+    if screenshot:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        return True
+    return False

@@ -82,7 +82,11 @@ def main(argv: list[str]) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from common.qt_theme import install_fonts
+    from common.qt_theme import NO_SCREEN, choose_platform, install_fonts
+
+    if not choose_platform(args.screenshot is not None):
+        print(f"xephang counter: error: {NO_SCREEN}", file=sys.stderr)
+        return 2
     from counter.app import CounterApp
     from counter.state import MemorySettings
 

@@ -25,6 +25,7 @@ from common.cli_args import (
     websocket_url,
 )
 from common.config import Config, Display, Site
+from common.qt_theme import NO_SCREEN, choose_platform
 
 log = logging.getLogger(__name__)
 
@@ -167,30 +168,14 @@ def main(argv: list[str]) -> int:
         parser.print_usage(sys.stderr)
         print(f"xephang display: error: {exc}", file=sys.stderr)
         return 2
-    if not _choose_platform(args.screenshot is not None):
-        print("xephang display: error: no screen to draw on (DISPLAY and WAYLAND_DISPLAY are unset); "
-              "run it in the desktop session, or set QT_QPA_PLATFORM (e.g. eglfs or linuxfb on a TV box)",
-              file=sys.stderr)
+    if not choose_platform(args.screenshot is not None):
+        print(f"xephang display: error: {NO_SCREEN}", file=sys.stderr)
         return 2
     if not logging.getLogger().handlers:
         from common.logs import setup_logging
 
         setup_logging(args.log_level, json_lines=False)
     return run(args, config, choice)
-
-
-def _choose_platform(screenshot: bool) -> bool:
-    """False if Qt would abort for want of a screen. A screenshot needs none: offscreen."""
-    import os
-
-    if os.environ.get("QT_QPA_PLATFORM") or not sys.platform.startswith("linux"):
-        return True
-    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
-        return True
-    if screenshot:
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
-        return True
-    return False
 
 
 def run(args: argparse.Namespace, config: Config, choice: Choice) -> int:

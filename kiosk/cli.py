@@ -31,7 +31,7 @@ from common.cli_args import (
 from common.client import Connection
 from common.logs import setup_logging
 from common.qt_client import QtConnection
-from common.qt_theme import install_fonts
+from common.qt_theme import NO_SCREEN, choose_platform, install_fonts
 from kiosk.printing import PrinterSettings, PrintService, validate_uri
 from kiosk.state import KioskSettings, KioskState
 from kiosk.take_cli import kiosk_or_exit
@@ -164,6 +164,9 @@ def main(argv: list[str]) -> int:
     settings = KioskSettings(issued_seconds=args.issued_seconds, idle_seconds=args.idle_seconds,
                              staff_pin=staff_pin(args, parser), language=args.lang)
 
+    if not choose_platform(args.screenshot is not None):
+        print(f"xephang kiosk: error: {NO_SCREEN}", file=sys.stderr)
+        return 2
     app = QApplication.instance() or QApplication(["xephang-kiosk"])
     install_fonts(app)
     kiosk_app = KioskApp(url=websocket_url(config, args.server), token=kiosk.token, printer=printer,
