@@ -126,7 +126,8 @@ def _services(data: dict[str, Any], t: Translator) -> str:
             f'<td class="num {level}">{_minutes(longest, t)}</td>'
             f'<td class="num">{estimate}</td>'
             f'<td class="num">{fmt_int(s["issued"], lang)}</td>'
-            f'<td class="num">{s["counters_open"]}/{len(s["counters"])}</td></tr>'
+            f'<td class="num{" late" if s["waiting"] and not s["counters_open"] else ""}">'
+            f'{s["counters_open"]}/{len(s["counters"])}</td></tr>'
         )
     head = "".join(f'<th scope="col">{e(t.text(k))}</th>' for k in (
         "col_service", "col_waiting", "col_longest", "col_estimate", "col_issued_today", "col_counters_open"))
