@@ -30,6 +30,7 @@ from server.core import commands as c
 from server.core import events as ev
 from server.core.model import SiteRules, SiteState
 from server.core.rules import handle
+from server.estimates import EstimateBudget
 from server.http import route_http
 from server.sessions import LoginThrottle, Session
 from server.store import Store
@@ -39,7 +40,9 @@ log = logging.getLogger(__name__)
 AUTH_TIMEOUT = 20.0
 RECENT_CALLS = 20
 TICK_SECONDS = 15.0
+ESTIMATE_REFRESH_SECONDS = 0.5  # how often estimates served stale under load are caught up
 FLOOD_CLOSE_AFTER = 300
+_REFRESH = object()  # queued for the writer: catch up stale estimates between batches
 
 
 def utc_now() -> datetime:
@@ -80,13 +83,15 @@ class QueueServer:
         self.audiences: dict[str, _Audience] = {}
         self.recent_calls: dict[str, deque[p.CallView]] = {}
         self.sent_services: dict[str, dict[str, p.ServiceView]] = {}
+        self.estimates = EstimateBudget(views.service_estimates)
+        self._stale_estimates: set[str] = set()  # sites whose sent estimates lag their state
         self.tokens: dict[str, tuple[str, str]] = {}  # ticket token → (site, ticket id)
         self.sessions: dict[ServerConnection, Session] = {}
         self.user_throttle = LoginThrottle(limit=5)
         self.address_throttle = LoginThrottle(limit=20)
         self.db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db")
         self.kdf_thread = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kdf")
-        self._queue: asyncio.Queue[_Job] = asyncio.Queue()
+        self._queue: asyncio.Queue[_Job | object] = asyncio.Queue()
         self._tasks: list[asyncio.Task] = []
         self._closing: set[asyncio.Future] = set()
         self._server: Server | None = None
@@ -132,6 +137,7 @@ class QueueServer:
             if self.clock().astimezone(self.config.tz).date() > state.day:
                 await self.submit(code, c.RollOver(actor="system", day=self._today()))
         self._tasks.append(asyncio.create_task(self._ticker(), name="ticker"))
+        self._tasks.append(asyncio.create_task(self._estimate_refresher(), name="estimates"))
         self._server = await serve(
             self._connection, host, port, ssl=ssl, process_request=self._process_request,
             max_size=self.config.server.max_message_bytes, max_queue=16,
@@ -180,7 +186,13 @@ class QueueServer:
             jobs = [await self._queue.get()]
             while not self._queue.empty():
                 jobs.append(self._queue.get_nowait())
-            await self._run_batch(jobs)
+            refresh = _REFRESH in jobs
+            if refresh:
+                jobs = [job for job in jobs if job is not _REFRESH]
+            if jobs:
+                await self._run_batch(jobs)  # type: ignore[arg-type]
+            if refresh:  # between batches, where every state is committed
+                self._refresh_estimates()
 
     async def _run_batch(self, jobs: list[_Job]) -> None:
         applied: list[tuple[_Job, SiteState, list[ev.Event]]] = []
@@ -246,7 +258,12 @@ class QueueServer:
         )
 
     def _changed_services(self, site: str, state: SiteState) -> list[p.ServiceView]:
-        fresh = {s.code: s for s in views.service_views(state, self.clock())}
+        estimates, current = self.estimates.services(site, state)
+        if current:
+            self._stale_estimates.discard(site)
+        else:
+            self._stale_estimates.add(site)
+        fresh = {s.code: s for s in views.service_views(state, self.clock(), estimates)}
         sent = self.sent_services[site]
         changed = [view for code, view in fresh.items() if sent.get(code) != view]
         self.sent_services[site] = fresh
@@ -312,16 +329,34 @@ class QueueServer:
             except Exception:
                 log.exception("tick failed")
 
+    async def _estimate_refresher(self) -> None:
+        """Every so often, have the writer catch up the estimates served stale under load
+        (see server.estimates); it does so between batches, on committed states only."""
+        while True:
+            await asyncio.sleep(ESTIMATE_REFRESH_SECONDS)
+            if self._stale_estimates:
+                self._queue.put_nowait(_REFRESH)
+
+    def _refresh_estimates(self) -> None:
+        for site in list(self._stale_estimates):
+            try:
+                self._broadcast_services(site, self._changed_services(site, self.states[site]))
+            except Exception:
+                log.exception("refreshing the estimates of %s failed", site)
+                self._stale_estimates.discard(site)
+
+    def _broadcast_services(self, site: str, services: list[p.ServiceView]) -> None:
+        if services:
+            message = p.encode(p.Update(site=site, services=services)).decode()
+            broadcast(self.audiences[site].staff | self.audiences[site].kiosks, message)
+
     async def tick(self) -> None:
         today = self._today()
         for site, state in list(self.states.items()):
             if today > state.day:
                 await self.submit(site, c.RollOver(actor="system", day=today))
                 continue
-            services = self._changed_services(site, state)
-            if services:
-                message = p.encode(p.Update(site=site, services=services)).decode()
-                broadcast(self.audiences[site].staff | self.audiences[site].kiosks, message)
+            self._broadcast_services(site, self._changed_services(site, state))
 
     # -- connections --------------------------------------------------------------------
 

@@ -13,7 +13,6 @@ from common.errors import Rejected
 from common.passwords import verify_password
 from server import views
 from server.core import commands as c
-from server.core.estimate import estimate_wait_minutes
 from server.core.model import TicketState
 from server.core.selection import waiting_ahead
 from server.sessions import COUNTER_COMMANDS, PERMISSIONS, UNAUTHENTICATED, Session
@@ -224,7 +223,7 @@ class Handlers:
         ahead = waiting_ahead(state.tickets.values(), ticket, state.rules.queue)
         return p.Result(
             re=m.id, ticket=views.ticket_view(ticket), ahead=ahead,
-            estimated_wait_minutes=estimate_wait_minutes(state, ticket.service, ahead),
+            estimated_wait_minutes=self.server.estimates.ticket(site, state, ticket.service, ahead),
             url=f"{self.config.server.public_url.rstrip('/')}/t/{ticket.token}",
         )
 
@@ -339,7 +338,8 @@ class Handlers:
         ]
         return p.Snapshot(
             site=views.site_info(self.config, config_site, state),
-            services=views.service_views(state, server.clock()), counters=counters,
+            services=views.service_views(state, server.clock(), server.estimates.services(site, state)[0]),
+            counters=counters,
             tickets=tickets, recent_calls=list(server.recent_calls[site]),
             server_time=server.clock(), counter=session.counter,
         )

@@ -1,0 +1,93 @@
+"""Waiting-time estimates within a CPU budget.
+
+The estimate (``server.core.estimate``) simulates a site's queue: 0.5-5 ms of CPU for one
+site state. While a centre works at a human pace the server recomputes it for every new
+state, so every figure it sends is exact. Under a flood (hundreds of tickets a second over
+dozens of sites) that would cost more than everything else the server does; so once
+estimating has used ``share`` of the last ``window`` seconds, a site keeps the estimates
+it has (at most ``max_age`` seconds old) and ``refresh`` brings the stale ones up to date
+as the budget allows. Waiting counts, issued numbers and "hết số" are never delayed: only
+the minutes are.
+
+Estimates depend on the state alone (the simulation's "now" is the state's own latest
+moment), so a state that has not changed is never estimated twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from server.core.estimate import estimate_wait_minutes
+from server.core.model import SiteState
+
+ServiceEstimates = dict[str, int]
+
+
+@dataclass
+class _Known:
+    state: SiteState  # the state the estimates were computed for
+    estimates: ServiceEstimates
+    at: float  # when (timer seconds)
+
+
+class EstimateBudget:
+    def __init__(
+        self, compute: Callable[[SiteState], ServiceEstimates], *, share: float = 0.25,
+        window: float = 1.0, max_age: float = 2.0, timer: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.compute = compute
+        self.share, self.window, self.max_age, self.timer = share, window, max_age, timer
+        self._known: dict[str, _Known] = {}
+        self._spent: deque[tuple[float, float]] = deque()  # (end, seconds) of each computation
+        self.computed = 0  # how many times estimates were computed (for tests and the bench)
+        self.reused = 0  # how many times stale estimates were served instead
+
+    def _affordable(self) -> bool:
+        now = self.timer()
+        while self._spent and self._spent[0][0] < now - self.window:
+            self._spent.popleft()
+        return sum(cost for _, cost in self._spent) < self.share * self.window
+
+    def _timed(self, fn: Callable[[], object]) -> object:
+        start = self.timer()
+        try:
+            return fn()
+        finally:
+            end = self.timer()
+            self._spent.append((end, end - start))
+
+    def services(self, site: str, state: SiteState) -> tuple[ServiceEstimates, bool]:
+        """Per service, the minutes a new ticket would wait; True when they are for ``state``."""
+        known = self._known.get(site)
+        if known is not None and known.state is state:
+            return known.estimates, True
+        if known is None or self._affordable() or self.timer() - known.at >= self.max_age:
+            estimates: ServiceEstimates = self._timed(lambda: self.compute(state))  # type: ignore[assignment]
+            self._known[site] = _Known(state, estimates, self.timer())
+            self.computed += 1
+            return estimates, True
+        self.reused += 1
+        return known.estimates, False
+
+    def ticket(self, site: str, state: SiteState, service: str, ahead: int) -> int | None:
+        """Minutes until a waiting ticket of ``service`` with ``ahead`` before it is called:
+        exact, or (over budget) what a new ticket of its service was last estimated at."""
+        known = self._known.get(site)
+        if known is None or known.state is state or self._affordable():
+            return self._timed(lambda: estimate_wait_minutes(state, service, ahead))  # type: ignore[return-value]
+        self.reused += 1
+        return known.estimates.get(service)
+
+    def stale(self) -> list[str]:
+        """Sites whose last estimates are older than their current state (see ``is_current``)."""
+        return list(self._known)
+
+    def is_current(self, site: str, state: SiteState) -> bool:
+        known = self._known.get(site)
+        return known is not None and known.state is state
+
+    def forget(self, site: str) -> None:
+        self._known.pop(site, None)
