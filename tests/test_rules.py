@@ -674,6 +674,22 @@ def test_a_paused_counter_can_be_closed():
     assert state.counters[1].status is CounterStatus.CLOSED and state.counters[1].pause_reason is None
 
 
+def test_a_clerk_holds_at_most_one_citizen_across_counters():
+    """A clerk with counters 1 and 2 open cannot call at 2 while a citizen is at 1."""
+    state = fresh()
+    for _ in range(3):
+        state, _ = issue(state, "TP")
+    state = open_counter(open_counter(state, 1, clerk="lan"), 2, clerk="lan")
+    state, _ = call_next(state, 1)
+    for command in (c.CallNext(actor="lan", counter=2), c.CallNumber(actor="lan", counter=2, number="A003")):
+        exc = refused(state, command)
+        assert exc.code == "counter_busy" and exc.params["number"] == "A001"
+    state = run(state, c.Hold(actor="lan", counter=1))[0]  # lan is free again
+    state, number = call_next(state, 2)
+    assert number == "A002"
+    assert refused(state, c.ResumeHeld(actor="lan", counter=1, number="A001")).code == "counter_busy"
+
+
 def test_takeover_rules():
     state, _ = issue(fresh(), "TP")
     state = open_counter(state, 1, clerk="lan")

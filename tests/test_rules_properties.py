@@ -367,12 +367,15 @@ class QueueMachine(RuleBasedStateMachine):
     def counters_and_tickets_agree(self) -> None:
         state = self.state
         holders: dict[str, int] = {}
+        busy_clerks: set[str | None] = set()
         for number, counter in state.counters.items():
             assert counter.number == number
             if counter.active_ticket is None:
                 continue
             assert counter.active_ticket not in holders, "one ticket active at two counters"
             holders[counter.active_ticket] = number
+            assert counter.clerk not in busy_clerks, f"{counter.clerk} holds two citizens"
+            busy_clerks.add(counter.clerk)
             ticket = state.tickets[counter.active_ticket]
             assert ticket.state.is_active and ticket.counter == number
             assert counter.status is CounterStatus.OPEN

@@ -93,9 +93,12 @@ def _open_counter(state: SiteState, command: c.CounterCommand) -> CounterState:
 
 
 def _free_open_counter(state: SiteState, command: c.CounterCommand) -> CounterState:
+    """An open counter with nobody at it, whose clerk has nobody at another counter either:
+    a clerk serves one citizen at a time, even with two counters open."""
     counter = _open_counter(state, command)
-    if counter.active_ticket is not None:
-        raise Rejected("counter_busy", number=state.tickets[counter.active_ticket].number)
+    for other in (counter, *state.counters.values()):
+        if other.active_ticket is not None and (other is counter or other.clerk == counter.clerk):
+            raise Rejected("counter_busy", number=state.tickets[other.active_ticket].number)
     return counter
 
 
