@@ -21,10 +21,10 @@ from common.client import ClientError, Connection
 
 log = logging.getLogger("demo-traffic")
 
-CLERK_BOTS = {  # site → [(user, counter)]
-    "tinh": [("hung", 3), ("mai", 5), ("mai", 6), ("ha", 7), ("tuan", 9), ("tuan", 10), ("ha", 11),
-             ("ha", 12), ("ha", 13), ("ha", 14)],
-    "giavien": [("thao", 2), ("thao", 3)],
+CLERK_BOTS = {  # site → [(user, counter)]: one clerk per counter, as the rules require
+    "tinh": [("hung", 3), ("mai", 5), ("binh", 7), ("tuan", 9), ("linh", 10), ("dung", 11),
+             ("son", 12), ("giang", 13), ("khanh", 14)],
+    "giavien": [("nga", 2), ("thao", 3)],
 }
 PAUSED = {("tinh", 13): "Họp giao ban"}
 OUTCOMES = ["received"] * 6 + ["guided"] * 3 + ["returned"] * 2
