@@ -33,6 +33,7 @@ from server.core import commands as c
 from server.core.model import SiteRules, new_site_state
 from server.core.rules import handle
 from server.store import Store
+from server.web.live import live
 from tests.helpers import example_config, local_time
 
 WED, THU = date(2026, 11, 25), date(2026, 11, 26)
@@ -268,7 +269,7 @@ def test_live_picture(tmp_path):
     r.issue(THU, "09:00", "XH").issue(THU, "09:05", "XH").issue(THU, "09:20", "HT")
     r.at(THU, "09:21", c.CallNext(**c3))  # 3001, XH first at counter 3
     now = local_time(2026, 11, 26, 9, 30)
-    picture = stats.live(config, r.state, now)
+    picture = live(config, r.state, now)
     assert picture["waiting"] == 2                      # 3002 (09:05) and 1001 (09:20)
     assert picture["longest"] == {"number": "3002", "service": "XH", "minutes": 25.0}
     services = {s["code"]: s for s in picture["services"]}

@@ -31,7 +31,8 @@ from server.web.html import (
     layout,
     redirect,
 )
-from server.web.shell import choose_site, link, manager_context, topbar
+from server.web.live import live
+from server.web.shell import choose_site, link, manager_context, run_job, topbar
 
 if TYPE_CHECKING:
     from server.app import QueueServer
@@ -48,13 +49,12 @@ async def overview_data(server: QueueServer, site: str) -> dict[str, Any]:
     """Everything the overview shows, as plain data (also the JSON API's answer)."""
     now = server.clock()
     state = server.states[site]
-    picture = stats.live(server.config, state, now)
+    picture = live(server.config, state, now)
     cache = _today.setdefault(server, {})
     stamp = (state.day, server.committed_batches)
     cached = cache.get(site)
     if cached is None or cached[0] != stamp:
-        report = await server._db(stats.report, server.store.db.conn, server.config, site, state.day,
-                                  state.day, "service")
+        report, _ = await run_job(server, stats.ReportJob(server.config, site, state.day, state.day))
         cached = cache[site] = (stamp, report)
     report = cached[1]
     rows = await server._db(stats.kiosk_rows, server.store.db.conn, site)

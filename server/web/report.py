@@ -33,6 +33,7 @@ from server.web.shell import (
     manager_context,
     quick_ranges,
     report_params,
+    run_job,
     today,
     topbar,
 )
@@ -58,14 +59,10 @@ def common_target(server: QueueServer, site: str) -> int | None:
 
 
 async def _load(server: QueueServer, params: ReportParams) -> tuple[stats.Report, list[dict[str, Any]]]:
-    def work() -> tuple[stats.Report, list[dict[str, Any]]]:
-        conn = server.store.db.conn
-        result = stats.report(conn, server.config, params.site, params.start, params.end, params.group)
-        counters = result.rows if params.group == "counter" else stats.figures(
-            conn, server.config, params.site, params.start, params.end, "counter")
-        return result, counters
-
-    return await server._db(work)
+    groups = (params.group,) if params.group == "counter" else (params.group, "counter")
+    job = stats.ReportJob(server.config, params.site, params.start, params.end, groups)
+    result, rows = await run_job(server, job)
+    return result, rows["counter"]
 
 
 def _filters(server: QueueServer, ctx: Context, params: ReportParams) -> str:
@@ -250,8 +247,8 @@ async def export_csv(server: QueueServer, request: Request, query: dict[str, str
     params = report_params(server, ctx, query)
     if isinstance(params, Response):
         return params
-    result = await server._db(stats.report, server.store.db.conn, server.config, params.site,
-                              params.start, params.end, params.group)
+    job = stats.ReportJob(server.config, params.site, params.start, params.end, (params.group,))
+    result, _ = await run_job(server, job)
     data = export.csv_bytes(server.config, result, ctx.t)
     name = export.filename(params.site, params.start, params.end, f"-{params.group}.csv")
     return _download(data, "text/csv; charset=utf-8", name)
@@ -265,8 +262,8 @@ async def export_xlsx(server: QueueServer, request: Request, query: dict[str, st
     params = report_params(server, ctx, query)
     if isinstance(params, Response):
         return params
-    result, groups = await server._db(stats.all_groups, server.store.db.conn, server.config, params.site,
-                                      params.start, params.end)
+    job = stats.ReportJob(server.config, params.site, params.start, params.end, stats.GROUPS)
+    result, groups = await run_job(server, job)
     generated = server.clock().astimezone(server.config.tz)
     data = await asyncio.to_thread(export.xlsx_bytes, server.config, result, groups, ctx.t, generated)
     name = export.filename(params.site, params.start, params.end, ".xlsx")

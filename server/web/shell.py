@@ -3,21 +3,42 @@ the validation of the parameters the pages share (site, date range, grouping).""
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from websockets.http11 import Request, Response
 
 from common.config import User
 from common.i18n import Translator
+from server import stats
 from server.stats import GROUPS, MAX_RANGE_DAYS
 from server.web.html import current, e, error_page, language
 from server.web.sessions import allowed_sites, current_manager, login_redirect
 
 if TYPE_CHECKING:
     from server.app import QueueServer
+
+
+_report_locks: weakref.WeakKeyDictionary[QueueServer, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+async def run_job(server: QueueServer, job: stats.ReportJob) -> tuple[stats.Report, dict[str, Any]]:
+    """A report's database steps one call at a time on the database thread, so the queue's
+    commits go on between them (one report at a time: they share a temporary table); then
+    the assembly, off the event loop."""
+    lock = _report_locks.setdefault(server, asyncio.Lock())
+    conn = server.store.db.conn
+    async with lock:
+        try:
+            for step in job.steps():
+                await server._db(step, conn)
+        finally:
+            await server._db(job.cleanup, conn)
+    return await asyncio.to_thread(job.build)
 
 
 def today(server: QueueServer) -> date:
