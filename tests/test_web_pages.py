@@ -233,7 +233,7 @@ async def test_overview_follows_the_hall(harness):
     harness.clock.advance(minutes=7)
     after = json.loads((await get(harness, "/manager/api/overview?site=tinh", cookie=cookie)).body)
     assert after["waiting"] == 1 and after["longest"] == {"number": "B001", "service": "DN", "minutes": 7.0}
-    assert after["today"]["issued"] == 1
+    assert after["issued_today"] == 1 and after["served_today"] == 0
     kiosks = {k["id"]: k for k in after["kiosks"]}
     assert kiosks["kiosk-sanh-1"]["connected"] and kiosks["kiosk-sanh-1"]["printer_state"] == "paper_out"
     assert not kiosks["kiosk-sanh-2"]["connected"]

@@ -58,6 +58,8 @@ def live(config: Config, state: SiteState, now: datetime) -> dict[str, Any]:
             "minutes": _minutes(now, oldest.issued_at),
         } if oldest else None,
         "held": sum(1 for t in state.tickets.values() if t.state is TicketState.HELD),
+        "issued_today": len(state.tickets),
+        "served_today": sum(1 for t in state.tickets.values() if t.state is TicketState.DONE),
         "services": services, "counters": counters,
         "counters_open": sum(1 for c in counters if c["status"] == "open"),
         "counters_paused": sum(1 for c in counters if c["status"] == "paused"),

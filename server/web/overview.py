@@ -7,6 +7,7 @@ data is available as JSON at ``/manager/api/overview`` for other tools.
 
 from __future__ import annotations
 
+import time
 import weakref
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -40,8 +41,10 @@ if TYPE_CHECKING:
 REFRESH_SECONDS = 3
 PRINTER_STATES = ("ok", "paper_low", "paper_out", "offline", "error", "disabled", "unknown")
 
-# Today's report per site, recomputed only when something was committed since.
-_today: weakref.WeakKeyDictionary[QueueServer, dict[str, tuple[tuple, stats.Report]]] = (
+TODAY_SECONDS = 10.0
+# Today's report per site: recomputed when something was committed since, at most every
+# TODAY_SECONDS (the live part of the overview is read from memory and always current).
+_today: weakref.WeakKeyDictionary[QueueServer, dict[str, tuple[tuple, float, stats.Report]]] = (
     weakref.WeakKeyDictionary())
 
 
@@ -53,10 +56,12 @@ async def overview_data(server: QueueServer, site: str) -> dict[str, Any]:
     cache = _today.setdefault(server, {})
     stamp = (state.day, server.committed_batches)
     cached = cache.get(site)
-    if cached is None or cached[0] != stamp:
+    fresh = cached is not None and (cached[0] == stamp or (
+        cached[0][0] == state.day and time.monotonic() - cached[1] < TODAY_SECONDS))
+    if not fresh:
         report, _ = await run_job(server, stats.ReportJob(server.config, site, state.day, state.day))
-        cached = cache[site] = (stamp, report)
-    report = cached[1]
+        cached = cache[site] = (stamp, time.monotonic(), report)
+    report = cached[2]
     rows = await server._db(stats.kiosk_rows, server.store.db.conn, site)
     connected = {s.device for s in server.sessions.values() if s.role == "kiosk" and site in s.sites}
     config_site = server.config.site(site)
@@ -97,8 +102,8 @@ def _kpis(data: dict[str, Any], t: Translator) -> str:
          if longest else t.text("live_nobody_waiting"), ""),
         ("live_counters", f"{data['counters_open']}/{total}",
          t.text("live_counters_detail", paused=data["counters_paused"]), ""),
-        ("live_issued", fmt_int(today["issued"], lang),
-         t.text("live_served_detail", served=fmt_int(today["served"], lang)), ""),
+        ("live_issued", fmt_int(data["issued_today"], lang),
+         t.text("live_served_detail", served=fmt_int(data["served_today"], lang)), ""),
         ("live_wait_today", (fmt_number(today["wait_mean"], lang), t.text("minutes_short")),
          t.text("kpi_wait_detail", median=fmt_number(today["wait_median"], lang),
                 p90=fmt_number(today["wait_p90"], lang)), ""),
