@@ -204,6 +204,7 @@
       if (status.counter_name) box.appendChild(el("p", "counter-name small", status.counter_name));
     } else if (t.state === "held") {
       box.appendChild(el("p", "state-line", tr("t_held")));
+      if (t.note) box.appendChild(el("p", "note held-note", tr("t_held_note", { note: t.note })));
     } else if (t.state === "absent") {
       box.appendChild(el("p", "state-line", tr("t_absent", { counter: counterNo })));
     } else if (t.state === "done") {

@@ -25,20 +25,10 @@ if TYPE_CHECKING:
     from server.app import QueueServer
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-# Texts the page's script needs, in both languages.
-SCRIPT_TEXTS = (
-    "t_ticket", "t_service", "t_ahead", "t_ahead_label", "t_ahead_none", "t_estimate", "t_estimate_none",
-    "t_minutes",
-    "t_waiting_note", "t_called", "t_called_counter", "t_go_now", "t_serving", "t_held", "t_absent",
-    "t_done", "t_rate_question", "t_rate_thanks", "t_rated_already", "t_rate_failed", "t_cancelled",
-    "t_expired", "t_transferred", "t_live", "t_reconnecting", "t_sound_on", "t_sound_enabled",
-    "t_issued_at", "t_language", "t_recalled", "t_not_found",
-)
-
-
 def _texts() -> dict[str, dict[str, str]]:
+    """The page's texts (keys starting with ``t_``) in both languages, for its script."""
     entries = catalogue("web")
-    return {lang: {k: entries[k][lang] for k in SCRIPT_TEXTS} for lang in ("vi", "en")}
+    return {lang: {k: v[lang] for k, v in entries.items() if k.startswith("t_")} for lang in ("vi", "en")}
 
 
 def _not_found(t: Translator) -> Response:
