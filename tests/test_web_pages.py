@@ -299,3 +299,17 @@ async def test_static_files_and_font(harness):
     assert font.status == 200 and font.headers["Content-Type"] == "font/ttf" and len(font.body) > 100_000
     for bad in ("/web/..%2Fconfig%2Fexample.toml", "/web/missing.js", "/web/app.py", "/fonts/OFL.txt"):
         assert (await get(harness, bad)).status == 404, bad
+
+
+async def test_a_failing_page_answers_500_without_a_traceback(harness, monkeypatch):
+    from server.web import report
+
+    async def broken(server, params):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(report, "_load", broken)
+    cookie = await manager_cookie(harness)
+    page = await get(harness, "/manager/report?site=tinh", cookie=cookie)
+    assert page.status == 500 and "Lỗi máy chủ" in page.text
+    assert "disk on fire" not in page.text and "Traceback" not in page.text
+    assert (await get(harness, "/healthz")).status == 200  # the server carries on

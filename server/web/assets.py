@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from websockets.http11 import Request, Response
 
 from common.assets import ASSETS_DIR
-from server.http import route, text_response
-from server.web.html import respond
+from server.http import text_response
+from server.web.html import respond, web_route
 
 if TYPE_CHECKING:
     from server.app import QueueServer
@@ -27,7 +27,7 @@ def _file(folder: str, name: str, content_type: str) -> Response:
     return respond(200, data, content_type, cache=CACHE)
 
 
-@route("/web/")
+@web_route("/web/")
 def web_asset(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
     name = request.path.split("?", 1)[0].rsplit("/", 1)[-1]
     suffix = name[name.rfind("."):] if "." in name else ""
@@ -36,7 +36,7 @@ def web_asset(server: QueueServer, request: Request, query: dict[str, str]) -> R
     return _file("web", name, TYPES[suffix])
 
 
-@route("/fonts/")
+@web_route("/fonts/")
 def font(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
     name = request.path.split("?", 1)[0].rsplit("/", 1)[-1]
     if name not in FONTS:

@@ -11,7 +11,6 @@ from urllib.parse import quote
 from websockets.http11 import Request, Response
 
 from common.i18n import Translator
-from server.http import route
 from server.web.html import (
     cookies,
     e,
@@ -21,6 +20,7 @@ from server.web.html import (
     layout,
     redirect,
     script_data,
+    web_route,
 )
 from server.web.sessions import COOKIE, SESSION_HOURS, safe_next, secure_cookies, web_auth
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from server.app import QueueServer
 
 
-@route("/manager/login")
+@web_route("/manager/login")
 def login_page(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
     t = Translator("web", language(request, query))
     target = safe_next(query.get("next"))
@@ -62,7 +62,7 @@ def login_page(server: QueueServer, request: Request, query: dict[str, str]) -> 
     return html_response(200, page, headers=language_cookie(query))
 
 
-@route("/manager/session")
+@web_route("/manager/session")
 def open_session(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
     token = web_auth(server).redeem(query.get("code", ""))
     if token is None:
@@ -74,7 +74,7 @@ def open_session(server: QueueServer, request: Request, query: dict[str, str]) -
     return redirect(safe_next(query.get("next")), headers=[cookie])
 
 
-@route("/manager/logout")
+@web_route("/manager/logout")
 def logout(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
     web_auth(server).end(cookies(request).get(COOKIE))
     expired = f"{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"

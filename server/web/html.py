@@ -8,9 +8,12 @@ attributes (no inline style), so no ``unsafe-inline`` is needed.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
+import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from html import escape
 from http import HTTPStatus
@@ -20,6 +23,9 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from common.i18n import Language, Translator
+from server.http import route
+
+log = logging.getLogger(__name__)
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -27,6 +33,27 @@ CSP = (
     "frame-ancestors 'none'"
 )
 LANGUAGE_COOKIE = "xephang_lang"
+
+
+def web_route(path: str) -> Callable[[Callable], Callable]:
+    """``server.http.route`` for a web page: a failure inside it is logged and answered with
+    a plain 500 page (in the visitor's language), never a traceback."""
+
+    def register(handler: Callable) -> Callable:
+        @functools.wraps(handler)
+        async def guarded(server: Any, request: Request, query: dict[str, str]) -> Response:
+            try:
+                result = handler(server, request, query)
+                return await result if inspect.isawaitable(result) else result
+            except Exception:
+                log.exception("web page %s failed", request.path.split("?", 1)[0])
+                t = Translator("web", language(request, query))
+                return error_page(500, t, t.text("server_error_title"), t.text("server_error"))
+
+        route(path)(guarded)
+        return handler
+
+    return register
 
 
 def e(value: object) -> str:

@@ -16,7 +16,6 @@ from websockets.http11 import Request, Response
 
 from common.i18n import Translator
 from server import stats
-from server.http import route
 from server.web import charts
 from server.web.html import (
     current,
@@ -31,6 +30,7 @@ from server.web.html import (
     language_cookie,
     layout,
     redirect,
+    web_route,
 )
 from server.web.live import live
 from server.web.shell import choose_site, link, manager_context, run_job, topbar
@@ -210,12 +210,12 @@ def live_fragment(server: QueueServer, data: dict[str, Any], t: Translator) -> s
 </div>"""
 
 
-@route("/manager")
+@web_route("/manager")
 def manager_root(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
     return redirect("/manager/")
 
 
-@route("/manager/")
+@web_route("/manager/")
 async def overview_page(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
     ctx = manager_context(server, request, query)
     if isinstance(ctx, Response):
@@ -248,7 +248,7 @@ async def overview_page(server: QueueServer, request: Request, query: dict[str, 
     return html_response(200, page, headers=language_cookie(query))
 
 
-@route("/manager/live")
+@web_route("/manager/live")
 async def overview_live(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
     ctx = manager_context(server, request, query, api=True)
     if isinstance(ctx, Response):
@@ -260,7 +260,7 @@ async def overview_live(server: QueueServer, request: Request, query: dict[str, 
     return html_response(200, live_fragment(server, data, ctx.t))
 
 
-@route("/manager/api/overview")
+@web_route("/manager/api/overview")
 async def overview_json(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
     ctx = manager_context(server, request, query, api=True)
     if isinstance(ctx, Response):

@@ -10,7 +10,6 @@ from websockets.http11 import Request, Response
 
 from common.i18n import Translator
 from server import stats
-from server.http import route
 from server.web import charts, export
 from server.web.html import (
     current,
@@ -24,6 +23,7 @@ from server.web.html import (
     language_cookie,
     layout,
     respond,
+    web_route,
 )
 from server.web.labels import COLUMNS, group_label, group_title, rating_names
 from server.web.shell import (
@@ -193,7 +193,7 @@ def _definitions(t: Translator) -> str:
             f"<ul>{items}</ul></details>")
 
 
-@route("/manager/report")
+@web_route("/manager/report")
 async def report_page(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
     ctx = manager_context(server, request, query)
     if isinstance(ctx, Response):
@@ -239,7 +239,7 @@ def _download(data: bytes, content_type: str, name: str) -> Response:
     return respond(200, data, content_type, headers=[disposition])
 
 
-@route("/manager/export.csv")
+@web_route("/manager/export.csv")
 async def export_csv(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
     ctx = manager_context(server, request, query, api=True)
     if isinstance(ctx, Response):
@@ -254,7 +254,7 @@ async def export_csv(server: QueueServer, request: Request, query: dict[str, str
     return _download(data, "text/csv; charset=utf-8", name)
 
 
-@route("/manager/export.xlsx")
+@web_route("/manager/export.xlsx")
 async def export_xlsx(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
     ctx = manager_context(server, request, query, api=True)
     if isinstance(ctx, Response):

@@ -18,8 +18,7 @@ from websockets.http11 import Request, Response
 from common import protocol as p
 from common.i18n import Translator, catalogue
 from server import views
-from server.http import route
-from server.web.html import e, html_response, language, layout, script_data
+from server.web.html import e, html_response, language, layout, script_data, web_route
 
 if TYPE_CHECKING:
     from server.app import QueueServer
@@ -58,7 +57,7 @@ def _past(t: Translator, row: dict, server: QueueServer) -> Response:
                                      stylesheet="ticket.css", body_class="ticket"))
 
 
-@route("/t/")
+@web_route("/t/")
 async def ticket_page(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
     t = Translator("web", language(request, query))
     token = request.path.split("?", 1)[0].rsplit("/", 1)[-1]
