@@ -159,8 +159,9 @@ class QueueServer:
             await asyncio.sleep(0.01)
         for task in self._tasks:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        # return_exceptions: a writer that died of a failed commit (already logged, kept in
+        # self.failed) must not turn the orderly stop into a traceback.
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._db(self.store.close)
         self.db_thread.shutdown(wait=True)
         self.kdf_thread.shutdown(wait=False)
