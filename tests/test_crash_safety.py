@@ -154,3 +154,119 @@ def test_the_checker_catches_one_ticket_at_two_counters():
     one = _ticket(1, "called", 1)
     with pytest.raises(InvariantBroken, match="active at counters"):
         check_structure(_db([one], {1: one["id"], 2: one["id"]}))
+
+
+# -- the mechanism behind it: acknowledge only what is durably committed ---------------------------
+
+
+def test_the_database_is_opened_for_durability(tmp_path):
+    from server.store import Store
+
+    store = Store.open(tmp_path / "x.db")
+    try:
+        pragma = {name: store.db.execute(f"pragma {name}").fetchone()[0]
+                  for name in ("journal_mode", "synchronous", "foreign_keys")}
+    finally:
+        store.close()
+    assert pragma == {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1}  # 2 = FULL
+
+
+async def test_no_reply_or_broadcast_before_the_commit_returns(harness):
+    import asyncio
+    import threading
+
+    kiosk = await harness.kiosk()
+    display = await harness.client()
+    await display.request({"type": "login_device", "v": 1, "token": "vpw-NmCfYqcryXDPG38uVUy5"},
+                          expect="welcome")
+    await display.next_of("snapshot")
+    store = harness.server.store
+    real_commit, gate, entered = store.commit, threading.Event(), threading.Event()
+
+    def slow_commit(results):
+        entered.set()
+        assert gate.wait(10)
+        return real_commit(results)
+
+    store.commit = slow_commit
+    reply = asyncio.create_task(kiosk.request({"type": "issue_ticket", "service": "TP",
+                                               "idempotency_key": "durable-0001"}))
+    while not entered.is_set():
+        await asyncio.sleep(0.005)
+    with pytest.raises(TimeoutError):  # the writer is inside commit: nobody hears anything
+        await display.next_of("update", timeout=0.3)
+    assert not reply.done()
+    gate.set()
+    issued = await reply
+    on_disk = read_database(harness.db)["tickets"]
+    assert [t["id"] for t in on_disk] == [issued["ticket"]["id"]]
+    assert (await display.next_of("update"))["tickets"][0]["id"] == issued["ticket"]["id"]
+
+
+async def test_a_failed_commit_acknowledges_nothing_and_stops_the_server(harness):
+    import sqlite3
+
+    kiosk = await harness.kiosk()
+    store = harness.server.store
+    real_commit = store.commit
+
+    def broken_disk(results):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    store.commit = broken_disk
+    error = await kiosk.error({"type": "issue_ticket", "service": "TP", "idempotency_key": "lost-00001"})
+    assert error["code"] == "internal"  # not a ticket: the kiosk prints nothing
+    assert harness.server.failed is not None
+    store.commit = real_commit
+    assert read_database(harness.db)["tickets"] == []
+    await harness.restart()  # systemd's restart, on the same database
+    kiosk = await harness.kiosk()
+    again = await kiosk.request({"type": "issue_ticket", "service": "TP", "idempotency_key": "lost-00001"})
+    assert again["ticket"]["number"] == "A001"
+    assert len(read_database(harness.db)["tickets"]) == 1
+
+
+def test_a_full_disk_stops_the_server_process_cleanly_with_everything_acknowledged_kept(tmp_path):
+    """The real process: commits start failing (as on a full disk); the kiosk is told 'internal'
+    for the failed ticket, the server logs one critical line and exits 1 (systemd restarts it),
+    and everything acknowledged before is on disk."""
+    import asyncio
+    import json
+
+    from websockets.asyncio.client import connect
+
+    from tests.reliability.config_gen import always_open_config
+    from tests.reliability.server_process import ServerProcess
+
+    server = ServerProcess(always_open_config(tmp_path / "centre.toml"), tmp_path / "xephang.db",
+                           env={"XEPHANG_TEST_FAIL_COMMIT_AFTER": "5"})
+    acknowledged: list[str] = []
+
+    async def issue_until_refused() -> dict:
+        async with connect(server.url, proxy=None) as ws:
+            await ws.send(json.dumps({"type": "login_device", "v": 1, "token": "r-dPIIJld2G0aI0GL3Fkm5S6",
+                                      "id": 0}))
+            for n in range(1, 50):
+                await ws.send(json.dumps({"type": "issue_ticket", "service": "TP",
+                                          "idempotency_key": f"disk-{n:05d}", "id": n}))
+                while True:
+                    reply = json.loads(await ws.recv())
+                    if reply.get("re") == n:
+                        break
+                if reply["type"] != "result":
+                    return reply
+                acknowledged.append(reply["ticket"]["id"])
+        raise AssertionError("the disk never failed")
+
+    try:
+        server.start()
+        refused = asyncio.run(issue_until_refused())
+        assert refused["code"] == "internal"
+        assert server.proc.wait(15) == 1
+    finally:
+        server.close()
+    assert "Traceback" not in server.stderr_tail(200)
+    assert [e["message"] for e in server.log_entries("critical")] == [
+        "commit failed, stopping the server: database or disk is full"]
+    stored = [t["id"] for t in read_database(server.db)["tickets"]]
+    assert sorted(stored) == sorted(acknowledged) and len(acknowledged) >= 3
