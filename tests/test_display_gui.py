@@ -34,8 +34,8 @@ pytestmark = pytest.mark.gui
 CHIME = Path("/fake/chime.wav")
 EXAMPLE = AnnouncementSettings(
     template="Xin mời công dân có số thứ tự {number} đến quầy số {counter}", rate=140)
-CLERKS = {1: "lan", 2: "ha", 3: "hung", 4: "mai", 5: "mai", 6: "mai", 7: "ha", 8: "ha", 9: "tuan", 10: "tuan",
-          11: "ha", 12: "hung", 13: "ha", 14: "ha"}
+CLERKS = {1: "lan", 2: "ha", 3: "hung", 4: "mai", 5: "cuong", 6: "nga", 7: "binh", 8: "thao", 9: "tuan",
+          10: "linh", 11: "dung", 12: "son", 13: "giang", 14: "khanh"}  # one clerk a counter
 WAIT_MS = 10_000
 
 
