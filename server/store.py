@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import operator
 import re
 import sqlite3
 from collections.abc import Iterable
@@ -219,94 +220,29 @@ class Store:
     # -- write ---------------------------------------------------------------------------
 
     def commit(self, results: Iterable[tuple[SiteState, list[ev.Event]]]) -> list[int]:
-        """Persist rule results in one durable transaction; returns each event's seq."""
-        seqs: list[int] = []
+        """Persist rule results in one durable transaction; returns each event's seq.
+
+        The rows are gathered first (each ticket, counter, site and sequence once, as of
+        its last result in the batch) and written with one statement per table.
+        """
+        rows = _BatchRows()
+        for state, events in results:
+            if events:
+                rows.add(state, events)
         conn = self.db.conn
         try:
             conn.execute("begin immediate")
-            for state, events in results:
-                if not events:
-                    continue
-                self._write_site(conn, state, events)
-                for event in events:
-                    seqs.append(self._append_event(conn, state.code, event))
+            conn.executemany(_SITE_UPSERT, rows.sites.values())
+            conn.executemany(_TICKET_UPSERT, rows.tickets.values())
+            conn.executemany(_SEQUENCE_UPSERT, rows.sequences.values())
+            conn.executemany(_COUNTER_UPSERT, rows.counters.values())
+            seqs = [conn.execute(_EVENT_INSERT, row).lastrowid for row in rows.events]
             conn.execute("commit")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("rollback")
             raise
-        return seqs
-
-    def _write_site(self, conn: sqlite3.Connection, state: SiteState, events: list[ev.Event]) -> None:
-        code = state.code
-        conn.execute(
-            "insert into sites (code, day, next_order, front_order) values (?, ?, ?, ?) "
-            "on conflict(code) do update set day = excluded.day, "
-            "next_order = excluded.next_order, front_order = excluded.front_order",
-            [code, state.day.isoformat(), state.next_order, state.front_order],
-        )
-        tickets: dict[str, Ticket] = {}
-        counters: set[int] = set()
-        rolled_over = False
-        for event in events:
-            if isinstance(event, ev.TicketEvent):
-                tickets[event.ticket.id] = event.ticket
-            if isinstance(event, ev.CounterEvent):
-                counters.add(event.counter.number)
-            if isinstance(event, ev.TicketTransferred):  # the ticket left with counter=None
-                counters.add(event.from_counter)
-            if isinstance(event, ev.TicketExpired):
-                rolled_over = True
-        for ticket in tickets.values():
-            row = _ticket_to_row(ticket)
-            placeholders = ", ".join("?" * len(TICKET_COLUMNS))
-            updates = ", ".join(f'"{c}" = excluded."{c}"' for c in TICKET_COLUMNS if c != "id")
-            columns = ", ".join(f'"{c}"' for c in TICKET_COLUMNS)
-            conn.execute(
-                f"insert into tickets ({columns}) values ({placeholders}) "
-                f"on conflict(id) do update set {updates}",
-                [row[c] for c in TICKET_COLUMNS],
-            )
-            if ticket.day == state.day:
-                conn.execute(
-                    "insert into sequences (site, day, service, last) values (?, ?, ?, ?) "
-                    "on conflict(site, day, service) do update set last = max(last, excluded.last)",
-                    [code, ticket.day.isoformat(), ticket.origin_service,
-                     state.sequences.get(ticket.origin_service, ticket.sequence)],
-                )
-        # Counters touched by ticket moves (active ticket changes) are rewritten too.
-        touched = counters | {t.counter for t in tickets.values() if t.counter is not None}
-        if rolled_over:
-            touched |= set(state.counters)
-        for number in touched:
-            counter = state.counters.get(number)
-            if counter is None:
-                continue
-            conn.execute(
-                "insert into counters (site, number, status, clerk, pause_reason, active_ticket, "
-                "normal_streak, since) values (?, ?, ?, ?, ?, ?, ?, ?) "
-                "on conflict(site, number) do update set status = excluded.status, "
-                "clerk = excluded.clerk, pause_reason = excluded.pause_reason, "
-                "active_ticket = excluded.active_ticket, normal_streak = excluded.normal_streak, "
-                "since = excluded.since",
-                [code, number, counter.status.value, counter.clerk, counter.pause_reason,
-                 counter.active_ticket, counter.normal_streak, _iso(counter.since)],
-            )
-
-    def _append_event(self, conn: sqlite3.Connection, site: str, event: ev.Event) -> int:
-        ticket_id = event.ticket.id if isinstance(event, ev.TicketEvent) else None
-        counter = None
-        if isinstance(event, ev.CounterEvent):
-            counter = event.counter.number
-        elif isinstance(event, ev.TicketEvent):
-            counter = event.ticket.counter
-        cursor = conn.execute(
-            "insert into events (at, site, type, actor, device, ticket_id, counter, data) "
-            "values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [_iso(event.at), site, ev.EVENT_TYPES[type(event)], event.actor, event.device,
-             ticket_id, counter, _encoder.encode(_event_data(event)).decode()],
-        )
-        return int(cursor.lastrowid)
+        return seqs  # type: ignore[return-value]
 
     def record_device(self, device: str, site: str, kind: str, state: str | None,
                       detail: str | None, at: datetime) -> None:
@@ -351,13 +287,137 @@ class Store:
 
 
 def _event_data(event: ev.Event) -> dict[str, Any]:
-    data = {}
-    for field in dataclasses.fields(event):
-        if field.name in ("at", "actor", "device"):
-            continue
-        value = getattr(event, field.name)
-        data[field.name] = dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
-    return data
+    """The event's own fields (its ticket or counter as a whole) for the ``data`` column."""
+    names = _EVENT_FIELDS.get(type(event))
+    if names is None:
+        names = _EVENT_FIELDS[type(event)] = tuple(
+            f.name for f in dataclasses.fields(event) if f.name not in ("at", "actor", "device"))
+    # msgspec encodes the dataclasses inside as objects of all their fields, in order, as
+    # dataclasses.asdict would (and enums by value, datetimes in ISO 8601), without copying.
+    return {name: getattr(event, name) for name in names}
+
+
+_EVENT_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+class _BatchRows:
+    """The rows one commit writes, each table's rows keyed so that the last version wins."""
+
+    def __init__(self) -> None:
+        self.sites: dict[str, tuple] = {}
+        self.tickets: dict[str, tuple] = {}
+        self.sequences: dict[tuple[str, str, str], tuple] = {}
+        self.counters: dict[tuple[str, int], tuple] = {}
+        self.events: list[tuple] = []
+
+    def add(self, state: SiteState, events: list[ev.Event]) -> None:
+        code = state.code
+        day = state.day.isoformat()
+        self.sites[code] = (code, day, state.next_order, state.front_order)
+        counters: set[int] = set()
+        rolled_over = False
+        for event in events:
+            ticket_id = counter = None
+            if isinstance(event, ev.TicketEvent):
+                ticket = event.ticket
+                ticket_id, counter = ticket.id, ticket.counter
+                self.tickets[ticket.id] = _ticket_values(ticket)
+                if ticket.day == state.day:
+                    key = (code, day, ticket.origin_service)
+                    self.sequences[key] = (
+                        *key, state.sequences.get(ticket.origin_service, ticket.sequence))
+                if ticket.counter is not None:  # active ticket changes rewrite the counter
+                    counters.add(ticket.counter)
+                if isinstance(event, ev.TicketTransferred):  # it left with counter=None
+                    counters.add(event.from_counter)
+                elif isinstance(event, ev.TicketExpired):
+                    rolled_over = True
+            elif isinstance(event, ev.CounterEvent):
+                counter = event.counter.number
+                counters.add(counter)
+            self.events.append((
+                _iso(event.at), code, ev.EVENT_TYPES[type(event)], event.actor, event.device,
+                ticket_id, counter, _encoder.encode(_event_data(event)).decode(),
+            ))
+        if rolled_over:
+            counters |= set(state.counters)
+        for number in counters:
+            live = state.counters.get(number)
+            if live is not None:
+                self.counters[(code, number)] = (
+                    code, number, live.status.value, live.clerk, live.pause_reason,
+                    live.active_ticket, live.normal_streak, _iso(live.since))
+
+
+_SITE_UPSERT = (
+    "insert into sites (code, day, next_order, front_order) values (?, ?, ?, ?) "
+    "on conflict(code) do update set day = excluded.day, "
+    "next_order = excluded.next_order, front_order = excluded.front_order"
+)
+_TICKET_UPSERT = (
+    'insert into tickets ("id", "site", "day", "service", "origin_service", "sequence", '
+    '"number", "priority", "state", "order", "token", "idempotency_key", "issued_by", '
+    '"counter", "target_counter", "clerk", "issued_at", "called_at", "first_called_at", '
+    '"started_at", "finished_at", "absent_at", "held_at", "recalls", "transfers", "outcome", '
+    '"dossier_code", "rating", "note") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict(id) do update set "
+    '"site" = excluded."site", "day" = excluded."day", "service" = excluded."service", '
+    '"origin_service" = excluded."origin_service", "sequence" = excluded."sequence", '
+    '"number" = excluded."number", "priority" = excluded."priority", '
+    '"state" = excluded."state", "order" = excluded."order", "token" = excluded."token", '
+    '"idempotency_key" = excluded."idempotency_key", "issued_by" = excluded."issued_by", '
+    '"counter" = excluded."counter", "target_counter" = excluded."target_counter", '
+    '"clerk" = excluded."clerk", "issued_at" = excluded."issued_at", '
+    '"called_at" = excluded."called_at", "first_called_at" = excluded."first_called_at", '
+    '"started_at" = excluded."started_at", "finished_at" = excluded."finished_at", '
+    '"absent_at" = excluded."absent_at", "held_at" = excluded."held_at", '
+    '"recalls" = excluded."recalls", "transfers" = excluded."transfers", '
+    '"outcome" = excluded."outcome", "dossier_code" = excluded."dossier_code", '
+    '"rating" = excluded."rating", "note" = excluded."note"'
+)
+
+
+def ticket_upsert_text(columns: list[str]) -> str:
+    """The upsert for these columns; ``_TICKET_UPSERT`` is it for TICKET_COLUMNS, spelled
+    out as fixed text (checked just below, so a new Ticket field cannot be missed)."""
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c != "id")
+    placeholders = ", ".join("?" * len(columns))
+    return f"insert into tickets ({quoted}) values ({placeholders}) on conflict(id) do update set {updates}"
+
+
+if ticket_upsert_text(TICKET_COLUMNS) != _TICKET_UPSERT:
+    raise RuntimeError("server.store._TICKET_UPSERT is out of step with the Ticket dataclass")
+
+_SEQUENCE_UPSERT = (
+    "insert into sequences (site, day, service, last) values (?, ?, ?, ?) "
+    "on conflict(site, day, service) do update set last = max(last, excluded.last)"
+)
+_COUNTER_UPSERT = (
+    "insert into counters (site, number, status, clerk, pause_reason, active_ticket, "
+    "normal_streak, since) values (?, ?, ?, ?, ?, ?, ?, ?) "
+    "on conflict(site, number) do update set status = excluded.status, "
+    "clerk = excluded.clerk, pause_reason = excluded.pause_reason, "
+    "active_ticket = excluded.active_ticket, normal_streak = excluded.normal_streak, "
+    "since = excluded.since"
+)
+_EVENT_INSERT = (
+    "insert into events (at, site, type, actor, device, ticket_id, counter, data) "
+    "values (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_ticket_fields = operator.attrgetter(*TICKET_COLUMNS)
+_CONVERTED = [i for i, name in enumerate(TICKET_COLUMNS)
+              if name in _DATETIME_COLUMNS or name in ("day", "state")]
+
+
+def _ticket_values(ticket: Ticket) -> tuple:
+    """The ticket's column values in TICKET_COLUMNS order, as ``_ticket_to_row`` makes them."""
+    values = list(_ticket_fields(ticket))
+    for i in _CONVERTED:
+        value = values[i]
+        if value is not None:
+            values[i] = value.value if isinstance(value, TicketState) else value.isoformat()
+    return tuple(values)
 
 
 def _iso(value: datetime | None) -> str | None:
