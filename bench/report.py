@@ -154,7 +154,8 @@ def _details(r: dict[str, Any]) -> list[str]:
     for level in r.get("issuing", []):
         lines.append(f"  issuing, {level['kiosks']} kiosk(s) at {level['sites']} site(s): "
                      f"{level['count']} tickets, max {_ms(level['max_ms'])}, server CPU "
-                     f"{level['server_cpu_percent']:.0f} %, load generators "
+                     f"{level['server_cpu_percent']:.0f} % ({level['server_cpu_ms_per_ticket']:.2f} ms a "
+                     f"ticket), load generators "
                      f"{level['loadgen_cpu_percent']:.0f} %, other processes "
                      f"{level['other_cpu_percent']:.0f} %"
                      + (f", errors {level['errors']}" if level["errors"] else ""))
@@ -164,7 +165,8 @@ def _details(r: dict[str, Any]) -> list[str]:
         lines.append(f"  morning: connected in {province['connect_seconds']:.1f} s; "
                      f"{s['issued']} tickets issued with everyone connected at {s['per_second']:.0f}/s "
                      f"(p50 {_ms(s['p50_ms'])}, p99 {_ms(s['p99_ms'])}, "
-                     f"server CPU {s['server_cpu_percent']:.0f} %, load generators "
+                     f"server CPU {s['server_cpu_percent']:.0f} % ({s['server_cpu_ms_per_ticket']:.2f} ms a "
+                     f"ticket), load generators "
                      f"{s['loadgen_cpu_percent']:.0f} %, other processes {s['other_cpu_percent']:.0f} %)"
                      + (f", errors {s['errors']}" if s["errors"] else ""))
         lines.append(f"  fan-out: {f['calls']} calls, {f['deliveries']} of {f['expected_deliveries']} "

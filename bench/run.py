@@ -224,12 +224,18 @@ def phase_issuing(run: Run) -> None:
             levels.append({
                 "kiosks": level, "sites": len(sites), **latency_summary(latencies),
                 "per_second": len(latencies) / p.level_seconds, "errors": dict(errors), **cpu,
+                "server_cpu_ms_per_ticket": _per_item_ms(cpu, len(latencies)),
             })
         run.results["issuing"] = levels
         run.results["issuing_rss_mb"] = rss_mb(server.pid)
     finally:
         workers.stop()
         server.stop()
+
+
+def _per_item_ms(cpu: dict[str, float], count: int) -> float:
+    """Server CPU time per item (robust to other load on the machine, unlike rates)."""
+    return cpu["server_cpu_percent"] / 100 * cpu["seconds"] / max(count, 1) * 1000
 
 
 def _check_connected(answers: list[dict[str, Any]], expected: int, what: str) -> None:
@@ -265,6 +271,7 @@ def phase_province(run: Run) -> None:
         tokens = [t for a in answers for t in a["tokens"]][:watchers]
         results["seed"] = {
             "issued": issued, "seconds": seconds, "per_second": issued / seconds,
+            "server_cpu_ms_per_ticket": _per_item_ms(cpu, issued),
             **latency_summary([x for a in answers for x in a["latencies"]]),
             "errors": dict(sum((Counter(a["errors"]) for a in answers), Counter())),
             **cpu,
