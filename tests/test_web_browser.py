@@ -29,7 +29,7 @@ from server import stats
 from server.core import commands as c
 from server.store import Store
 from tests.helpers import FakeClock, ThreadedServer, example_config, local_time
-from tests.web_fixtures import clerk_for, populate, staffed_config, working_days
+from tests.web_fixtures import clerks_by_counter, populate, staffed_config, working_days
 
 pytestmark = pytest.mark.browser
 
@@ -82,7 +82,8 @@ class Clerk:
         self.stack = ExitStack()
         self.ws = self.stack.enter_context(connect(server.ws_url))
         self.ids = 0
-        self.request({"type": "login", "v": 1, "username": clerk_for("tinh", counter), "password": "xephang"})
+        username = clerks_by_counter(server.config, "tinh")[counter]
+        self.request({"type": "login", "v": 1, "username": username, "password": "xephang"})
         selected = self.request({"type": "select_counter", "site": "tinh", "counter": counter})
         assert selected["type"] == "result"
         self.request({"type": "finish", "outcome": "received"})  # whatever it was serving

@@ -30,14 +30,27 @@ DEMAND = {"TP": 5, "DD": 4, "GPLX": 6, "BHXH": 4, "THUE": 3, "DN": 2, "XD": 2, "
 SERVICE_MINUTES = {"TP": 6, "DD": 11, "GPLX": 5, "BHXH": 7, "THUE": 8, "DN": 12, "XD": 10, "KQ": 3,
                    "HT": 5, "XH": 7}
 SESSIONS = ((7.0, 11.25), (13.25, 16.5))
-CLERKS = {"tinh": {1: "lan", 3: "hung", 5: "mai", 9: "tuan", 11: "ha"}, "giavien": {1: "thao"}}
-# More clerks, so that every counter of the example centre has its own (same password).
-EXTRA_STAFF = {
-    "tinh": {2: ("ngoc", "Vũ Thị Ngọc"), 4: ("quang", "Đặng Văn Quang"), 6: ("thu", "Bùi Thị Thu"),
-             7: ("minh", "Ngô Đức Minh"), 8: ("hang", "Lương Thị Hằng"), 10: ("long", "Trịnh Văn Long"),
-             12: ("yen", "Cao Thị Yến"), 13: ("son", "Hồ Văn Sơn"), 14: ("hoa.kq", "Lý Thị Hoa")},
-    "giavien": {2: ("duc", "Mai Văn Đức"), 3: ("lua", "Tạ Thị Lụa")},
-}
+# Names for clerks added where the configuration has nobody for a counter.
+SPARE_NAMES = ("Vũ Thị Ngọc", "Đặng Văn Quang", "Bùi Thị Thu", "Ngô Đức Minh", "Lương Thị Hằng",
+               "Trịnh Văn Long", "Cao Thị Yến", "Hồ Văn Sơn", "Lý Thị Hoa", "Mai Văn Đức")
+
+
+def clerks_by_counter(config: Config, site_code: str) -> dict[int, str]:
+    """A different clerk for each counter of the site: the configured clerks first (those
+    allowed the fewest counters choose first), then spare ones ``staffed_config`` adds."""
+    site = config.site(site_code)
+    assert site is not None
+    clerks = sorted((u for u in config.users if u.role == "clerk" and (not u.sites or site_code in u.sites)),
+                    key=lambda u: (len(u.counters) if u.counters else 999, u.username))
+    chosen: dict[int, str] = {}
+    for user in clerks:
+        for number in (user.counters or [k.number for k in site.counters]):
+            if number not in chosen and site.counter(number) is not None:
+                chosen[number] = user.username
+                break
+    for counter in site.counters:
+        chosen.setdefault(counter.number, f"canbo.{site_code}.{counter.number}")
+    return chosen
 
 
 def staffed_config(config: Config) -> Config:
@@ -46,16 +59,13 @@ def staffed_config(config: Config) -> Config:
 
     template = next(u for u in config.users if u.role == "clerk")
     users = list(config.users)
-    for site, staff in EXTRA_STAFF.items():
-        for number, (username, name) in staff.items():
-            users.append(msgspec.structs.replace(template, username=username, full_name=name,
-                                                 sites=[site], counters=[number]))
+    names = iter(SPARE_NAMES * 4)
+    for site in config.sites:
+        for number, username in clerks_by_counter(config, site.code).items():
+            if config.user(username) is None:
+                users.append(msgspec.structs.replace(template, username=username, full_name=next(names),
+                                                     sites=[site.code], counters=[number]))
     return msgspec.structs.replace(config, users=users)
-
-
-def clerk_for(site: str, number: int) -> str:
-    extra = EXTRA_STAFF.get(site, {}).get(number)
-    return CLERKS.get(site, {}).get(number) or (extra[0] if extra else f"canbo{number}")
 
 
 def _at(day: date, hours: float) -> datetime:
@@ -101,7 +111,7 @@ def simulate(store: Store, config: Config, site_code: str, day: date, state: Sit
     sim = _Day(store, state, rng, until)
     codes = [s.code for s in site.services]
     weights = [DEMAND.get(code, 1.0) for code in codes]
-    clerks = {k.number: clerk_for(site_code, k.number) for k in site.counters}
+    clerks = clerks_by_counter(config, site_code)
     for start, end in SESSIONS:
         t = start * 60
         while True:
