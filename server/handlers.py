@@ -23,6 +23,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Phones (or tabs) following one ticket at once. A ticket's QR code is a credential anyone
+# who sees the paper has; without a bound, one token could hold thousands of connections,
+# each pushed every change of the queue (3,000 of them made every issue 20x slower).
+MAX_WATCHERS_PER_TICKET = 5
+
 # A valid hash of a random password: verifying against it costs the same as a real user,
 # so response times do not reveal which usernames exist.
 _DUMMY_HASH = (
@@ -187,7 +192,15 @@ class Handlers:
         if ticket is None:  # a ticket of an earlier day: nothing about it will change now
             raise Rejected("ticket_not_found", number="?")
         session.role, session.sites, session.ticket_id = "watcher", (site,), ticket_id
-        self.server.audiences[site].watchers.setdefault(ticket_id, set()).add(ws)
+        watchers = self.server.audiences[site].watchers.setdefault(ticket_id, set())
+        if len(watchers) >= MAX_WATCHERS_PER_TICKET:  # the oldest gives way
+            in_order = (c for c in self.server.sessions if c in watchers)  # sessions: connection order
+            oldest = next(in_order, None) or next(iter(watchers))
+            watchers.discard(oldest)
+            closing = asyncio.ensure_future(oldest.close(1008, "followed on another device"))
+            self.server._closing.add(closing)
+            closing.add_done_callback(self.server._closing.discard)
+        watchers.add(ws)
         await self.server.send(ws, p.Welcome(re=m.id, role="watcher", server_time=self.server.clock()))
         return views.ticket_status(self.config, state, ticket)
 

@@ -126,6 +126,51 @@ def test_slowloris_half_open_requests_are_dropped_by_the_handshake_timeout(serve
     RSS["after slowloris"] = server.rss_kib()
 
 
+@pytest.mark.timeout(120)
+def test_one_ticket_cannot_hold_more_than_a_few_watching_connections(server, canary):
+    """A ticket's QR token is seen by whoever sees the paper; 300 connections watching it
+    must not all stay: the oldest give way, the newest five follow the ticket."""
+    from server.handlers import MAX_WATCHERS_PER_TICKET
+
+    async def run():
+        kiosk = await _from(server.url, "127.0.20.1")
+        await kiosk.send(json.dumps({"type": "login_device", "v": 1, "token": KIOSK_TOKEN, "id": 0}))
+
+        async def issue(key: str) -> dict:
+            await kiosk.send(json.dumps({"type": "issue_ticket", "service": "XD", "idempotency_key": key,
+                                         "id": key}))
+            while True:
+                reply = json.loads(await kiosk.recv())
+                if reply.get("re") == key:
+                    return reply
+
+        token = (await issue("watched-ticket"))["url"].rsplit("/t/", 1)[1]
+        watchers = []
+        for i in range(300):
+            ws = await _from(server.url, f"127.0.21.{1 + i % 250}")
+            await ws.send(json.dumps({"type": "watch_ticket", "v": 1, "token": token, "id": 1}))
+            assert json.loads(await ws.recv())["type"] == "welcome"
+            assert json.loads(await ws.recv())["type"] == "ticket_status"
+            watchers.append(ws)
+        started = time.monotonic()
+        await issue("behind-the-watched")  # same service: every watcher is told
+        latency = time.monotonic() - started
+        open_ones = watchers[-MAX_WATCHERS_PER_TICKET:]
+        for ws in open_ones:
+            status = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            assert status["type"] == "ticket_status"
+        for ws in watchers[:-MAX_WATCHERS_PER_TICKET]:
+            await asyncio.wait_for(ws.wait_closed(), 10)
+            assert (ws.close_code, ws.close_reason) == (1008, "followed on another device")
+        for ws in [*open_ones, kiosk]:
+            await ws.close()
+        return latency
+
+    latency = asyncio.run(run())
+    assert latency < 1.0
+    _canary_alive(canary)
+
+
 async def _everything(server: ServerProcess, round_number: int):
     prefix = f"127.{10 + round_number}."
     return await asyncio.gather(
