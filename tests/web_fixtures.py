@@ -167,11 +167,7 @@ def simulate(store: Store, config: Config, site_code: str, day: date, state: Sit
             counter = data["counter"]
             ticket = sim.state.active_ticket(counter)
             roll = rng.random()
-            # Transfers go to the results desk (KQ, numbered from 9001) only where the store takes
-            # them: its tickets table is unique on (site, day, service, sequence), so a ticket
-            # transferred to a service that issues the same sequence later cannot be written
-            # (reported to the store's owner; not this module's to fix).
-            other = ["KQ"] if "KQ" in codes and ticket and ticket.sequence > 400 else []
+            other = [s for s in codes if ticket and s != ticket.service]
             if ticket is not None and roll < 0.03 and ticket.transfers == 0 and other:
                 sim.apply(c.Transfer(actor=clerks[counter], counter=counter, service=rng.choice(other)), now)
             else:
