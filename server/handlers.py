@@ -118,15 +118,19 @@ class Handlers:
                    server.address_throttle.retry_after(keys_ip))
         if wait:
             raise Rejected("throttled", seconds=wait)
+        # Counted as a failure BEFORE the slow password check, so that a burst of concurrent
+        # attempts cannot all slip past the throttle (200 at once ran 200 scrypts and kept a
+        # real clerk waiting 9 s); a success withdraws its count.
+        server.user_throttle.failed(keys_user)
+        server.address_throttle.failed(keys_ip)
         user = self.config.user(m.username)
         stored = user.password_hash if user else _DUMMY_HASH
         loop = asyncio.get_running_loop()
         ok = await loop.run_in_executor(server.kdf_thread, verify_password, m.password[:1024], stored)
         if user is None or not ok:
-            server.user_throttle.failed(keys_user)
-            server.address_throttle.failed(keys_ip)
             raise Rejected("bad_credentials")
         server.user_throttle.succeeded(keys_user)
+        server.address_throttle.forgive(keys_ip)
         web_code = None
         if m.web_session:  # the manager web pages: managers only, for a one-time cookie code
             if user.role != "manager":

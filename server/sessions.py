@@ -125,3 +125,12 @@ class LoginThrottle:
     def succeeded(self, keys: list[str]) -> None:
         for key in keys:
             self.failures.pop(key, None)
+
+    def forgive(self, keys: list[str]) -> None:
+        """Withdraw one failure counted in advance for an attempt that then succeeded."""
+        for key in keys:
+            stamps = self.failures.get(key)
+            if stamps:
+                stamps.pop()
+                if not stamps:
+                    del self.failures[key]

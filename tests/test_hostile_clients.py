@@ -312,6 +312,43 @@ async def test_spraying_many_usernames_from_one_address_is_throttled(harness):
     assert (await _login_once(harness.url, "127.0.0.10", "hung", PASSWORD))["type"] == "welcome"
 
 
+@pytest.mark.timeout(120)
+def test_a_burst_of_concurrent_wrong_logins_cannot_outrun_the_throttle(server, canary):
+    """200 wrong logins sent at once from one address: each password check (scrypt) is slow,
+    so a throttle that counts failures only after the check would let all 200 through and
+    keep a real clerk waiting for seconds. At most 20 may be checked."""
+
+    async def run():
+        attackers = await asyncio.gather(*[_from(server.url, "127.0.30.1") for _ in range(200)])
+
+        async def attempt(ws, i: int) -> str:
+            await ws.send(json.dumps({"type": "login", "v": 1, "username": f"guess{i}", "password": "x",
+                                      "id": 1}))
+            while True:
+                reply = json.loads(await ws.recv())
+                if reply.get("re") == 1:
+                    await ws.close()
+                    return reply.get("code", reply["type"])
+
+        burst = [asyncio.create_task(attempt(ws, i)) for i, ws in enumerate(attackers)]
+        await asyncio.sleep(0.05)
+        started = time.monotonic()
+        clerk = await _login_once(server.url, "127.0.31.1", "hung", PASSWORD)
+        waited = time.monotonic() - started
+        return clerk, waited, [await task for task in burst]
+
+    clerk, waited, codes = asyncio.run(run())
+    assert clerk["type"] == "welcome"
+    assert codes.count("bad_credentials") <= 20 and codes.count("throttled") >= 180, sorted(set(codes))
+    assert waited < 3.0, f"a real clerk waited {waited:.1f} s behind the burst"
+    _canary_alive(canary)
+
+
+async def test_successful_logins_do_not_use_up_the_address_budget(harness):
+    for _ in range(25):  # a counter PC that reconnects often logs in again each time
+        assert (await _login_once(harness.url, "127.0.0.12", "hung", PASSWORD))["type"] == "welcome"
+
+
 async def test_guessing_ticket_tokens_is_throttled(harness):
     client = await _from(harness.url, "127.0.0.11")
     codes = []
