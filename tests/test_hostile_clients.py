@@ -232,6 +232,51 @@ def test_memory_plateaus_over_many_rounds(server, canary):
     assert growth_mib < 8, f"memory kept growing: {[round(a / MIB, 1) for a in after]} MiB"
 
 
+FROZEN_DISPLAY = """
+import json, sys, time
+from websockets.sync.client import connect
+ws = connect(sys.argv[1], proxy=None, max_size=None)
+ws.send(json.dumps({"type": "login_device", "v": 1, "token": "vpw-NmCfYqcryXDPG38uVUy5", "id": 1}))
+print(json.loads(ws.recv())["type"], flush=True)
+while True:
+    ws.recv()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+@pytest.mark.skipif(os.environ.get("XEPHANG_SLOW") != "1", reason="slow: set XEPHANG_SLOW=1")
+def test_a_frozen_display_is_dropped_by_the_keepalive_and_slows_no_one(server, canary):
+    """A hall display PC that hangs (here: its process is stopped with SIGSTOP) keeps its TCP
+    connection but reads nothing; updates pile up for it alone until the server's keepalive
+    (20 s ping, 20 s timeout) closes it. Everyone else carries on meanwhile."""
+    import signal
+    import subprocess
+    import sys
+
+    display = subprocess.Popen([sys.executable, "-c", FROZEN_DISPLAY, server.url], stdout=subprocess.PIPE,
+                               text=True, cwd=ROOT)
+    try:
+        assert display.stdout.readline().strip() == "welcome"
+        connections = server.health()["connections"]
+        display.send_signal(signal.SIGSTOP)
+        started = time.monotonic()
+        before = canary.ok["issue_ticket"]
+        while server.health()["connections"] >= connections:
+            assert time.monotonic() - started < 60, "the frozen display was never dropped"
+            assert not canary.failures, canary.failures
+            time.sleep(0.5)
+        dropped_after = time.monotonic() - started
+        assert dropped_after <= 20 + 20 + 5 + 5  # ping interval + ping timeout + close timeout
+        assert canary.ok["issue_ticket"] > before + 50  # the centre went on meanwhile
+        _canary_alive(canary)
+    finally:
+        display.send_signal(signal.SIGKILL)
+        display.wait(10)
+    report_plugin.record("frozen display", f"a SIGSTOPped display was dropped after {dropped_after:.0f} s "
+                         "(20 s ping + 20 s timeout + 5 s close); the canary carried on")
+
+
 # -- passwords ---------------------------------------------------------------------------------------
 
 SCRYPT = re.compile(r"^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$")
