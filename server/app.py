@@ -29,6 +29,7 @@ from server import views
 from server.core import commands as c
 from server.core import events as ev
 from server.core.model import SiteRules, SiteState
+from server.core.positions import WaitingLines
 from server.core.rules import handle
 from server.estimates import EstimateBudget
 from server.http import route_http
@@ -72,6 +73,7 @@ class Outcome:
     state: SiteState
     events: list[ev.Event]
     seqs: list[int]
+    latest: SiteState | None = None  # the site after the whole batch: what replies describe
 
 
 class QueueServer:
@@ -85,6 +87,7 @@ class QueueServer:
         self.sent_services: dict[str, dict[str, p.ServiceView]] = {}
         self.estimates = EstimateBudget(views.service_estimates)
         self._stale_estimates: set[str] = set()  # sites whose sent estimates lag their state
+        self._waiting_lines: dict[str, tuple[SiteState, WaitingLines]] = {}
         self.tokens: dict[str, tuple[str, str]] = {}  # ticket token → (site, ticket id)
         self.sessions: dict[ServerConnection, Session] = {}
         self.user_throttle = LoginThrottle(limit=5)
@@ -241,7 +244,7 @@ class QueueServer:
                     self.tokens[event.ticket.token] = (job.site, event.ticket.id)
 
             if not job.future.done():
-                job.future.set_result(Outcome(state, events, own))
+                job.future.set_result(Outcome(state, events, own, self.states[job.site]))
         for site, pairs in by_site.items():
             self._fan_out(site, pairs)
 
@@ -318,8 +321,18 @@ class QueueServer:
             ticket = state.tickets.get(ticket_id)
             if ticket is None or (ticket_id not in ids and ticket.service not in services):
                 continue
-            message = p.encode(views.ticket_status(self.config, state, ticket)).decode()
-            broadcast(connections, message)
+            status = views.ticket_status(
+                self.config, state, ticket, ahead=self.waiting_lines(site, state).ahead(ticket),
+                estimate=lambda state, service, ahead: self.estimates.ticket(site, state, service, ahead))
+            broadcast(connections, p.encode(status).decode())
+
+    def waiting_lines(self, site: str, state: SiteState) -> WaitingLines:
+        """People ahead of each waiting ticket of ``state`` (built once per state and site)."""
+        cached = self._waiting_lines.get(site)
+        if cached is None or cached[0] is not state:
+            lines = WaitingLines(state.tickets.values(), state.rules.queue)
+            cached = self._waiting_lines[site] = (state, lines)
+        return cached[1]
 
     async def _ticker(self) -> None:
         """Every few seconds: roll over at local midnight; push services opening/closing."""

@@ -14,7 +14,6 @@ from common.passwords import verify_password
 from server import views
 from server.core import commands as c
 from server.core.model import TicketState
-from server.core.selection import waiting_ahead
 from server.sessions import COUNTER_COMMANDS, PERMISSIONS, UNAUTHENTICATED, Session
 from server.web.sessions import issue_login_code
 
@@ -237,10 +236,12 @@ class Handlers:
         outcome = await self.server.submit(site, command)
         state = outcome.state
         ticket = state.tickets[state.keys[key]]
-        ahead = waiting_ahead(state.tickets.values(), ticket, state.rules.queue)
+        # Where it stands when the reply leaves: after every command of its batch.
+        latest = outcome.latest or state
+        ahead = self.server.waiting_lines(site, latest).ahead(ticket)
         return p.Result(
             re=m.id, ticket=views.ticket_view(ticket), ahead=ahead,
-            estimated_wait_minutes=self.server.estimates.ticket(site, state, ticket.service, ahead),
+            estimated_wait_minutes=self.server.estimates.ticket(site, latest, ticket.service, ahead),
             url=f"{self.config.server.public_url.rstrip('/')}/t/{ticket.token}",
         )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter as Tally
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from common import protocol as p
@@ -107,17 +107,23 @@ def site_info(config: Config, site: Site, state: SiteState) -> p.SiteInfo:
     )
 
 
-def ticket_status(config: Config, state: SiteState, ticket: Ticket) -> p.TicketStatus:
+def ticket_status(
+    config: Config, state: SiteState, ticket: Ticket, *, ahead: int | None = None,
+    estimate: Callable[[SiteState, str, int], int | None] = estimate_wait_minutes,
+) -> p.TicketStatus:
+    """A watcher's view of ``ticket``; ``ahead`` when already known (server.core.positions),
+    ``estimate`` to estimate within the server's budget (server.estimates)."""
     site = state.rules.site
     service = site.service(ticket.service)
     assert service is not None
-    ahead = waiting_ahead(state.tickets.values(), ticket, state.rules.queue)
+    if ahead is None:
+        ahead = waiting_ahead(state.tickets.values(), ticket, state.rules.queue)
     waiting = ticket.state is TicketState.WAITING
     counter = site.counter(ticket.counter) if ticket.counter is not None else None
     return p.TicketStatus(
         ticket=ticket_view(ticket), site_name=site.name, service_name_vi=service.name_vi,
         service_name_en=service.name_en, ahead=ahead if waiting else 0,
-        estimated_wait_minutes=estimate_wait_minutes(state, ticket.service, ahead) if waiting else None,
+        estimated_wait_minutes=estimate(state, ticket.service, ahead) if waiting else None,
         counter_name=counter.name if counter else None,
         rating=[p.RatingOption(value=r.value, name_vi=r.name_vi, name_en=r.name_en)
                 for r in config.rating],
