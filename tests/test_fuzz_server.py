@@ -16,7 +16,6 @@ import subprocess
 import sys
 import time
 import zlib
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -30,12 +29,11 @@ from server.cli import build_parser
 from tests.reliability import report_plugin
 from tests.reliability.config_gen import always_open_config, example_dict, to_toml
 from tests.reliability.fuzz import (
-    HUGE_NUMBERS,
-    NASTY_TEXT,
     Canary,
     Session,
     check_error,
     client_messages,
+    mutated_configs,
 )
 from tests.reliability.server_process import ROOT, ServerProcess
 from xephang.cli import main
@@ -236,45 +234,6 @@ def test_canary_worked_throughout_and_the_server_is_healthy(server, canary, requ
 # -- configuration files and command lines -----------------------------------------------------------
 # A centre edits its TOML by hand: whatever is in it, `xephang config check` and `xephang server`
 # must say what is wrong in one line and exit 2, never print a traceback.
-
-toml_scalars = st.one_of(
-    st.integers(), st.sampled_from([*HUGE_NUMBERS, 10**100, -1, 0, 10**7]), st.booleans(),
-    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=30), st.sampled_from(NASTY_TEXT),
-    st.dates(min_value=date(1, 1, 1)),
-)
-toml_values = st.recursive(
-    toml_scalars,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.from_regex(r"[a-z_]{1,8}", fullmatch=True),
-                                                                inner, max_size=3),
-    max_leaves=6,
-)
-
-
-@st.composite
-def mutated_configs(draw) -> dict:
-    """The example centre with 1-3 values replaced, removed or added anywhere in the tree."""
-    raw = example_dict()
-    for _ in range(draw(st.integers(1, 3))):
-        node = raw
-        while True:
-            keys = list(node) if isinstance(node, dict) else list(range(len(node)))
-            if not keys:
-                break
-            key = draw(st.sampled_from(keys))
-            child = node[key]
-            if isinstance(child, dict | list) and child and draw(st.integers(0, 3)):
-                node = child
-                continue
-            action = draw(st.sampled_from(["replace", "replace", "delete", "add"]))
-            if action == "delete" and isinstance(node, dict):
-                del node[key]
-            elif action == "add" and isinstance(node, dict):
-                node[draw(st.from_regex(r"[a-z_]{1,10}", fullmatch=True))] = draw(toml_values)
-            else:
-                node[key] = draw(toml_values)
-            break
-    return raw
-
 
 def _parse(text: str | bytes) -> str:
     """'ok', or the ConfigError's message; anything else escapes and fails the test."""

@@ -13,19 +13,16 @@ a login.
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import base64
 import json
 import os
 import re
-import socket
 import time
 from pathlib import Path
 
 import msgspec
 import pytest
-from websockets.asyncio.client import connect
 
 from common.assets import asset_path
 from common.config import load_config, parse_config
@@ -37,6 +34,8 @@ from tests.reliability.config_gen import always_open_config
 from tests.reliability.fuzz import Canary
 from tests.reliability.hostile import flooders, idle_connections, slowloris
 from tests.reliability.server_process import ROOT, ServerProcess
+from tests.reliability.sql_check import sql_offenders
+from tests.reliability.web_probe import connect_from, follow, http_get, login_once
 
 AUTH_TIMEOUT = 3.0
 IDLE = 2000
@@ -133,7 +132,7 @@ def test_one_ticket_cannot_hold_more_than_a_few_watching_connections(server, can
     from server.handlers import MAX_WATCHERS_PER_TICKET
 
     async def run():
-        kiosk = await _from(server.url, "127.0.20.1")
+        kiosk = await connect_from(server.url, "127.0.20.1")
         await kiosk.send(json.dumps({"type": "login_device", "v": 1, "token": KIOSK_TOKEN, "id": 0}))
 
         async def issue(key: str) -> dict:
@@ -147,7 +146,7 @@ def test_one_ticket_cannot_hold_more_than_a_few_watching_connections(server, can
         token = (await issue("watched-ticket"))["url"].rsplit("/t/", 1)[1]
         watchers = []
         for i in range(300):
-            ws = await _from(server.url, f"127.0.21.{1 + i % 250}")
+            ws = await connect_from(server.url, f"127.0.21.{1 + i % 250}")
             await ws.send(json.dumps({"type": "watch_ticket", "v": 1, "token": token, "id": 1}))
             assert json.loads(await ws.recv())["type"] == "welcome"
             assert json.loads(await ws.recv())["type"] == "ticket_status"
@@ -204,7 +203,9 @@ def test_repeated_rounds_of_all_of_it_at_once_do_not_grow_memory(server, canary)
         f"{after[0] / MIB:.0f} MiB after a round of all at once, {after[1] / MIB:.0f} MiB after a second "
         f"({growth_mib:+.1f} MiB)",
         rss_kib=dict(RSS), canary=dict(canary.ok), canary_worst_ms=round(canary.worst_ms))
-    assert growth_mib < 8, f"memory grew {growth_mib:.1f} MiB in an identical second round: {RSS}"
+    # A leaked connection (its protocol object and buffers, ~10 KB) would add >20 MiB a round;
+    # allocator noise on a loaded machine reaches ~5 MiB.
+    assert growth_mib < 12, f"memory grew {growth_mib:.1f} MiB in an identical second round: {RSS}"
     assert total_mib < 120, f"memory grew {total_mib:.1f} MiB over the hostile rounds: {RSS}"
     errors = server.log_entries("error", "critical", "unparsed")
     assert not errors, errors[:3]
@@ -229,7 +230,7 @@ def test_memory_plateaus_over_many_rounds(server, canary):
         f"{rounds} rounds of {IDLE} idle + {FLOODERS} flooding + {SLOW} slowloris connections at once: "
         f"RSS after each {', '.join(f'{a / MIB:.0f}' for a in after)} MiB; canary 0 failures",
         rss_kib_after_each_round=after)
-    assert growth_mib < 8, f"memory kept growing: {[round(a / MIB, 1) for a in after]} MiB"
+    assert growth_mib < 12, f"memory kept growing: {[round(a / MIB, 1) for a in after]} MiB"
 
 
 FROZEN_DISPLAY = """
@@ -316,45 +317,25 @@ def test_a_plain_text_or_weak_hash_in_the_configuration_is_refused():
 # -- throttling across reconnects -----------------------------------------------------------------
 
 
-async def _from(url: str, source: str):
-    host, port = url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)
-    sock = socket.socket()
-    sock.setblocking(False)
-    sock.bind((source, 0))
-    await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
-    return await connect(url, sock=sock, proxy=None)
-
-
-async def _login_once(url: str, source: str, username: str, password: str) -> dict:
-    """A fresh connection per attempt, as a password-guessing script would do."""
-    async with await _from(url, source) as ws:
-        await ws.send(json.dumps({"type": "login", "v": 1, "username": username, "password": password,
-                                  "id": 1}))
-        while True:
-            reply = json.loads(await asyncio.wait_for(ws.recv(), 10))
-            if reply.get("re") == 1:
-                return reply
-
-
 async def test_failed_logins_are_throttled_across_reconnects(harness):
     for _ in range(5):
-        reply = await _login_once(harness.url, "127.0.0.1", "lan", "wrong-password")
+        reply = await login_once(harness.url, "127.0.0.1", "lan", "wrong-password")
         assert reply["code"] == "bad_credentials"
-    reply = await _login_once(harness.url, "127.0.0.1", "lan", PASSWORD)
+    reply = await login_once(harness.url, "127.0.0.1", "lan", PASSWORD)
     assert reply["code"] == "throttled" and 1 <= reply["details"]["seconds"] <= 300
     # From another machine too: the account itself is protected, not only the address.
-    reply = await _login_once(harness.url, "127.0.0.2", "lan", PASSWORD)
+    reply = await login_once(harness.url, "127.0.0.2", "lan", PASSWORD)
     assert reply["code"] == "throttled"
     # Other accounts are not locked out.
-    assert (await _login_once(harness.url, "127.0.0.3", "hung", PASSWORD))["type"] == "welcome"
+    assert (await login_once(harness.url, "127.0.0.3", "hung", PASSWORD))["type"] == "welcome"
 
 
 async def test_spraying_many_usernames_from_one_address_is_throttled(harness):
     for i in range(20):
-        reply = await _login_once(harness.url, "127.0.0.9", f"user{i:02d}", "guess")
+        reply = await login_once(harness.url, "127.0.0.9", f"user{i:02d}", "guess")
         assert reply["code"] == "bad_credentials"
-    assert (await _login_once(harness.url, "127.0.0.9", "hung", PASSWORD))["code"] == "throttled"
-    assert (await _login_once(harness.url, "127.0.0.10", "hung", PASSWORD))["type"] == "welcome"
+    assert (await login_once(harness.url, "127.0.0.9", "hung", PASSWORD))["code"] == "throttled"
+    assert (await login_once(harness.url, "127.0.0.10", "hung", PASSWORD))["type"] == "welcome"
 
 
 @pytest.mark.timeout(120)
@@ -364,7 +345,7 @@ def test_a_burst_of_concurrent_wrong_logins_cannot_outrun_the_throttle(server, c
     keep a real clerk waiting for seconds. At most 20 may be checked."""
 
     async def run():
-        attackers = await asyncio.gather(*[_from(server.url, "127.0.30.1") for _ in range(200)])
+        attackers = await asyncio.gather(*[connect_from(server.url, "127.0.30.1") for _ in range(200)])
 
         async def attempt(ws, i: int) -> str:
             await ws.send(json.dumps({"type": "login", "v": 1, "username": f"guess{i}", "password": "x",
@@ -378,7 +359,7 @@ def test_a_burst_of_concurrent_wrong_logins_cannot_outrun_the_throttle(server, c
         burst = [asyncio.create_task(attempt(ws, i)) for i, ws in enumerate(attackers)]
         await asyncio.sleep(0.05)
         started = time.monotonic()
-        clerk = await _login_once(server.url, "127.0.31.1", "hung", PASSWORD)
+        clerk = await login_once(server.url, "127.0.31.1", "hung", PASSWORD)
         waited = time.monotonic() - started
         return clerk, waited, [await task for task in burst]
 
@@ -391,11 +372,11 @@ def test_a_burst_of_concurrent_wrong_logins_cannot_outrun_the_throttle(server, c
 
 async def test_successful_logins_do_not_use_up_the_address_budget(harness):
     for _ in range(25):  # a counter PC that reconnects often logs in again each time
-        assert (await _login_once(harness.url, "127.0.0.12", "hung", PASSWORD))["type"] == "welcome"
+        assert (await login_once(harness.url, "127.0.0.12", "hung", PASSWORD))["type"] == "welcome"
 
 
 async def test_guessing_ticket_tokens_is_throttled(harness):
-    client = await _from(harness.url, "127.0.0.11")
+    client = await connect_from(harness.url, "127.0.0.11")
     codes = []
     for i in range(25):
         await client.send(json.dumps({"type": "watch_ticket", "v": 1, "token": f"guess{i:017d}", "id": i}))
@@ -407,7 +388,7 @@ async def test_guessing_ticket_tokens_is_throttled(harness):
     await client.close()
     assert set(codes[:20]) == {"ticket_not_found"}
     # After 20 misses the address is throttled for device logins too (the same counter).
-    async with await _from(harness.url, "127.0.0.11") as ws:
+    async with await connect_from(harness.url, "127.0.0.11") as ws:
         await ws.send(json.dumps({"type": "login_device", "v": 1, "token": KIOSK_TOKEN, "id": 1}))
         reply = json.loads(await asyncio.wait_for(ws.recv(), 10))
         assert reply["code"] == "throttled"
@@ -480,88 +461,6 @@ async def test_a_device_token_removed_from_the_configuration_is_revoked(harness)
 
 # -- no SQL built from input ----------------------------------------------------------------------------
 
-SQL_CALLS = {"execute", "executemany", "executescript", "query", "execute_returning_dicts"}
-# SQL text assembled at run time that is known to be safe, and from what (never a message):
-ALLOWED_DYNAMIC_SQL = {
-    # the check that the spelled-out ticket upsert matches the Ticket dataclass's fields
-    ("server/store.py", "ticket_upsert_text"): {"quoted", "placeholders", "updates"},
-    # a migration rewriting the database's own schema text, read from sqlite_master
-    ("server/store.py", "m002_sequence_unique_per_origin_service"): {"<expr>"},
-}
-
-
-class SqlText:
-    """Decides whether an SQL argument is fixed text. Fixed: a string literal; a module-level
-    name bound to fixed text; fixed text joined with +; ``FIXED.format(k=v)`` where each v
-    is fixed or a name bound in the function to ``TABLE[...]``, TABLE being a module-level
-    dict of string literals (a lookup that raises KeyError for anything else)."""
-
-    def __init__(self, module: ast.Module) -> None:
-        self.globals: dict[str, ast.expr] = {}
-        for node in module.body:
-            if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
-                for t in node.targets if isinstance(node, ast.Assign) else [node.target]:
-                    if isinstance(t, ast.Name):
-                        self.globals[t.id] = node.value
-
-    def fixed(self, node: ast.expr, func: ast.AST, seen: frozenset = frozenset()) -> bool:
-        if isinstance(node, ast.Constant):
-            return isinstance(node.value, str)
-        if isinstance(node, ast.Name) and node.id in self.globals and node.id not in seen:
-            return self.fixed(self.globals[node.id], func, seen | {node.id})
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-            return self.fixed(node.left, func, seen) and self.fixed(node.right, func, seen)
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format"
-                and not node.args and self.fixed(node.func.value, func, seen)):
-            return all(self.fixed(k.value, func, seen) or self.lookup(k.value, func) for k in node.keywords)
-        return False
-
-    def lookup(self, node: ast.expr, func: ast.AST) -> bool:
-        if not isinstance(node, ast.Name):
-            return False
-        for assign in ast.walk(func):
-            if (isinstance(assign, ast.Assign) and any(isinstance(t, ast.Name) and t.id == node.id
-                                                       for t in assign.targets)):
-                value = assign.value
-                if not (isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name)):
-                    return False
-                table = self.globals.get(value.value.id)
-                if not isinstance(table, ast.Dict) or not all(
-                        isinstance(v, ast.Constant) and isinstance(v.value, str) for v in table.values):
-                    return False
-        return True
-
-
-def _interpolated(node: ast.expr) -> set[str]:
-    if isinstance(node, ast.JoinedStr):
-        return {v.value.id if isinstance(v.value, ast.Name) else "<expr>"
-                for v in node.values if isinstance(v, ast.FormattedValue)}
-    return {"<expr>"}
-
-
-def sql_offenders(root: Path) -> list[str]:
-    offenders = []
-    for path in sorted((root / "server").rglob("*.py")):
-        relative = path.relative_to(root).as_posix()
-        module = ast.parse(path.read_text(encoding="utf-8"))
-        text = SqlText(module)
-        for func in ast.walk(module):
-            if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
-                continue
-            for call in ast.walk(func):
-                if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
-                        and call.func.attr in SQL_CALLS and call.args):
-                    continue
-                if text.fixed(call.args[0], func):
-                    continue
-                parts = _interpolated(call.args[0])
-                allowed = ALLOWED_DYNAMIC_SQL.get((relative, func.name), set())
-                if not parts <= allowed:
-                    source = ast.unparse(call.args[0])[:80]
-                    offenders.append(f"{relative}:{call.lineno} in {func.name}(): {source}")
-    return offenders
-
-
 def test_no_sql_text_is_built_from_input():
     offenders = sql_offenders(ROOT)
     assert not offenders, "SQL built at run time (use ? parameters):\n" + "\n".join(offenders)
@@ -629,18 +528,6 @@ def test_sql_injection_text_is_stored_verbatim(tmp_path):
 # -- manager pages --------------------------------------------------------------------------------------
 
 
-async def _http(port: int, path: str, headers: str = "") -> tuple[int, dict[str, str], bytes]:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Connection: close\r\n\r\n".encode())
-    await writer.drain()
-    raw = await asyncio.wait_for(reader.read(), 10)
-    writer.close()
-    head, _, body = raw.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    found = {k.lower(): v for k, v in (line.split(": ", 1) for line in lines[1:] if ": " in line)}
-    return int(lines[0].split()[1]), found, body
-
-
 MANAGER_PATHS = [
     "/manager", "/manager/", "/manager/live", "/manager/api/overview", "/manager/report",
     "/manager/report?from=2026-11-01&to=2026-11-30&site=tinh", "/manager/export.csv", "/manager/export.xlsx",
@@ -650,27 +537,14 @@ FORGED = ["", "Cookie: session=forged; xephang_session=forged; sid=forged\r\n",
           "Authorization: Basic Z2lhbWRvYzp4ZXBoYW5n\r\n"]  # giamdoc:xephang, as HTTP basic auth
 
 
-async def _follow(port: int, path: str, headers: str = "") -> tuple[int, str, bytes]:
-    """GET, following redirects on this server; returns the final status, path and body."""
-    for _ in range(6):
-        status, found, body = await _http(port, path, headers)
-        if status not in (301, 302, 303, 307, 308):
-            return status, path, body
-        location = found.get("location", "")
-        local = re.sub(rf"^https?://127\.0\.0\.1:{port}", "", location)
-        assert local.startswith("/") and not local.startswith("//"), f"{path} redirects off-site: {location}"
-        path = local
-    raise AssertionError(f"redirect loop from {path}")
-
-
 async def test_manager_pages_require_a_login(harness):
-    if (await _http(harness.port, "/manager/"))[0] == 404:
+    if (await http_get(harness.port, "/manager/"))[0] == 404:
         pytest.skip("no /manager pages in this build yet (server/web/ is being written)")
     kiosk = await harness.kiosk()
     await kiosk.request({"type": "issue_ticket", "service": "TP", "idempotency_key": "mgr-00001"})
     for path in MANAGER_PATHS:
         for headers in FORGED:
-            status, final, body = await _follow(harness.port, path, headers)
+            status, final, body = await follow(harness.port, path, headers)
             assert status in (401, 403) or (status == 200 and final.startswith("/manager/login")), (
                 f"{path} with {headers!r} ended at {final}: HTTP {status}")
             assert b"A001" not in body, f"{path} leaked queue data before login"
@@ -693,19 +567,19 @@ async def test_only_managers_get_a_web_session_and_each_code_works_once(harness)
                                     "web_session": True}, expect="welcome")
     code = welcome["web_code"]
     assert code and URLSAFE.match(code) and _bits(code) >= 128
-    status, found, _ = await _http(harness.port, f"/manager/session?code={code}&next=//evil.example/x")
+    status, found, _ = await http_get(harness.port, f"/manager/session?code={code}&next=//evil.example/x")
     assert status in (302, 303)
     assert found["location"].startswith("/") and not found["location"].startswith("//")
     cookie = _cookie(found)
     assert cookie and "HttpOnly" in found["set-cookie"] and "SameSite=Strict" in found["set-cookie"]
-    status, final, _ = await _follow(harness.port, "/manager/", f"Cookie: {cookie}\r\n")
+    status, final, _ = await follow(harness.port, "/manager/", f"Cookie: {cookie}\r\n")
     assert status == 200 and final == "/manager/"
     # The code was spent: a second use (someone who saw the URL) gets the login page.
-    status, final, _ = await _follow(harness.port, f"/manager/session?code={code}")
+    status, final, _ = await follow(harness.port, f"/manager/session?code={code}")
     assert final.startswith("/manager/login")
     # A cookie value that was never issued is worthless.
     name = cookie.split("=", 1)[0]
     forged = f"{name}=x{cookie[len(name) + 2:]}"
-    status, final, _ = await _follow(harness.port, "/manager/", f"Cookie: {forged}\r\n")
+    status, final, _ = await follow(harness.port, "/manager/", f"Cookie: {forged}\r\n")
     assert final.startswith("/manager/login") or status in (401, 403)
     await client.close()

@@ -11,6 +11,7 @@ import threading
 import time
 import typing
 from collections import Counter as Tally
+from datetime import date
 from typing import Any
 
 import msgspec
@@ -20,6 +21,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from common import protocol as p
 from common.errors import MESSAGES
+from tests.reliability.config_gen import example_dict
 
 PASSWORD = "xephang"
 KIOSK_TOKEN = "r-dPIIJld2G0aI0GL3Fkm5S6"
@@ -92,6 +94,48 @@ def client_messages(draw, types: list[str] | None = None) -> dict[str, Any]:
         message[draw(st.text(min_size=1, max_size=10))] = draw(json_values)
     message["id"] = draw(st.text(min_size=1, max_size=12) | st.integers(0, 2**40))
     return message
+
+
+# -- configuration files ------------------------------------------------------------------------
+
+toml_scalars = st.one_of(
+    st.integers(), st.sampled_from([*HUGE_NUMBERS, 10**100, -1, 0, 10**7]), st.booleans(),
+    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=30), st.sampled_from(NASTY_TEXT),
+    st.dates(min_value=date(1, 1, 1)),
+)
+toml_values = st.recursive(
+    toml_scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.from_regex(r"[a-z_]{1,8}", fullmatch=True),
+                                                                inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@st.composite
+def mutated_configs(draw) -> dict:
+    """The example centre with 1-3 values replaced, removed or added anywhere in the tree."""
+    raw = example_dict()
+    for _ in range(draw(st.integers(1, 3))):
+        node = raw
+        while True:
+            keys = list(node) if isinstance(node, dict) else list(range(len(node)))
+            if not keys:
+                break
+            key = draw(st.sampled_from(keys))
+            child = node[key]
+            if isinstance(child, dict | list) and child and draw(st.integers(0, 3)):
+                node = child
+                continue
+            action = draw(st.sampled_from(["replace", "replace", "delete", "add"]))
+            if action == "delete" and isinstance(node, dict):
+                del node[key]
+            elif action == "add" and isinstance(node, dict):
+                node[draw(st.from_regex(r"[a-z_]{1,10}", fullmatch=True))] = draw(toml_values)
+            else:
+                node[key] = draw(toml_values)
+            break
+    return raw
+
 
 
 # -- clients ---------------------------------------------------------------------------------------
