@@ -267,7 +267,8 @@ class QueueServer:
             self._stale_estimates.discard(site)
         else:
             self._stale_estimates.add(site)
-        fresh = {s.code: s for s in views.service_views(state, self.clock(), estimates)}
+        waiting = self.waiting_lines(site, state).by_service()
+        fresh = {s.code: s for s in views.service_views(state, self.clock(), estimates, waiting)}
         sent = self.sent_services[site]
         changed = [view for code, view in fresh.items() if sent.get(code) != view]
         self.sent_services[site] = fresh

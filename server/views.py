@@ -53,12 +53,16 @@ def service_estimates(state: SiteState, waiting: Mapping[str, int] | None = None
 
 
 def service_views(state: SiteState, now: datetime,
-                  estimates: Mapping[str, int | None] | None = None) -> list[p.ServiceView]:
+                  estimates: Mapping[str, int | None] | None = None,
+                  waiting: Mapping[str, int] | None = None) -> list[p.ServiceView]:
     """Every service of the site; ``estimates`` (from ``service_estimates``, maybe of an
-    earlier state: see server.estimates) saves computing the waits here."""
+    earlier state: see server.estimates) and ``waiting`` (people waiting per service) save
+    computing them here."""
     site = state.rules.site
     local = now.astimezone(state.rules.tz)
-    waiting = _waiting(state)
+    if waiting is None:
+        waiting = _waiting(state)
+    serving = _counters_serving(site)
     if estimates is None:
         estimates = service_estimates(state, waiting)
     views = []
@@ -77,12 +81,23 @@ def service_views(state: SiteState, now: datetime,
             opening = next_opening(site, service, local)
         views.append(p.ServiceView(
             code=service.code, name_vi=service.name_vi, name_en=service.name_en,
-            agency=service.agency, counters=list(site.counters_serving(service.code)),
+            agency=service.agency, counters=list(serving[service.code]),
             issuing=reason is None, closed_reason=reason, next_open=opening, issued=issued,
-            remaining=max(cap - issued, 0), waiting=waiting[service.code],
+            remaining=max(cap - issued, 0), waiting=waiting.get(service.code, 0),
             estimated_wait_minutes=estimates.get(service.code),
         ))
     return views
+
+
+def _counters_serving(site: Site) -> dict[str, tuple[int, ...]]:
+    """``site.counters_serving`` for every service, computed once per configuration."""
+    cached = _serving.get(id(site))
+    if cached is None or cached[0] is not site:
+        cached = _serving[id(site)] = (site, {s.code: site.counters_serving(s.code) for s in site.services})
+    return cached[1]
+
+
+_serving: dict[int, tuple[Site, dict[str, tuple[int, ...]]]] = {}
 
 
 def site_info(config: Config, site: Site, state: SiteState) -> p.SiteInfo:

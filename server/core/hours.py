@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import functools
+from datetime import datetime, time, timedelta
 
 from common.config import WEEKDAYS, Service, Site, parse_hours
 
 LOOKAHEAD_DAYS = 14
 
 
+@functools.lru_cache(maxsize=1024)
+def _parsed(spans: tuple[str, ...]) -> list[tuple[time, time]]:
+    """parse_hours, once per distinct list of spans (asked for every service, every batch)."""
+    return parse_hours(list(spans))
+
+
 def is_issuing(site: Site, service: Service, local: datetime) -> bool:
     """True when ``local`` (site-local time) is inside one of the service's spans today."""
     if local.date() in site.holidays:
         return False
-    spans = parse_hours(site.hours_for(service).get(WEEKDAYS[local.weekday()], []))
+    spans = _parsed(tuple(site.hours_for(service).get(WEEKDAYS[local.weekday()], ())))
     now = local.time()
     return any(start <= now < end for start, end in spans)
 

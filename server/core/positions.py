@@ -32,6 +32,13 @@ class WaitingLines:
             normal.sort()
             priority.sort()
 
+    def by_service(self) -> dict[str, int]:
+        """How many are waiting for each service (aimed at a counter or not)."""
+        counts: dict[str, int] = {}
+        for (_, service), (normal, priority) in self._lines.items():
+            counts[service] = counts.get(service, 0) + len(normal) + len(priority)
+        return counts
+
     def ahead(self, ticket: Ticket) -> int:
         """``waiting_ahead(tickets, ticket, rules)`` for the tickets this was built from."""
         normal, priority = self._lines.get((ticket.target_counter, ticket.service), _EMPTY)
