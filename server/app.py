@@ -43,6 +43,7 @@ RECENT_CALLS = 20
 TICK_SECONDS = 15.0
 ESTIMATE_REFRESH_SECONDS = 0.5  # how often estimates served stale under load are caught up
 FLOOD_CLOSE_AFTER = 300
+SEND_NOW_BELOW = 16384  # a reply goes out at once when the client's write buffer is small
 _REFRESH = object()  # queued for the writer: catch up stale estimates between batches
 
 
@@ -312,9 +313,10 @@ class QueueServer:
             site=site, tickets=list(tickets.values()), counters=counter_views,
             services=services, calls=calls, day=state.day,
         )
-        broadcast(audience.staff, p.encode(update).decode())
-        if services:
-            broadcast(audience.kiosks, p.encode(p.Update(site=site, services=services)).decode())
+        if audience.staff:
+            broadcast(audience.staff, p.encode(update), text=True)
+        if services and audience.kiosks:
+            broadcast(audience.kiosks, p.encode(p.Update(site=site, services=services)), text=True)
         self._notify_watchers(site, state, set(tickets), {t.service for t in tickets.values()})
 
     def _notify_watchers(self, site: str, state: SiteState, ids: set[str], services: set[str]) -> None:
@@ -424,8 +426,13 @@ class QueueServer:
                     del audience.watchers[session.ticket_id]
 
     async def send(self, ws: ServerConnection, message: Any) -> None:
-        with contextlib.suppress(ConnectionClosed):
-            await ws.send(p.encode(message).decode())
+        data = p.encode(message)
+        transport = ws.transport
+        if transport is not None and transport.get_write_buffer_size() < SEND_NOW_BELOW:
+            broadcast((ws,), data, text=True)  # written now: no lock, no drain to await
+            return
+        with contextlib.suppress(ConnectionClosed):  # a slow reader: wait for its buffer
+            await ws.send(data, text=True)
 
     def error_message(self, request_id: p.RequestId, exc: Rejected) -> p.Error:
         details = {k: v for k, v in exc.params.items() if isinstance(v, str | int | float | None)}
