@@ -35,7 +35,7 @@ class _Known:
 
 class EstimateBudget:
     def __init__(
-        self, compute: Callable[[SiteState], ServiceEstimates], *, share: float = 0.25,
+        self, compute: Callable[[SiteState], ServiceEstimates], *, share: float = 0.1,
         window: float = 1.0, max_age: float = 2.0, timer: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.compute = compute
