@@ -348,6 +348,32 @@ def _validate_hours(key: str, hours: dict[str, list[str]]) -> Iterator[tuple[str
                 yield f"{key}.{day}", f"{span!r} ends before it starts"
 
 
+def _printed_values(service: Service) -> tuple[str, int | None, int, int]:
+    """What a service can print in a day: (letters, zero-padded width or None, first, last)."""
+    n = service.numbering
+    cap = min(service.daily_cap or n.capacity, n.capacity)
+    return ("" if n.style == "block" else n.prefix, None if n.style == "block" else n.digits,
+            n.start, n.start + cap - 1)
+
+
+def _shared_number(a: Service, b: Service) -> str | None:
+    """A number both services could print on the same day (a unique-number clash that would
+    stop the server when it happens), or None. Numbers are letters + digits, zero-padded to
+    a width (prefix style) or plain (block style)."""
+    letters_a, width_a, low_a, high_a = _printed_values(a)
+    letters_b, width_b, low_b, high_b = _printed_values(b)
+    if letters_a != letters_b or (width_a and width_b and width_a != width_b):
+        return None
+    if (width_a is None) != (width_b is None):  # padded meets plain only without leading zeros
+        width = width_a or width_b or 1
+        floor = 10 ** (width - 1) if width > 1 else 0
+        low_a, low_b = (max(low_a, floor), low_b) if width_a else (low_a, max(low_b, floor))
+    value = max(low_a, low_b)
+    if value > min(high_a, high_b):
+        return None
+    return a.numbering.format(value - a.numbering.start + 1)
+
+
 def _validate_site(key: str, site: Site) -> Iterator[tuple[str, str]]:
     if not CODE_PATTERN.match(site.code):
         yield f"{key}.code", "must be 1-16 letters, digits, '_' or '-'"
@@ -357,8 +383,12 @@ def _validate_site(key: str, site: Site) -> Iterator[tuple[str, str]]:
         yield f"{key}.services", f"service code {dup!r} appears twice"
     # Only numbering with sane digits is formatted: digits = 10**9 would build a 1 GB string.
     printable = [s for s in site.services if 1 <= s.numbering.digits <= 6]
-    for dup in _duplicates([s.numbering.format(1) for s in printable]):
-        yield f"{key}.services", f"two services would both print number {dup!r}"
+    # Not only the first numbers: ranges that meet later in the day clash too (on the unique
+    # number index, which would stop the server the moment it happened).
+    pairs = [(a, b) for i, a in enumerate(printable) for b in printable[i + 1:]]
+    clashes = [(a.code, b.code, _shared_number(a, b)) for a, b in pairs]
+    for first, second, number in [c for c in clashes if c[2] is not None]:
+        yield f"{key}.services", f"services {first!r} and {second!r} would both print number {number!r}"
     if not site.services:
         yield f"{key}.services", "a site needs at least one service"
     for j, svc in enumerate(site.services):

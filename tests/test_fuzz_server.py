@@ -380,3 +380,53 @@ def test_server_command_fails_cleanly(tmp_path, argv, code, text):
     assert "Traceback" not in result.stderr, result.stderr
     assert result.returncode == code, result.stderr
     assert text in result.stderr, result.stderr
+
+
+# -- overlapping number ranges (found by the long crash run: KQ's 9001 reached by another range) ----
+
+
+def test_services_whose_ranges_meet_later_in_the_day_are_refused():
+    """A range that reaches another service's numbers (not only the first) must be refused:
+    when the clash happened, the unique number index refused the commit and stopped the
+    server, again after every restart, as soon as anyone took that service's next number."""
+    raw = example_dict()
+    electricity = next(s for s in raw["sites"][0]["services"] if s["code"] == "DIEN")
+    electricity["numbering"] = {"style": "block", "start": 9000, "end": 9500}  # results: 9001-9999
+    assert "services 'DIEN' and 'KQ' would both print number '9001'" in _parse(to_toml(raw))
+    electricity["daily_cap"] = 1  # only 9000 is ever printed: no clash
+    assert _parse(to_toml(raw)) == "ok"
+    electricity.pop("daily_cap")
+    electricity["numbering"] = {"style": "prefix", "prefix": "", "digits": 4}  # 0001 … 9999
+    assert "would both print number '9001'" in _parse(to_toml(raw))
+
+
+numberings = st.fixed_dictionaries({
+    "style": st.sampled_from(["prefix", "block"]), "prefix": st.sampled_from(["", "A"]),
+    "digits": st.integers(1, 3), "start": st.integers(0, 1100),
+    "end": st.none() | st.integers(0, 1300), "cap": st.none() | st.integers(1, 60),
+})
+
+
+@settings(max_examples=400, deadline=None)
+@given(first=numberings, second=numberings)
+def test_the_clash_check_agrees_with_listing_every_number(first, second):
+    from common.config import Numbering, Service, _shared_number
+
+    def service(code: str, spec: dict) -> Service:
+        numbering = Numbering(style=spec["style"], prefix=spec["prefix"], digits=spec["digits"],
+                              start=spec["start"], end=spec["end"] if spec["style"] == "block" else None)
+        return Service(code=code, name_vi=code, name_en=code, agency="x", numbering=numbering,
+                       daily_cap=spec["cap"])
+
+    a, b = service("A1", first), service("B1", second)
+
+    def printed(s: Service) -> set[str]:
+        cap = min(s.daily_cap or s.numbering.capacity, s.numbering.capacity)
+        return {s.numbering.format(n) for n in range(1, cap + 1)} if cap <= 5000 else set()
+
+    if max(a.numbering.capacity, b.numbering.capacity) > 5000:
+        return
+    both = printed(a) & printed(b)
+    shared = _shared_number(a, b)
+    assert (shared is not None) == bool(both), (shared, sorted(both)[:5])
+    assert shared is None or shared in both
