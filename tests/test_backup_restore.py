@@ -17,7 +17,7 @@ from websockets.asyncio.client import connect
 
 from common.logs import setup_logging
 from tests.reliability import report_plugin
-from tests.reliability.config_gen import always_open_config
+from tests.reliability.config_gen import DIGITS, always_open_config
 from tests.reliability.crash_model import check_snapshot, check_structure, read_database
 from tests.reliability.server_process import ROOT, ServerProcess
 
@@ -204,7 +204,7 @@ async def test_restore_a_backup(server, tmp_path, stop):
     # why docs/operations.md restores only after closing, or warns the counters.
     last = max(t["sequence"] for t in expected["tickets"] if t["origin_service"] == "TP")
     reply = await _issue(server.url, "after-restore-1")
-    assert reply["type"] == "result" and reply["ticket"]["number"] == f"A{last + 1:04d}"
+    assert reply["type"] == "result" and reply["ticket"]["number"] == f"A{last + 1:0{DIGITS}d}"
     assert (tmp_path / "replaced" / server.db.name).exists()  # nothing was deleted
 
 

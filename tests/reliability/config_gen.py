@@ -33,18 +33,27 @@ def noon_timezone(now: datetime | None = None) -> str:
     return f"Etc/GMT{-offset:+d}"  # POSIX sign: Etc/GMT-7 is UTC+7
 
 
-def always_open(raw: dict[str, Any], *, digits: int = 4) -> dict[str, Any]:
-    """Issuing 00:00-24:00 every day, no holidays, no caps, wide numbering; ``raw`` is changed."""
+DIGITS = 6  # prefix numbering in the always-open centre: A000001 … A999999
+BLOCK = 10**6  # block numbering: the k-th block service of a site prints (k+1)000001 … (k+1)999999
+
+
+def always_open(raw: dict[str, Any]) -> dict[str, Any]:
+    """Issuing 00:00-24:00 every day, no holidays, no caps, numbering wide enough for a long
+    run (a million numbers per service, ranges apart); ``raw`` is changed."""
     raw["timezone"] = noon_timezone()
     for site in raw["sites"]:
         site["hours"] = {day: ["00:00-24:00"] for day in WEEKDAYS}
         site["holidays"] = []
+        blocks = 0
         for service in site["services"]:
             service.pop("daily_cap", None)
             service.pop("hours", None)
             numbering = service["numbering"]
             if numbering.get("style", "prefix") == "prefix":
-                numbering["digits"] = digits
+                numbering["digits"] = DIGITS
+            else:
+                blocks += 1
+                numbering.update(start=blocks * BLOCK + 1, end=(blocks + 1) * BLOCK - 1)
     return raw
 
 
