@@ -13,7 +13,7 @@ import contextlib
 import logging
 import secrets
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -201,7 +201,9 @@ class QueueServer:
 
     async def _run_batch(self, jobs: list[_Job]) -> None:
         applied: list[tuple[_Job, SiteState, list[ev.Event]]] = []
+        before: dict[str, SiteState] = {}  # each site as the batch found it
         for job in jobs:
+            before.setdefault(job.site, self.states[job.site])
             try:
                 state, events = handle(self.states[job.site], job.command, self.clock())
             except Rejected as exc:
@@ -247,7 +249,7 @@ class QueueServer:
             if not job.future.done():
                 job.future.set_result(Outcome(state, events, own, self.states[job.site]))
         for site, pairs in by_site.items():
-            self._fan_out(site, pairs)
+            self._fan_out(site, pairs, before[site])
 
     # -- fan-out ------------------------------------------------------------------------
 
@@ -275,7 +277,7 @@ class QueueServer:
         self.sent_services[site] = fresh
         return changed
 
-    def _fan_out(self, site: str, pairs: list[tuple[ev.Event, int]]) -> None:
+    def _fan_out(self, site: str, pairs: list[tuple[ev.Event, int]], before: SiteState) -> None:
         state = self.states[site]
         tickets: dict[str, p.TicketView] = {}
         counters: set[int] = set()
@@ -307,6 +309,7 @@ class QueueServer:
             views.counter_view(self.config, state, state.counters[n])
             for n in sorted(counters) if n in state.counters
         ]
+        self._advance_waiting_lines(site, before, state, tickets)
         services = self._changed_services(site, state)
         audience = self.audiences[site]
         update = p.Update(
@@ -328,6 +331,14 @@ class QueueServer:
                 self.config, state, ticket, ahead=self.waiting_lines(site, state).ahead(ticket),
                 estimate=lambda state, service, ahead: self.estimates.ticket(site, state, service, ahead))
             broadcast(connections, p.encode(status).decode())
+
+    def _advance_waiting_lines(self, site: str, before: SiteState, state: SiteState,
+                               changed: Iterable[str]) -> None:
+        """The site's WaitingLines for ``state``, from those of ``before`` when known."""
+        cached = self._waiting_lines.get(site)
+        if cached is not None and cached[0] is before and before.day == state.day:
+            lines = cached[1].updated((before.tickets.get(i), state.tickets[i]) for i in changed)
+            self._waiting_lines[site] = (state, lines)
 
     def waiting_lines(self, site: str, state: SiteState) -> WaitingLines:
         """People ahead of each waiting ticket of ``state`` (built once per state and site)."""

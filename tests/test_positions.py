@@ -45,3 +45,23 @@ def test_a_ticket_from_elsewhere_counts_the_line_it_would_join() -> None:
     day = [_ticket(i, TicketState.WAITING, "TP", None, False, i) for i in range(5)]
     newcomer = _ticket(99, TicketState.WAITING, "TP", None, False, 99)
     assert WaitingLines(day, rules).ahead(newcomer) == 5 == waiting_ahead(day, newcomer, rules)
+
+
+@settings(max_examples=300, deadline=None)
+@given(tickets, tickets, st.sampled_from(["strict", "interleave"]))
+def test_updated_lines_equal_lines_built_afresh(before: list[Ticket], after: list[Ticket],
+                                                rule: str) -> None:
+    """Tickets of the same ids change (state, line, order...), others come and stay."""
+    rules = QueueRules(priority_rule=rule)  # type: ignore[arg-type]
+    old = {t.id: t for t in before}
+    now = {**old, **{t.id: t for t in after}}
+    lines = WaitingLines(old.values(), rules)
+    changed = lines.updated((old.get(t.id), t) for t in after)
+    fresh = WaitingLines(now.values(), rules)
+    assert changed._lines.keys() >= {k for k, (n, p) in fresh._lines.items() if n or p}
+    for key, (normal, priority) in changed._lines.items():
+        assert (normal, priority) == fresh._lines.get(key, ([], [])), key
+    assert {k: v for k, v in changed.by_service().items() if v} == fresh.by_service()
+    for ticket in now.values():
+        assert changed.ahead(ticket) == fresh.ahead(ticket)
+    assert WaitingLines(old.values(), rules)._lines == lines._lines  # the old one is untouched

@@ -8,13 +8,15 @@ answers each ticket with two binary searches, counting exactly as ``waiting_ahea
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, insort
 from collections.abc import Iterable
 
 from common.config import QueueRules
 from server.core.model import Ticket, TicketState
 
 _EMPTY: tuple[list[int], list[int]] = ([], [])
+_STRICT = QueueRules(priority_rule="strict")
+_INTERLEAVE = QueueRules(priority_rule="interleave")
 
 
 class WaitingLines:
@@ -31,6 +33,31 @@ class WaitingLines:
         for normal, priority in self._lines.values():
             normal.sort()
             priority.sort()
+
+    def updated(self, changes: Iterable[tuple[Ticket | None, Ticket]]) -> WaitingLines:
+        """The lines after ``changes`` (each ticket as it was, or None if new, and as it is
+        now); only the lines they touch are copied, so this one is left as it was."""
+        new = WaitingLines((), _STRICT if self.strict else _INTERLEAVE)
+        new._lines = dict(self._lines)
+        copied: set[tuple[int | None, str]] = set()
+
+        def line(ticket: Ticket) -> list[int]:
+            key = (ticket.target_counter, ticket.service)
+            if key not in copied:
+                normal, priority = new._lines.get(key, _EMPTY)
+                new._lines[key] = (list(normal), list(priority))
+                copied.add(key)
+            return new._lines[key][1 if ticket.priority else 0]
+
+        for old, ticket in changes:
+            if old is not None and old.state is TicketState.WAITING:
+                orders = line(old)
+                i = bisect_left(orders, old.order)
+                if i < len(orders) and orders[i] == old.order:
+                    del orders[i]
+            if ticket.state is TicketState.WAITING:
+                insort(line(ticket), ticket.order)
+        return new
 
     def by_service(self) -> dict[str, int]:
         """How many are waiting for each service (aimed at a counter or not)."""
