@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +43,7 @@ AUTH_TIMEOUT = 20.0
 RECENT_CALLS = 20
 TICK_SECONDS = 15.0
 ESTIMATE_REFRESH_SECONDS = 0.5  # how often estimates served stale under load are caught up
+SERVICES_EVERY = 0.1  # under load, a site's services update at most this often (s)
 FLOOD_CLOSE_AFTER = 300
 SEND_NOW_BELOW = 16384  # a reply goes out at once when the client's write buffer is small
 _REFRESH = object()  # queued for the writer: catch up stale estimates between batches
@@ -89,6 +91,9 @@ class QueueServer:
         self.estimates = EstimateBudget(views.service_estimates)
         self._stale_estimates: set[str] = set()  # sites whose sent estimates lag their state
         self._waiting_lines: dict[str, tuple[SiteState, WaitingLines]] = {}
+        self._pending_services: set[str] = set()  # sites whose services update was held back
+        self._services_sent_at: dict[str, float] = {}  # site → when (monotonic)
+        self._estimates_refreshed_at = 0.0
         self.tokens: dict[str, tuple[str, str]] = {}  # ticket token → (site, ticket id)
         self.sessions: dict[ServerConnection, Session] = {}
         self.user_throttle = LoginThrottle(limit=5)
@@ -310,7 +315,7 @@ class QueueServer:
             for n in sorted(counters) if n in state.counters
         ]
         self._advance_waiting_lines(site, before, state, tickets)
-        services = self._changed_services(site, state)
+        services = self._services_for_batch(site, state)
         audience = self.audiences[site]
         update = p.Update(
             site=site, tickets=list(tickets.values()), counters=counter_views,
@@ -340,6 +345,18 @@ class QueueServer:
             lines = cached[1].updated((before.tickets.get(i), state.tickets[i]) for i in changed)
             self._waiting_lines[site] = (state, lines)
 
+    def _services_for_batch(self, site: str, state: SiteState) -> list[p.ServiceView]:
+        """The site's changed services for this batch's update; under load (more commands
+        queued) at most one services update per site every SERVICES_EVERY seconds, the
+        rest caught up by the writer between batches. Tickets and calls never wait."""
+        now = time.monotonic()
+        if not self._queue.empty() and now - self._services_sent_at.get(site, 0.0) < SERVICES_EVERY:
+            self._pending_services.add(site)
+            return []
+        self._pending_services.discard(site)
+        self._services_sent_at[site] = now
+        return self._changed_services(site, state)
+
     def waiting_lines(self, site: str, state: SiteState) -> WaitingLines:
         """People ahead of each waiting ticket of ``state`` (built once per state and site)."""
         cached = self._waiting_lines.get(site)
@@ -358,19 +375,27 @@ class QueueServer:
                 log.exception("tick failed")
 
     async def _estimate_refresher(self) -> None:
-        """Every so often, have the writer catch up the estimates served stale under load
-        (see server.estimates); it does so between batches, on committed states only."""
+        """Every so often, have the writer catch up the services updates held back under
+        load and the estimates served stale (see server.estimates); it does so between
+        batches, on committed states only."""
         while True:
-            await asyncio.sleep(ESTIMATE_REFRESH_SECONDS)
-            if self._stale_estimates:
+            await asyncio.sleep(SERVICES_EVERY)
+            if self._pending_services or self._stale_estimates:
                 self._queue.put_nowait(_REFRESH)
 
     def _refresh_estimates(self) -> None:
-        for site in list(self._stale_estimates):
+        sites = set(self._pending_services)
+        self._pending_services.clear()
+        now = time.monotonic()
+        if now - self._estimates_refreshed_at >= ESTIMATE_REFRESH_SECONDS:
+            self._estimates_refreshed_at = now
+            sites |= self._stale_estimates
+        for site in sites:
             try:
+                self._services_sent_at[site] = now
                 self._broadcast_services(site, self._changed_services(site, self.states[site]))
             except Exception:
-                log.exception("refreshing the estimates of %s failed", site)
+                log.exception("refreshing the services of %s failed", site)
                 self._stale_estimates.discard(site)
 
     def _broadcast_services(self, site: str, services: list[p.ServiceView]) -> None:
