@@ -5,9 +5,9 @@ site state. While a centre works at a human pace the server recomputes it for ev
 state, so every figure it sends is exact. Under a flood (hundreds of tickets a second over
 dozens of sites) that would cost more than everything else the server does; so once
 estimating has used ``share`` of the last ``window`` seconds, a site keeps the estimates
-it has (at most ``max_age`` seconds old) and ``refresh`` brings the stale ones up to date
-as the budget allows. Waiting counts, issued numbers and "hết số" are never delayed: only
-the minutes are.
+it has (at most ``max_age`` seconds old) and the server catches the stale ones up between
+batches as the budget allows. Waiting counts, issued numbers and "hết số" are never
+delayed: only the minutes are.
 
 Estimates depend on the state alone (the simulation's "now" is the state's own latest
 moment), so a state that has not changed is never estimated twice.
@@ -36,20 +36,21 @@ class _Known:
 class EstimateBudget:
     def __init__(
         self, compute: Callable[[SiteState], ServiceEstimates], *, share: float = 0.1,
-        window: float = 1.0, max_age: float = 2.0, timer: Callable[[], float] = time.perf_counter,
+        window: float = 1.0, max_age: float = 5.0, timer: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.compute = compute
         self.share, self.window, self.max_age, self.timer = share, window, max_age, timer
         self._known: dict[str, _Known] = {}
         self._spent: deque[tuple[float, float]] = deque()  # (end, seconds) of each computation
+        self._spent_total = 0.0  # the sum of the seconds in _spent
         self.computed = 0  # how many times estimates were computed (for tests and the bench)
         self.reused = 0  # how many times stale estimates were served instead
 
     def _affordable(self) -> bool:
         now = self.timer()
         while self._spent and self._spent[0][0] < now - self.window:
-            self._spent.popleft()
-        return sum(cost for _, cost in self._spent) < self.share * self.window
+            self._spent_total -= self._spent.popleft()[1]
+        return self._spent_total < self.share * self.window
 
     def _timed(self, fn: Callable[[], object]) -> object:
         start = self.timer()
@@ -58,6 +59,7 @@ class EstimateBudget:
         finally:
             end = self.timer()
             self._spent.append((end, end - start))
+            self._spent_total += end - start
 
     def services(self, site: str, state: SiteState) -> tuple[ServiceEstimates, bool]:
         """Per service, the minutes a new ticket would wait; True when they are for ``state``."""
@@ -80,14 +82,3 @@ class EstimateBudget:
             return self._timed(lambda: estimate_wait_minutes(state, service, ahead))  # type: ignore[return-value]
         self.reused += 1
         return known.estimates.get(service)
-
-    def stale(self) -> list[str]:
-        """Sites whose last estimates are older than their current state (see ``is_current``)."""
-        return list(self._known)
-
-    def is_current(self, site: str, state: SiteState) -> bool:
-        known = self._known.get(site)
-        return known is not None and known.state is state
-
-    def forget(self, site: str) -> None:
-        self._known.pop(site, None)
