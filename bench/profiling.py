@@ -44,23 +44,29 @@ def sampling(pid: int, output: Path | None, rate: int = 250) -> Iterator[None]:
             proc.kill()
 
 
-def summarise(path: Path, top: int = 25) -> str:
-    """The functions with the most samples, self and total, as text."""
+def summarise(path: Path, top: int = 25, thread: str | None = None) -> str:
+    """The functions with the most samples, self and total, as text. ``thread``: "main"
+    (the event loop) or "other" (the database and KDF threads) keeps only those stacks."""
     own: Counter[str] = Counter()
     total: Counter[str] = Counter()
     samples = 0
+    threads: Counter[str] = Counter()
     for line in path.read_text(errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
         n = int(count)
+        kind = "other" if "Thread._bootstrap" in stack.split(";", 1)[0] else "main"
+        threads[kind] += n
+        if thread is not None and kind != thread:
+            continue
         samples += n
         frames = [_short(f) for f in stack.split(";")]
         if frames:
             own[frames[-1]] += n
         for frame in set(frames):
             total[frame] += n
-    lines = [f"{samples} samples"]
+    lines = [f"{samples} samples (all threads: main {threads['main']}, others {threads['other']})"]
     for title, counter in (("self", own), ("total", total)):
         lines.append(f"-- {title}")
         for frame, n in counter.most_common(top):
@@ -77,4 +83,5 @@ def _short(frame: str) -> str:
 
 
 if __name__ == "__main__":
-    print(summarise(Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 25))
+    print(summarise(Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 25,
+                    sys.argv[3] if len(sys.argv) > 3 else None))
