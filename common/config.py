@@ -431,8 +431,8 @@ def _validate_site(key: str, site: Site) -> Iterator[tuple[str, str]]:
             yield f"{key}.kiosks[{j}].printer", str(exc)
     for kind, devices in (("kiosks", site.kiosks), ("displays", site.displays)):
         for j, dev in enumerate(devices):
-            if len(dev.token) < 16:
-                yield f"{key}.{kind}[{j}].token", "must be at least 16 characters (use 'xephang token')"
+            if len(dev.token) < 22:  # 22 URL-safe characters carry at least 128 random bits
+                yield f"{key}.{kind}[{j}].token", "must be at least 22 characters (use 'xephang token')"
     for j, disp in enumerate(site.displays):
         for number in disp.counters or []:
             if number not in numbers:

@@ -121,7 +121,7 @@ def test_the_validation_rules_section_names_every_check():
                "{number}", "placeholder", "between 1 and 5", "between 80 and 400", "weekday",
                "07:00-11:15", "ends before it starts", "print the same number", "capital letters",
                "between 1 and 6", "negative", "greater than", "what the numbering can print",
-               "that no counter serves", "between 1 and 999", "at least one service", "16 characters",
+               "that no counter serves", "between 1 and 999", "at least one service", "22 characters",
                "printer URI", "password hash", "2-32 characters", "unknown service", "unknown counter",
                "unknown site", "no counter", "more than one device", "time zone"]
     missing = [phrase for phrase in phrases if phrase not in rules]

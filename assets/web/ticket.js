@@ -10,6 +10,7 @@
   let status = data.status;
   let rating = { state: "idle", value: null }; // idle | sending | done | already | failed
   let connected = false;
+  let displaced = false; // closed by the server because other devices follow this ticket
   let socket = null;
   let retry = 0;
   let audio = null;
@@ -169,7 +170,7 @@
     const sound = $("sound-toggle");
     sound.textContent = audio ? tr("t_sound_enabled") : tr("t_sound_on");
     sound.hidden = !["waiting", "held", "absent"].includes(t.state);
-    $("conn-text").textContent = connected ? tr("t_live") : tr("t_reconnecting");
+    $("conn-text").textContent = connected ? tr("t_live") : tr(displaced ? "t_elsewhere" : "t_reconnecting");
     $("conn").classList.toggle("off", !connected);
 
     const box = $("status");
@@ -270,9 +271,11 @@
       render();
     };
     socket.onmessage = onMessage;
-    socket.onclose = function () {
+    socket.onclose = function (event) {
       connected = false;
+      displaced = event.code === 1008; // policy close: reconnecting would only evict another device
       render();
+      if (displaced) return;
       retry = Math.min(retry + 1, 6);
       setTimeout(connect, 500 * retry + Math.random() * 500);
     };
