@@ -28,6 +28,7 @@ from common import protocol as p
 from common.config import Config
 from common.errors import Rejected
 from server import views
+from server.compression import server_extensions
 from server.core import commands as c
 from server.core import events as ev
 from server.core.model import SiteRules, SiteState
@@ -151,6 +152,7 @@ class QueueServer:
         self._tasks.append(asyncio.create_task(self._estimate_refresher(), name="estimates"))
         self._server = await serve(
             self._connection, host, port, ssl=ssl, process_request=self._process_request,
+            compression=None, extensions=server_extensions(),
             max_size=self.config.server.max_message_bytes, max_queue=16,
             ping_interval=20, ping_timeout=20, close_timeout=5,
         )
