@@ -137,8 +137,10 @@ class QueueServer:
             calls = await self._db(self.store.recent_calls, site.code, state.day, RECENT_CALLS)
             for row in calls:
                 self.recent_calls[site.code].append(self._call_view(site.code, **row))
+            estimates = views.service_estimates(state)  # at start-up, outside the budget
+            self.estimates.remember(site.code, state, estimates)
             self.sent_services[site.code] = {
-                s.code: s for s in views.service_views(state, self.clock())
+                s.code: s for s in views.service_views(state, self.clock(), estimates)
             }
         log.info("restored %d site(s)", len(self.states))
 
@@ -197,6 +199,10 @@ class QueueServer:
 
     async def _writer(self) -> None:
         while True:
+            if self._queue.empty() and self._stale_estimates and self.estimates.affordable():
+                self._catch_up()  # one site, then let waiting commands in
+                await asyncio.sleep(0)
+                continue
             jobs = [await self._queue.get()]
             while not self._queue.empty():
                 jobs.append(self._queue.get_nowait())
@@ -273,8 +279,16 @@ class QueueServer:
             counter_name=desk.name if desk else str(counter), reason=reason, at=at,  # type: ignore[arg-type]
         )
 
-    def _changed_services(self, site: str, state: SiteState) -> list[p.ServiceView]:
-        estimates, current = self.estimates.services(site, state)
+    def _changed_services(self, site: str, state: SiteState, *,
+                          estimate: bool = False) -> list[p.ServiceView]:
+        """The site's services that differ from what was last sent. The estimates are the
+        site's last ones unless ``estimate`` (within the budget): computing them takes
+        milliseconds, so the writer does it when idle (``_catch_up``), never while a batch's
+        update (a call!) waits to go out."""
+        if estimate:
+            estimates, current = self.estimates.services(site, state)
+        else:
+            estimates, current = self.estimates.known(site, state)
         if current:
             self._stale_estimates.discard(site)
         else:
@@ -388,19 +402,30 @@ class QueueServer:
                 self._queue.put_nowait(_REFRESH)
 
     def _refresh_estimates(self) -> None:
-        sites = set(self._pending_services)
-        self._pending_services.clear()
+        """Send the services updates held back under load; and now and then estimate one
+        stale site even when the writer is never idle."""
         now = time.monotonic()
-        if now - self._estimates_refreshed_at >= ESTIMATE_REFRESH_SECONDS:
-            self._estimates_refreshed_at = now
-            sites |= self._stale_estimates
-        for site in sites:
+        pending, self._pending_services = self._pending_services, set()
+        for site in pending:
             try:
                 self._services_sent_at[site] = now
                 self._broadcast_services(site, self._changed_services(site, self.states[site]))
             except Exception:
                 log.exception("refreshing the services of %s failed", site)
-                self._stale_estimates.discard(site)
+        if now - self._estimates_refreshed_at >= ESTIMATE_REFRESH_SECONDS:
+            self._estimates_refreshed_at = now
+            if self._stale_estimates and self.estimates.affordable():
+                self._catch_up()
+
+    def _catch_up(self) -> None:
+        """Estimate the site whose estimates are stalest and send what changed."""
+        site = self.estimates.stalest_first(self._stale_estimates)[0]
+        try:
+            services = self._changed_services(site, self.states[site], estimate=True)
+            self._broadcast_services(site, services)
+        except Exception:
+            log.exception("estimating %s failed", site)
+            self._stale_estimates.discard(site)
 
     def _broadcast_services(self, site: str, services: list[p.ServiceView]) -> None:
         if services:
