@@ -87,8 +87,11 @@ class Client:
         self.busy = False
 
     async def open(self, url: str) -> None:
+        # Each device has its own address, as on a centre's network (the server throttles
+        # logins per address): 127.0.0.0/8 is all loopback, so any of it can be the source.
+        where = {"local_addr": (self.spec["ip"], 0)} if "ip" in self.spec else {}
         self.ws = await connect(url, max_size=None, open_timeout=60, ping_interval=10,
-                                ping_timeout=30, close_timeout=2, proxy=None)
+                                ping_timeout=30, close_timeout=2, proxy=None, **where)
         self.reader = asyncio.create_task(self._read(self.ws))
 
     async def _read(self, ws: ClientConnection) -> None:

@@ -114,6 +114,13 @@ def _wait_until(moment: float) -> None:
 # -- specs: who connects as what -----------------------------------------------------------
 
 
+def with_addresses(specs: list[dict[str, Any]], first: int = 0) -> list[dict[str, Any]]:
+    """Give each client its own loopback source address (127.x.y.z), as each kiosk,
+    counter PC, display and phone has its own address in a real centre."""
+    return [{**spec, "ip": f"127.{1 + n // 62500}.{n // 250 % 250}.{n % 250 + 1}"}
+            for n, spec in enumerate(specs, start=first)]
+
+
 def kiosk_specs(population: Population) -> list[dict[str, Any]]:
     """Every kiosk, ordered so that the first N are spread over sites: the provincial
     centre's kiosks first, then each commune's first kiosk, then each one's second, ..."""
@@ -206,7 +213,7 @@ def _issue_level(run: Run, level: int) -> dict[str, Any]:
     server, population = run.server(f"issue-{level}")
     workers = Workers(min(p.workers, level), run.url(server), population.password)
     try:
-        specs = kiosk_specs(population)[:level]
+        specs = with_addresses(kiosk_specs(population)[:level])
         answers = workers.each("connect", [{"specs": part} for part in split(specs, len(workers))])
         _check_connected(answers, len(specs), "kiosks")
         log.info("issuing: %d kiosk(s) for %.1f s", level, p.level_seconds)
@@ -252,7 +259,7 @@ def phase_province(run: Run) -> None:
     results: dict[str, Any] = {"rss_empty_mb": rss_mb(server.pid)}
     try:
         # The morning: every device and counter connects, then the day's first tickets.
-        specs = kiosk_specs(population) + staff_specs(population)
+        specs = with_addresses(kiosk_specs(population) + staff_specs(population))
         log.info("province: connecting %d kiosks, counters, displays and a manager", len(specs))
         t0 = time.monotonic()
         answers = workers.each("connect", [{"specs": part} for part in split(specs, len(workers))])
@@ -278,7 +285,7 @@ def phase_province(run: Run) -> None:
         }
         # Phones following their tickets make up the rest of the 1,500.
         fanout_watchers = max(p.fanout_clients - len(specs), 0)
-        watcher_specs = [{"kind": "watcher", "token": t} for t in tokens]
+        watcher_specs = with_addresses([{"kind": "watcher", "token": t} for t in tokens], len(specs))
         first, rest = watcher_specs[:fanout_watchers], watcher_specs[fanout_watchers:]
         answers = workers.each("connect", [{"specs": part} for part in split(first, len(workers))])
         _check_connected(answers, len(first), "phones")
