@@ -1,0 +1,43 @@
+"""How long and how big a benchmark run is: ``full`` (the figures), ``quick``, ``smoke`` (CI)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bench.centre import PROVINCE, SMALL, Scale
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    scale: Scale = PROVINCE
+    levels: tuple[int, ...] = (1, 20, 50)
+    level_seconds: float = 8.0
+    warmup_seconds: float = 1.0
+    seed_province: int = 1000  # tickets issued at the provincial centre before the calls
+    seed_commune: int = 100  # ... and at each commune centre
+    fanout_clients: int = 1500
+    call_rate: float = 25.0  # calls a second across the province (real peak: ~3)
+    call_seconds: float = 15.0
+    idle_clients: int = 2000
+    settle_seconds: float = 5.0
+    idle_seconds: float = 15.0
+    sqlite_commits: int = 2000
+    echo_seconds: float = 4.0
+    workers: int = 2
+    apps: bool = True
+    app_taps: int = 12  # kiosk taps timed to the printer
+    app_calls: int = 3  # display calls (each also recalled) per chime setting
+
+
+PROFILES = {
+    "full": Profile("full"),
+    "quick": Profile("quick", level_seconds=3.0, warmup_seconds=0.5, seed_province=500,
+                     seed_commune=50, call_seconds=6.0, settle_seconds=3.0, idle_seconds=6.0,
+                     sqlite_commits=500, echo_seconds=2.0, app_taps=8, app_calls=2),
+    # CI: a handful of clients, a fraction of a second per phase; checks the machinery only.
+    "smoke": Profile("smoke", scale=SMALL, levels=(1, 3), level_seconds=0.4, warmup_seconds=0.1,
+                     seed_province=12, seed_commune=4, fanout_clients=40, call_rate=8.0,
+                     call_seconds=0.6, idle_clients=44, settle_seconds=0.2, idle_seconds=0.4,
+                     sqlite_commits=20, echo_seconds=0.3, apps=False),
+}
