@@ -89,13 +89,20 @@ class EstimateBudget:
         return known.estimates, known.state is state
 
     def ticket(self, site: str, state: SiteState, service: str, ahead: int) -> int | None:
-        """Minutes until a waiting ticket of ``service`` with ``ahead`` before it is called:
-        exact, or (over budget) what a new ticket of its service was last estimated at."""
+        """Minutes until a waiting ticket of ``service`` with ``ahead`` people before it is
+        called, from the site's last estimated state (the same one when it is current):
+        never a new simulation, so a kiosk's reply or a phone's update never waits for one.
+        A new ticket gets what the kiosk's screen showed for its service."""
         known = self._known.get(site)
-        if (known is not None and known.state is state) or self.affordable():
+        if known is None:  # nothing estimated yet for this site
+            if not self.affordable():
+                return None
             return self._timed(lambda: estimate_wait_minutes(state, service, ahead))  # type: ignore[return-value]
-        self.reused += 1
-        return known.estimates.get(service) if known is not None else None
+        if known.state is not state:
+            self.reused += 1
+        # The simulation of known.state is memoised (server.core.estimate keeps one per
+        # state): a position in it, or its new-ticket figure, is a lookup.
+        return estimate_wait_minutes(known.state, service, ahead)
 
     def stalest_first(self, sites: set[str]) -> list[str]:
         """``sites`` ordered by the age of their estimates, never estimated first."""

@@ -53,7 +53,7 @@ RATE_WINDOW = 30.0
 MIN_RATE_WINDOW = 10.0
 HORIZON_MINUTES = 240.0
 MAX_CALLS = 150
-_CACHE_SIZE = 16
+_CACHE_SIZE = 256  # predictions kept: the server asks about every site's latest state
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
