@@ -44,11 +44,13 @@ log = logging.getLogger(__name__)
 AUTH_TIMEOUT = 20.0
 RECENT_CALLS = 20
 TICK_SECONDS = 15.0
-ESTIMATE_REFRESH_SECONDS = 0.5  # how often estimates served stale under load are caught up
+ESTIMATE_REFRESH_SECONDS = 2.0  # under constant load, one stale site is estimated this often
+IDLE_BEFORE_ESTIMATING = 0.005  # seconds without a command before the writer estimates
 SERVICES_EVERY = 0.1  # under load, a site's services update at most this often (s)
 FLOOD_CLOSE_AFTER = 300
 SEND_NOW_BELOW = 16384  # a reply goes out at once when the client's write buffer is small
 _REFRESH = object()  # queued for the writer: catch up stale estimates between batches
+_WAKE = object()  # queued for the writer: it has been quiet long enough to estimate
 
 
 def utc_now() -> datetime:
@@ -97,6 +99,8 @@ class QueueServer:
         self._services_sent_at: dict[str, float] = {}  # site → when (monotonic)
         self._estimates_refreshed_at = 0.0
         self._random = bytearray()  # unused random bytes for ticket tokens
+        self._last_submit = 0.0  # when the last command was queued (monotonic)
+        self._wake_pending = False
         self.tokens: dict[str, tuple[str, str]] = {}  # ticket token → (site, ticket id)
         self.sessions: dict[ServerConnection, Session] = {}
         self.user_throttle = LoginThrottle(limit=5)
@@ -194,21 +198,32 @@ class QueueServer:
         if self.failed is not None:
             raise Rejected("internal")
         future: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._last_submit = time.monotonic()
         self._queue.put_nowait(_Job(site, command, future))
         return await future
 
     async def _writer(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             if self._queue.empty() and self._stale_estimates and self.estimates.affordable():
-                self._catch_up()  # one site, then let waiting commands in
-                await asyncio.sleep(0)
-                continue
+                # Estimating a site takes milliseconds: only once no command has come for a
+                # moment, so that a busy writer's next batch never waits behind it.
+                quiet = time.monotonic() - self._last_submit
+                if quiet >= IDLE_BEFORE_ESTIMATING:
+                    self._catch_up()  # one site, then let waiting commands in
+                    await asyncio.sleep(0)
+                    continue
+                if not self._wake_pending:  # come back when it has been quiet long enough
+                    self._wake_pending = True
+                    loop.call_later(IDLE_BEFORE_ESTIMATING - quiet, self._queue.put_nowait, _WAKE)
             jobs = [await self._queue.get()]
             while not self._queue.empty():
                 jobs.append(self._queue.get_nowait())
+            if _WAKE in jobs:
+                self._wake_pending = False
             refresh = _REFRESH in jobs
-            if refresh:
-                jobs = [job for job in jobs if job is not _REFRESH]
+            if refresh or _WAKE in jobs:
+                jobs = [job for job in jobs if job is not _REFRESH and job is not _WAKE]
             if jobs:
                 await self._run_batch(jobs)  # type: ignore[arg-type]
             if refresh:  # between batches, where every state is committed
