@@ -140,9 +140,24 @@ def phase_baselines(run: Run) -> None:
         echo.stop()
 
 
+def _settle(pid: int, least: float, most: float = 60.0) -> float:
+    """Wait at least ``least`` seconds, then until the server has used under 2 % of a core
+    for two seconds running (it finishes what the last activity left, e.g. the estimates
+    of every site it changed), or ``most`` seconds. Returns how long that took."""
+    started = time.monotonic()
+    time.sleep(least)
+    quiet = 0
+    while quiet < 2 and time.monotonic() - started < most:
+        before = cpu_times(pid).total
+        time.sleep(1.0)
+        quiet = quiet + 1 if cpu_times(pid).total - before < 0.02 else 0
+    return time.monotonic() - started
+
+
 def _idle(run: Run, pid: int, workers: Workers, empty_mb: float) -> dict[str, Any]:
     p = run.profile
-    time.sleep(p.settle_seconds)
+    # (The smoke profile's fraction of a second skips the wait for quiet.)
+    settled = _settle(pid, p.settle_seconds, most=60.0 if p.settle_seconds >= 1 else p.settle_seconds)
     before, meter = cpu_times(pid), Meter(pid, workers.pids)
     time.sleep(p.idle_seconds)
     after, cpu = cpu_times(pid), meter.stop()
@@ -150,6 +165,7 @@ def _idle(run: Run, pid: int, workers: Workers, empty_mb: float) -> dict[str, An
         "rss_mb": rss_mb(pid), "rss_empty_mb": empty_mb, **cpu,
         "cpu_percent": cpu["server_cpu_percent"],
         "cpu_user_s": after.user - before.user, "cpu_system_s": after.system - before.system,
+        "settle_seconds": settled,
     }
 
 

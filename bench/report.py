@@ -184,7 +184,8 @@ def _details(r: dict[str, Any]) -> list[str]:
         lines.append(f"  memory: empty server {province['rss_empty_mb']:.0f} MB, with "
                      f"{f['clients']} clients {province['rss_fanout_mb']:.0f} MB, with {idle['clients']} "
                      f"{idle['rss_mb']:.0f} MB; idle CPU user {idle['cpu_user_s']:.2f} s + system "
-                     f"{idle['cpu_system_s']:.2f} s over {idle['seconds']:.0f} s (load generators "
+                     f"{idle['cpu_system_s']:.2f} s over {idle['seconds']:.0f} s, measured "
+                     f"{idle.get('settle_seconds', 0):.0f} s after the last call (load generators "
                      f"{idle['loadgen_cpu_percent']:.1f} %, other processes "
                      f"{idle['other_cpu_percent']:.0f} %)")
     a = r.get("apps") or {}
