@@ -154,7 +154,8 @@ def measure_display(app: Any, url: str, token: str, clerk: _Clerk, calls: int,
     player = announcer._player  # the QtPlayer
     received: list[float] = []
     plays: list[tuple[float, str]] = []  # (when play() was called, path)
-    playing: list[float] = []  # when the QMediaPlayer's position first moved
+    playing: dict[int, float] = {}  # play index → when the QMediaPlayer's position first moved
+    listening: list[int] = []  # the play whose first position we wait for (at most one)
     original_on_message, original_play = controller.on_message, player.play
 
     def on_message(message: Any) -> None:
@@ -164,13 +165,14 @@ def measure_display(app: Any, url: str, token: str, clerk: _Clerk, calls: int,
 
     def play(path: Path, on_finished: Callable[[], None]) -> None:
         plays.append((time.monotonic(), str(path)))
+        listening[:] = [len(plays) - 1]
         original_play(path, on_finished)
 
     def position_changed(position: int) -> None:
         # The first advance of the position after a play(): audio is actually flowing (the
         # PlayingState signal comes at once, before the file is even opened).
-        if position > 0 and len(playing) < len(plays):
-            playing.append(time.monotonic())
+        if position > 0 and listening:
+            playing[listening.pop()] = time.monotonic()
 
     connection.message.disconnect(controller.on_message)
     connection.message.connect(on_message)
@@ -190,7 +192,7 @@ def measure_display(app: Any, url: str, token: str, clerk: _Clerk, calls: int,
                     if "skipped" in entry:
                         return entry
                     results.append({"kind": kind, "chime": chime, **entry})
-                    _cut_short(app, announcer, player)
+                    _cut_short(app, announcer, player, listening)
                 clerk.orders.put("finish")
                 clerk.done.get(timeout=15)
         synth = _synthesis_times(cache_dir)
@@ -200,32 +202,36 @@ def measure_display(app: Any, url: str, token: str, clerk: _Clerk, calls: int,
         connection.stop()
 
 
-def _cut_short(app: Any, announcer: Any, player: Any) -> None:
+def _cut_short(app: Any, announcer: Any, player: Any, listening: list[int]) -> None:
     """End the announcement once timed (its repeats would take seconds of real time)."""
+    from PySide6.QtCore import QUrl
+
     deadline = time.monotonic() + 30
     while not announcer.idle and time.monotonic() < deadline:
+        listening.clear()  # the cut clips' positions are not measured
         if player._on_finished is not None:
             player._player.stop()
+            player._player.setSource(QUrl())  # no stale "end of media" for the next clip
             player._finish()
         app.processEvents()
 
 
 def _one_call(app: Any, clerk: _Clerk, order: str, received: list[float],
-              plays: list[tuple[float, str]], playing: list[float], steps: int) -> dict[str, Any]:
+              plays: list[tuple[float, str]], playing: dict[int, float], steps: int) -> dict[str, Any]:
     """Have the clerk call (or recall); time the display's chime (if any) and sentence."""
-    n_received, n_plays, n_playing = len(received), len(plays), len(playing)
+    n_received, n_plays = len(received), len(plays)
+    speech = n_plays + steps - 1  # the sentence is the last step
     clerk.orders.put(order)
     reply = clerk.done.get(timeout=15)
     if reply.get("type") != "result":
         return {"skipped": f"the clerk's {order} was refused: {reply.get('code')}"}
-    if not wait_until(app, lambda: len(playing) >= n_playing + steps and len(plays) >= n_plays + steps, 30):
+    if not wait_until(app, lambda: n_plays in playing and speech in playing, 30):
         return {"skipped": "the announcement did not play"}
     t0 = received[n_received]
-    speech = steps - 1  # the sentence is the last step
     return {
-        "first_sound": playing[n_playing] - t0,
-        "speech_play_called": plays[n_plays + speech][0] - t0,
-        "speech_playing": playing[n_playing + speech] - t0,
+        "first_sound": playing[n_plays] - t0,
+        "speech_play_called": plays[speech][0] - t0,
+        "speech_playing": playing[speech] - t0,
         "chime_seconds": plays[n_plays + 1][0] - plays[n_plays][0] if steps == 2 else 0.0,
     }
 
