@@ -13,6 +13,7 @@ import base64
 import contextlib
 import logging
 import os
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 AUTH_TIMEOUT = 20.0
 RECENT_CALLS = 20
 TICK_SECONDS = 15.0
+CHECKPOINT_SECONDS = 1.0
 ESTIMATE_REFRESH_SECONDS = 2.0  # under constant load, one stale site is estimated this often
 IDLE_BEFORE_ESTIMATING = 0.005  # seconds without a command before the writer estimates
 SERVICES_EVERY = 0.1  # under load, a site's services update at most this often (s)
@@ -107,6 +109,7 @@ class QueueServer:
         self.address_throttle = LoginThrottle(limit=20)
         self.db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db")
         self.kdf_thread = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kdf")
+        self.checkpoint_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoint")
         self._queue: asyncio.Queue[_Job | object] = asyncio.Queue()
         self._tasks: list[asyncio.Task] = []
         self._closing: set[asyncio.Future] = set()
@@ -156,6 +159,7 @@ class QueueServer:
                 await self.submit(code, c.RollOver(actor="system", day=self._today()))
         self._tasks.append(asyncio.create_task(self._ticker(), name="ticker"))
         self._tasks.append(asyncio.create_task(self._estimate_refresher(), name="estimates"))
+        self._tasks.append(asyncio.create_task(self._checkpointer(), name="checkpoints"))
         self._server = await serve(
             self._connection, host, port, ssl=ssl, process_request=self._process_request,
             compression=None, extensions=server_extensions(),
@@ -183,6 +187,7 @@ class QueueServer:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._db(self.store.close)
         self.db_thread.shutdown(wait=True)
+        self.checkpoint_thread.shutdown(wait=True)
         self.kdf_thread.shutdown(wait=False)
 
     def _today(self):
@@ -397,6 +402,20 @@ class QueueServer:
             lines = WaitingLines(state.tickets.values(), state.rules.queue)
             cached = self._waiting_lines[site] = (state, lines)
         return cached[1]
+
+    async def _checkpointer(self) -> None:
+        """Copy the WAL into the database beside the writer (see store.Checkpointer)."""
+        loop = asyncio.get_running_loop()
+        checkpointer = await loop.run_in_executor(self.checkpoint_thread, self.store.checkpointer)
+        try:
+            while True:
+                await asyncio.sleep(CHECKPOINT_SECONDS)
+                try:
+                    await loop.run_in_executor(self.checkpoint_thread, checkpointer.run)
+                except sqlite3.Error as exc:  # the commits' own fallback still checkpoints
+                    log.warning("checkpoint failed: %s", exc)
+        finally:
+            self.checkpoint_thread.submit(checkpointer.close)
 
     async def _ticker(self) -> None:
         """Every few seconds: roll over at local midnight; push services opening/closing."""
