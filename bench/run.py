@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--py-spy", type=Path, metavar="DIR",
                         help="sample the server with py-spy during each phase; write DIR/<phase>.txt")
     parser.add_argument("--verbose", "-v", action="store_true", help="log progress")
+    parser.set_defaults(profile="full")  # --quick and --profile share the destination
     return parser
 
 

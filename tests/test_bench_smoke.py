@@ -35,6 +35,14 @@ def test_the_generated_province_is_a_valid_configuration():
     assert len(small.sites) == 5
 
 
+def test_the_command_line_defaults_to_the_full_profile():
+    from bench.run import build_parser
+
+    assert build_parser().parse_args([]).profile == "full"
+    assert build_parser().parse_args(["--quick"]).profile == "quick"
+    assert build_parser().parse_args(["--profile", "smoke"]).profile == "smoke"
+
+
 def test_a_smoke_run_measures_every_phase(tmp_path: Path, capsys):
     out = tmp_path / "bench.json"
     assert main(["--profile", "smoke", "--json", str(out)]) == 0
