@@ -197,6 +197,8 @@ class Session:
         self.send(json.dumps({**payload, "id": request_id}))
         while True:
             message = self.recv()
+            if message["type"] == "error" and message["code"] == "rate_limited":
+                raise AssertionError(f"{payload['type']}: refused for rate (over 30 messages a second)")
             if message.get("re") == request_id:
                 if message["type"] != expect:
                     raise AssertionError(f"{payload['type']}: expected {expect}, got {message}")
@@ -224,7 +226,13 @@ def check_error(message: dict[str, Any]) -> None:
 
 
 class Canary(threading.Thread):
-    """A kiosk and a clerk doing ordinary work the whole time: every request must succeed."""
+    """A kiosk and a clerk doing ordinary work the whole time: every request must succeed.
+
+    Each round is paced to at least ROUND_SECONDS, so the clerk's two messages a round stay
+    inside the server's per-connection rate (30 a second, docs/protocol.md) however fast
+    the server answers; a refusal for rate would otherwise look like a lost reply."""
+
+    ROUND_SECONDS = 0.1
 
     def __init__(self, url: str, source: str = "127.0.0.250", counter: int = 1,
                  username: str = "lan") -> None:
@@ -257,7 +265,7 @@ class Canary(threading.Thread):
                     if "queue_empty" not in str(exc):
                         raise
                 self.latencies.append(time.monotonic() - started)
-                self.stopping.wait(0.05)
+                self.stopping.wait(max(0.02, self.ROUND_SECONDS - (time.monotonic() - started)))
             kiosk.close()
             clerk.close()
         except (AssertionError, ConnectionClosed, OSError, TimeoutError) as exc:
