@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from websockets.asyncio.server import ServerConnection
@@ -344,11 +345,10 @@ class Handlers:
         state = server.states[site]
         config_site = self.config.site(site)
         assert config_site is not None
-        if session.role in ("clerk", "manager"):
-            tickets = [views.ticket_view(t) for t in state.tickets.values()]
-        elif session.role == "display":
-            tickets = [views.ticket_view(t) for t in state.tickets.values()
-                       if t.state in (TicketState.CALLED, TicketState.SERVING)]
+        if session.role in ("clerk", "manager", "display"):
+            shown = state.tickets.values() if session.role != "display" else [
+                t for t in state.tickets.values() if t.state in (TicketState.CALLED, TicketState.SERVING)]
+            tickets = [views.ticket_view(t) for t in sorted(shown, key=attrgetter("order"))]
         else:
             tickets = []
         counters = [] if session.role == "kiosk" else [

@@ -24,6 +24,7 @@ from typing import Any
 
 import msgspec
 import sqlite_utils
+from immutables import Map
 from sqlite_utils.migrations import Migrations
 
 from server.core import events as ev
@@ -237,8 +238,8 @@ class Store:
         }
         keys = {t.idempotency_key: t.id for t in tickets.values() if t.idempotency_key}
         return dataclasses.replace(
-            state, tickets=MappingProxyType(tickets), counters=MappingProxyType(counters),
-            sequences=MappingProxyType(sequences), keys=MappingProxyType(keys),
+            state, tickets=Map(tickets), counters=MappingProxyType(counters),
+            sequences=MappingProxyType(sequences), keys=Map(keys),
             next_order=row["next_order"], front_order=row["front_order"],
         )
 

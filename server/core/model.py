@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import MappingProxyType
 
+from immutables import Map
+
 from common.config import QueueRules, Site
 
 
@@ -105,10 +107,12 @@ class SiteState:
 
     rules: SiteRules
     day: date
-    tickets: Mapping[str, Ticket] = field(default_factory=_frozen)
+    # The day's tickets and idempotency keys grow to thousands: persistent maps, so each
+    # command's new state shares them (no particular iteration order; sort by ``order``).
+    tickets: Mapping[str, Ticket] = field(default_factory=Map)
     counters: Mapping[int, CounterState] = field(default_factory=_frozen)
     sequences: Mapping[str, int] = field(default_factory=_frozen)
-    keys: Mapping[str, str] = field(default_factory=_frozen)
+    keys: Mapping[str, str] = field(default_factory=Map)  # idempotency key → ticket id
     next_order: int = 1
     front_order: int = 0  # tickets transferred to the front today
 
@@ -134,6 +138,8 @@ def new_site_state(rules: SiteRules, day: date) -> SiteState:
 
 def replace_in(mapping: Mapping, key, value) -> Mapping:
     """A new read-only mapping with one entry set (the state is never mutated)."""
+    if isinstance(mapping, Map):
+        return mapping.set(key, value)
     # dict(proxy) copies item by item through the mapping protocol (1.5 ms for 10,000
     # tickets); proxy.copy() copies the dict underneath in one C call (54 us).
     copy = mapping.copy() if isinstance(mapping, MappingProxyType | dict) else dict(mapping)
