@@ -11,9 +11,10 @@ from PySide6.QtCore import QObject, QSettings
 from common import protocol as p
 from common.i18n import Language
 from counter.link import ServerLink
+from counter.ports import SettingsStore, utc_now
 from counter.rating import RatingWindow
 from counter.rating_state import RatingPrompt
-from counter.state import CounterState, SettingsStore, utc_now
+from counter.state import CounterState
 from counter.view import CounterWindow
 
 log = logging.getLogger(__name__)

@@ -88,7 +88,7 @@ def main(argv: list[str]) -> int:
         print(f"xephang counter: error: {NO_SCREEN}", file=sys.stderr)
         return 2
     from counter.app import CounterApp
-    from counter.state import MemorySettings
+    from counter.ports import MemorySettings
 
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl+C in a terminal quits
     app = QApplication.instance() or QApplication(["xephang-counter"])

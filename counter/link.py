@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, Signal
 from common import protocol as p
 from common.client import ClientError, Connection, RequestFailed
 from common.qt_client import QtConnection
-from counter.state import Credentials, resolve_counter
+from counter.ports import Credentials, resolve_counter
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from common import protocol as p
-from common.i18n import Language
+from common.client import ClientError, RequestFailed
+from common.i18n import Language, Translator
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,13 @@ class Notice:
 
     def text(self, language: Language) -> str:
         return self.en if language == "en" else self.vi
+
+
+def error_notice(error: ClientError, tr: Translator) -> Notice:
+    """A failed request for the status line: the server's own words, else "no connection"."""
+    if isinstance(error, RequestFailed):
+        return Notice("error", error.message_vi, error.message_en)
+    return Notice("offline", *tr.both("request_offline"))
 
 
 Callback = Callable[[Any], None]

@@ -18,8 +18,8 @@ from pathlib import Path
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
+from counter.actions import Phase
 from counter.app import CounterApp
-from counter.state import Phase
 
 log = logging.getLogger(__name__)
 

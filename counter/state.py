@@ -7,6 +7,10 @@ through an injected ``Link`` (``start``/``stop``/``request``), reads time only t
 injected ``now`` and remembers the last username/counter through an injected settings
 store. Views subscribe to ``changed`` and redraw from the state's properties; tests feed it
 messages and assert on those same properties.
+
+This module is the session (log in, choose a counter, follow the server); the clerk's
+commands on the open counter are in ``counter/clerk_commands.py``, mixed in, and which of
+them are possible now in ``counter/actions.py``.
 """
 
 from __future__ import annotations
@@ -20,16 +24,17 @@ from typing import Any
 from common import protocol as p
 from common.client import ClientError, RequestFailed
 from common.i18n import Language, Translator
-from counter.actions import SHORTCUTS, Action, Availability, Phase, availability, primary_action
-from counter.model import CALLED, SERVING, Mirror
+from counter.actions import Action, Phase
+from counter.clerk_commands import ClerkCommands
+from counter.model import Mirror
 from counter.ports import (
-    Callback,
     Credentials,
     Link,
     Listeners,
     MemorySettings,
     Notice,
     SettingsStore,
+    error_notice,
     replace_choice,
     resolve_counter,
     utc_now,
@@ -37,13 +42,8 @@ from counter.ports import (
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "SHORTCUTS", "Action", "Availability", "CounterState", "Credentials", "Link", "MemorySettings",
-    "Notice", "Phase", "SettingsStore", "resolve_counter",
-]
 
-
-class CounterState:
+class CounterState(ClerkCommands):
     def __init__(self, link: Link, *, settings: SettingsStore | None = None,
                  now: Callable[[], datetime] = utc_now, language: Language = "vi",
                  preset_counter: int | None = None, preset_site: str | None = None) -> None:
@@ -150,7 +150,7 @@ class CounterState:
         self.credentials = replace(self.credentials, counter=None) if self.credentials else None
         self.preset_counter = None
         self.phase = Phase.CHOOSE if self.credentials else Phase.LOGIN
-        self.notice = _error_notice(error, self)
+        self.notice = error_notice(error, self.tr)
         self._notify()
 
     def choose_counter(self, site: str, number: int) -> None:
@@ -170,7 +170,7 @@ class CounterState:
             self.pending = None
             if self.phase is Phase.SELECTING:
                 self.phase = Phase.CHOOSE
-            self.notice = _error_notice(error, self)
+            self.notice = error_notice(error, self.tr)
             self._notify()
 
         self._notify()
@@ -274,151 +274,3 @@ class CounterState:
         self.mirror = Mirror()
         self.phase = Phase.CHOOSE
         self.notice = notice
-
-    # -- the clerk's actions ----------------------------------------------------------------
-
-    def availability(self, action: Action) -> Availability:
-        return availability(self, action)
-
-    def explain(self, action: Action) -> bool:
-        """A key pressed for an impossible action: say why in the status line (no popup)."""
-        available = self.availability(action)
-        if not available.enabled:
-            self.notice = Notice("error", *_both_reason(self, action))
-            self._notify()
-        return available.enabled
-
-    @property
-    def primary_action(self) -> Action | None:
-        return primary_action(self)
-
-    def _send(self, action: Action, message: p.ClientMessage, done_key: str | None = None,
-              on_done: Callable[[Any], None] | None = None, **params: object) -> bool:
-        if not self.availability(action).enabled:
-            return False
-        self.pending = action
-        self.notice = None
-        self._notify()
-
-        def ok(reply: Any) -> None:
-            self.pending = None
-            if done_key:
-                ticket = getattr(reply, "ticket", None)
-                number = ticket.number if ticket is not None else params.get("number", "")
-                self.notice = self._notice("info", done_key, **{**params, "number": number})
-            if on_done:
-                on_done(reply)
-            self._notify()
-
-        def fail(error: ClientError) -> None:
-            self.pending = None
-            self.notice = _error_notice(error, self)
-            self._notify()
-
-        self.link.request(message, ok, fail)
-        return True
-
-    def call_next(self) -> bool:
-        return self._send(Action.CALL_NEXT, p.CallNext(), "done_called")
-
-    def recall(self) -> bool:
-        return self._send(Action.RECALL, p.Recall(), "done_recalled")
-
-    def start(self) -> bool:
-        return self._send(Action.START, p.StartService(), "done_started")
-
-    def finish(self, outcome: str, dossier_code: str = "") -> bool:
-        code = dossier_code.strip() or None
-
-        def finished(reply: Any) -> None:
-            ticket = getattr(reply, "ticket", None)
-            if ticket is not None:
-                self.finished.emit(ticket)
-
-        return self._send(Action.FINISH, p.Finish(outcome=outcome, dossier_code=code),
-                          "done_finished", finished)
-
-    def mark_absent(self) -> bool:
-        return self._send(Action.ABSENT, p.MarkAbsent(), "done_absent")
-
-    def hold(self, note: str = "") -> bool:
-        return self._send(Action.HOLD, p.Hold(note=note.strip() or None), "done_held")
-
-    def resume_held(self, number: str) -> bool:
-        return self._send(Action.RESUME_HELD, p.ResumeHeld(number=number), "done_resumed", number=number)
-
-    def transfer(self, *, service: str | None = None, counter: int | None = None,
-                 position: str | None = None) -> bool:
-        ticket = self.mirror.active_ticket
-        where = self.transfer_target_name(service, counter)
-        message = p.Transfer(service=service, counter=counter, position=position)  # type: ignore[arg-type]
-        return self._send(Action.TRANSFER, message, "done_transferred",
-                          number=ticket.number if ticket else "", target=where)
-
-    def transfer_target_name(self, service: str | None, counter: int | None) -> str:
-        if counter is not None:
-            view = self.mirror.counters.get(counter)
-            return self.text("counter_label", number=counter, name=view.name if view else "")
-        return self.mirror.service_name(service or "", self.language)
-
-    def call_number(self, number: str) -> bool:
-        number = number.strip().upper()
-        if not number:
-            self.notice = self._notice("error", "number_missing")
-            self._notify()
-            return False
-        return self._send(Action.CALL_NUMBER, p.CallNumber(number=number), "done_called", number=number)
-
-    def toggle_pause(self, reason: str = "") -> bool:
-        counter = self.mirror.counter
-        if counter is not None and counter.status == "paused":
-            return self._send(Action.PAUSE, p.ResumeCounter(), "done_resumed_counter")
-        if not reason.strip():
-            self.notice = self._notice("error", "pause_reason_missing")
-            self._notify()
-            return False
-        return self._send(Action.PAUSE, p.PauseCounter(reason=reason.strip()), "done_paused")
-
-    def close_counter(self) -> bool:
-        number = self.mirror.counter_number
-
-        def closed(_: Any) -> None:
-            notice = self._notice("info", "counter_closed", counter=number)
-            if self.phase is Phase.READY:
-                self._back_to_choose(notice)
-            else:  # the update saying "closed" came first
-                self.notice = notice
-
-        return self._send(Action.CLOSE, p.CloseCounter(), None, closed)
-
-    def rate(self, ticket_id: str, value: int, on_result: Callback, on_error: Callback) -> None:
-        """The citizen's rating (not blocked by a clerk's request in flight)."""
-        self.link.request(p.Rate(value=value, ticket_id=ticket_id), on_result, on_error)
-
-    @property
-    def is_paused(self) -> bool:
-        counter = self.mirror.counter
-        return counter is not None and counter.status == "paused"
-
-    @property
-    def active_state(self) -> str | None:
-        ticket = self.mirror.active_ticket
-        return ticket.state if ticket and ticket.state in (CALLED, SERVING) else None
-
-
-def _error_notice(error: ClientError, state: CounterState) -> Notice:
-    if isinstance(error, RequestFailed):
-        return Notice("error", error.message_vi, error.message_en)
-    return Notice("offline", *state.tr.both("request_offline"))
-
-
-def _both_reason(state: CounterState, action: Action) -> tuple[str, str]:
-    language = state.tr.language
-    try:
-        state.tr.language = "vi"
-        vi = state.availability(action).reason
-        state.tr.language = "en"
-        en = state.availability(action).reason
-    finally:
-        state.tr.language = language
-    return vi, en

@@ -11,7 +11,8 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QDialog, QMainWindow, QStackedWidget
 
 from counter import present
-from counter.state import SHORTCUTS, Action, CounterState, Phase
+from counter.actions import SHORTCUTS, Action, Phase
+from counter.state import CounterState
 from counter.style import STYLE_SHEET
 from counter.view_dialogs import (
     CallNumberDialog,

@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from counter.state import SHORTCUTS, Action, CounterState
+from counter.actions import SHORTCUTS, Action
+from counter.state import CounterState
 
 
 class ActionDialog(QDialog):

@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from counter import present
-from counter.state import SHORTCUTS, Action, CounterState
+from counter.actions import SHORTCUTS, Action
+from counter.state import CounterState
 from counter.view_widgets import ActionButton, ElidedLabel, RowWidget, repolish, set_property
 
 # Fixed places, so the hand learns them: the daily flow on the big first row.

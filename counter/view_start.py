@@ -16,7 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from counter.state import CounterState, Phase
+from counter.actions import Phase
+from counter.state import CounterState
 
 
 def _centered_box(page: QWidget) -> QVBoxLayout:

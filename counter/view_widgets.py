@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from counter import present
-from counter.state import SHORTCUTS, Action
+from counter.actions import SHORTCUTS, Action
 
 
 def repolish(widget: QWidget) -> None:

@@ -13,9 +13,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
+from counter.actions import Action, Phase
 from counter.app import CounterApp
+from counter.ports import MemorySettings
 from counter.rating_state import RatingPhase
-from counter.state import Action, MemorySettings, Phase
 from counter.view_dialogs import (
     CallNumberDialog,
     ConfirmDialog,

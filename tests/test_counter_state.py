@@ -18,9 +18,11 @@ from common import protocol as p
 from common.client import Offline, RequestFailed
 from common.i18n import catalogue
 from counter import present
+from counter.actions import Action, Phase
 from counter.model import Mirror, format_duration
+from counter.ports import MemorySettings, resolve_counter
 from counter.rating_state import RatingPhase, RatingPrompt
-from counter.state import Action, CounterState, MemorySettings, Phase, resolve_counter
+from counter.state import CounterState
 from server import views
 from server.core import commands as c
 from server.core.model import SiteRules, new_site_state

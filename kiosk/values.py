@@ -1,0 +1,83 @@
+"""The values the kiosk state hands around: its screens, its settings, the ticket it shows.
+
+Shared by ``KioskState`` and the two parts mixed into it (``kiosk/issuing.py``,
+``kiosk/staff_printer.py``); callers import them from ``kiosk.state``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from common import protocol as p
+from kiosk.printing import PrintOutcome
+from kiosk.ticket_image import PrintedTicket
+
+Request = Callable[[Any, Callable[[Any], None] | None, Callable[[Any], None] | None], None]
+
+
+class PrinterPort(Protocol):
+    @property
+    def enabled(self) -> bool: ...
+    def print_ticket(self, ticket: PrintedTicket, on_done: Callable[[PrintOutcome], None]) -> None: ...
+    def check_status(self, on_done: Callable[[PrintOutcome], None]) -> None: ...
+
+
+class Screen(enum.StrEnum):
+    CONNECTING = "connecting"  # no snapshot yet: nothing to offer
+    HOME = "home"
+    PRIORITY = "priority"  # choose the priority class
+    PRIORITY_SERVICES = "priority_services"  # then the service
+    ISSUING = "issuing"
+    ISSUED = "issued"
+    PRINTER_PROBLEM = "printer_problem"
+    MESSAGE = "message"  # the server refused, or the link did not come back in time
+    STAFF_PIN = "staff_pin"
+    STAFF = "staff"
+
+
+class PrintPhase(enum.StrEnum):
+    PRINTING = "printing"
+    PRINTED = "printed"
+    FAILED = "failed"
+    DISABLED = "disabled"  # this kiosk has no printer: the screen is the ticket
+
+
+IDLE_SCREENS = frozenset({Screen.PRIORITY, Screen.PRIORITY_SERVICES, Screen.STAFF_PIN, Screen.STAFF})
+
+
+@dataclass(frozen=True)
+class KioskSettings:
+    issued_seconds: float = 10.0  # the issued ticket stays on screen this long
+    problem_seconds: float = 90.0  # ... and this long when it could not be printed
+    message_seconds: float = 15.0
+    idle_seconds: float = 30.0  # sub-screens fall back to home after this much inactivity
+    give_up_seconds: float = 20.0  # an issue that cannot reach the server ends with a message
+    retry_delay_seconds: float = 1.0
+    same_choice_seconds: float = 120.0  # the same tap soon after a give-up reuses its key
+    status_interval_seconds: float = 60.0  # printer status poll while idle (0: never)
+    staff_pin: str = "1234"
+    language: str = "vi"
+
+
+@dataclass(frozen=True)
+class IssuedTicket:
+    ticket: p.TicketView
+    ahead: int
+    estimated_wait_minutes: int | None
+    url: str
+    service: p.ServiceView | None
+    priority: p.NamedOption | None
+    printed: PrintedTicket
+    phase: PrintPhase
+    problem_vi: str = ""
+    problem_en: str = ""
+
+
+@dataclass(frozen=True)
+class Notice:
+    code: str
+    message_vi: str
+    message_en: str
