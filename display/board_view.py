@@ -26,6 +26,7 @@ from common.i18n import Translator
 from display.board_panes import CounterGrid, Pane, RecentCalls, SpotlightPane, WaitingPane, waiting_height
 from display.board_state import BoardState, Link
 from display.paint import Colors, Scale, dimmed, draw_text, font, rounded
+from display.window_shared import handle_window_key, site_zone
 from display.wiring import DisplayController
 
 W = QFont.Weight
@@ -211,11 +212,7 @@ class BoardView(QWidget):
     # -- time -----------------------------------------------------------------------------
 
     def _zone(self) -> zoneinfo.ZoneInfo:
-        name = self.state.site.timezone if self.state.site else self._fallback_tz
-        try:
-            return zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            return zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
+        return site_zone(self.state, self._fallback_tz)
 
     def local_time(self) -> datetime:
         return self.controller.local_now().astimezone(self._zone())
@@ -286,15 +283,7 @@ class BoardView(QWidget):
     # -- keys -----------------------------------------------------------------------------
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        key = event.key()
-        if key == Qt.Key.Key_L:
-            self.translator.toggle()
-            self.refresh()
-        elif key == Qt.Key.Key_F11:
-            self.showNormal() if self.isFullScreen() else self.showFullScreen()
-        elif key == Qt.Key.Key_Q and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
-            self.close()
-        else:
+        if not handle_window_key(self, event, self.translator, self.refresh):
             super().keyPressEvent(event)
 
 

@@ -8,7 +8,6 @@ is no service. While offline it keeps the last known number, dimmed, under a red
 
 from __future__ import annotations
 
-import zoneinfo
 from datetime import datetime
 
 from PySide6.QtCore import QRectF, Qt, QTimer
@@ -30,6 +29,7 @@ from display.paint import (
     prepare,
     rounded,
 )
+from display.window_shared import handle_window_key, site_zone
 from display.wiring import DisplayController
 
 W = QFont.Weight
@@ -70,12 +70,7 @@ class CounterDisplay(QWidget):
         self.resize(1280, 720)
 
     def local_time(self) -> datetime:
-        name = self.state.site.timezone if self.state.site else self._fallback_tz
-        try:
-            zone = zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            zone = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
-        return self.controller.local_now().astimezone(zone)
+        return self.controller.local_now().astimezone(site_zone(self.state, self._fallback_tz))
 
     def _tick(self) -> None:
         minute = self.local_time().minute
@@ -170,13 +165,5 @@ class CounterDisplay(QWidget):
                   Colors.TEXT)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        key = event.key()
-        if key == Qt.Key.Key_L:
-            self.translator.toggle()
-            self.update()
-        elif key == Qt.Key.Key_F11:
-            self.showNormal() if self.isFullScreen() else self.showFullScreen()
-        elif key == Qt.Key.Key_Q and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
-            self.close()
-        else:
+        if not handle_window_key(self, event, self.translator, self.update):
             super().keyPressEvent(event)

@@ -321,6 +321,39 @@ def test_a_board_repainting_all_day_never_runs_out_of_references(qtbot):
     controller.shutdown()
 
 
+@pytest.mark.parametrize("make_view", [
+    lambda controller, tr: BoardView(controller, tr),
+    lambda controller, tr: CounterDisplay(controller, tr, 1),
+], ids=["board", "counter"])
+def test_both_displays_switch_language_with_l_and_quit_with_ctrl_q(qtbot, make_view):
+    from PySide6.QtCore import Qt
+
+    controller = DisplayController(BoardState())
+    translator = Translator("display", "vi")
+    view = make_view(controller, translator)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.keyClick(view, Qt.Key.Key_X)  # not one of the display's keys: nothing happens
+    assert translator.language == "vi" and view.isVisible()
+    qtbot.keyClick(view, Qt.Key.Key_L)
+    assert translator.language == "en"
+    qtbot.keyClick(view, Qt.Key.Key_Q)  # Q alone does not quit
+    assert view.isVisible()
+    qtbot.keyClick(view, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    assert not view.isVisible()
+    controller.shutdown()
+
+
+def test_the_displays_clock_uses_the_sites_zone_else_the_configured_one():
+    from display.window_shared import site_zone
+
+    state = BoardState()
+    assert site_zone(state, "Asia/Bangkok").key == "Asia/Bangkok"  # no snapshot yet
+    assert site_zone(state, "Not/AZone").key == "Asia/Ho_Chi_Minh"
+    state.apply_snapshot(msg.snapshot(), 0.0)
+    assert site_zone(state, "Asia/Bangkok").key == "Asia/Ho_Chi_Minh"  # the snapshot's site wins
+
+
 def test_vietnamese_date_line():
     from datetime import datetime
 
