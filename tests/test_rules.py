@@ -242,6 +242,31 @@ def test_waiting_ahead_counts_the_same_queue_only():
     assert waiting_ahead(state.tickets.values(), last, state.rules.queue) == 1
 
 
+@pytest.mark.parametrize("rule", ["strict", "interleave"])
+def test_waiting_ahead_is_the_place_in_the_counters_call_order(rule):
+    """Each ticket is told how many the counter calls before it. The counter has called two
+    normal tickets already, so under 2:1 its next call may be a priority one."""
+    state = fresh(site_rules(priority_rule=rule, normal_per_priority=2))
+    state, _ = issue(state, "TP")
+    state, _ = issue(state, "TP")
+    state = open_counter(state, 1)  # serves TP only
+    for _ in range(2):
+        state, _ = call_next(state, 1)
+        state = finish(state, 1)
+    for priority in [None, None, "elderly", None, None, None, "pregnant", None]:
+        state, _ = issue(state, "TP", priority)
+    told = {t.number: waiting_ahead(state.tickets.values(), t, state.rules.queue)
+            for t in state.tickets.values() if t.state is TicketState.WAITING}
+    state, called = serve_all(state, 1)
+    assert told == {number: place for place, number in enumerate(called)}
+    # By hand: A005 and A009 are the priority ones.
+    expected = {
+        "strict": ["A005", "A009", "A003", "A004", "A006", "A007", "A008", "A010"],
+        "interleave": ["A005", "A003", "A004", "A009", "A006", "A007", "A008", "A010"],
+    }
+    assert called == expected[rule]
+
+
 # -- calling ---------------------------------------------------------------------------------
 
 

@@ -3,7 +3,8 @@
 ``selection.waiting_ahead`` scans the whole day's tickets to answer for one ticket. The
 server needs the answer for every kiosk reply of a batch and every phone following a
 ticket, all against the same state: ``WaitingLines`` sorts the waiting tickets once and
-answers each ticket with two binary searches, counting exactly as ``waiting_ahead`` does.
+answers each ticket with one binary search (its rank in its own line) and the length of
+the other line, placed by ``selection.merge_position`` exactly as ``waiting_ahead`` does.
 """
 
 from __future__ import annotations
@@ -13,15 +14,14 @@ from collections.abc import Iterable
 
 from common.config import QueueRules
 from server.core.model import Ticket, TicketState
+from server.core.selection import merge_position
 
 _EMPTY: tuple[list[int], list[int]] = ([], [])
-_STRICT = QueueRules(priority_rule="strict")
-_INTERLEAVE = QueueRules(priority_rule="interleave")
 
 
 class WaitingLines:
     def __init__(self, tickets: Iterable[Ticket], rules: QueueRules) -> None:
-        self.strict = rules.priority_rule == "strict"
+        self.rules = rules
         # (target counter, service) → (orders of its normal, of its priority waiting tickets)
         self._lines: dict[tuple[int | None, str], tuple[list[int], list[int]]] = {}
         for t in tickets:
@@ -37,7 +37,7 @@ class WaitingLines:
     def updated(self, changes: Iterable[tuple[Ticket | None, Ticket]]) -> WaitingLines:
         """The lines after ``changes`` (each ticket as it was, or None if new, and as it is
         now); only the lines they touch are copied, so this one is left as it was."""
-        new = WaitingLines((), _STRICT if self.strict else _INTERLEAVE)
+        new = WaitingLines((), self.rules)
         new._lines = dict(self._lines)
         copied: set[tuple[int | None, str]] = set()
 
@@ -69,8 +69,5 @@ class WaitingLines:
     def ahead(self, ticket: Ticket) -> int:
         """``waiting_ahead(tickets, ticket, rules)`` for the tickets this was built from."""
         normal, priority = self._lines.get((ticket.target_counter, ticket.service), _EMPTY)
-        if not self.strict:
-            return bisect_left(normal, ticket.order) + bisect_left(priority, ticket.order)
-        if ticket.priority:  # under strict priority only priority tickets come before it
-            return bisect_left(priority, ticket.order)
-        return len(priority) + bisect_left(normal, ticket.order)
+        own, other = (priority, normal) if ticket.priority else (normal, priority)
+        return merge_position(bisect_left(own, ticket.order), len(other), bool(ticket.priority), self.rules)
