@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
+import msgspec
 import pytest
 
+from common.config import PriorityClass
 from server.core import commands as c
 from server.core.estimate import (
     DEFAULT_SERVICE_MINUTES,
     component,
     estimate_wait_minutes,
     handling_minutes,
+    predicted_minutes,
 )
-from server.core.model import new_site_state
+from server.core.model import SiteRules, TicketState, new_site_state
 from server.core.rules import handle
 from server.core.selection import waiting_ahead
 from server.estimate_sim import ESTIMATORS, _local, simulate_day, simulated_rules, summary
@@ -25,8 +29,8 @@ class Day:
     """Drives the pure rules of the simulated commune centre (counters: 1 HT; 2 DD then HT;
     3 XH then HT) with explicit times."""
 
-    def __init__(self) -> None:
-        self.state = new_site_state(simulated_rules(), START.date())
+    def __init__(self, rules: SiteRules | None = None) -> None:
+        self.state = new_site_state(rules or simulated_rules(), START.date())
         self.now = START
         self.tokens = 0
 
@@ -43,10 +47,11 @@ class Day:
             self.do(c.OpenCounter(actor=f"clerk{n}", counter=n))
         return self
 
-    def issue(self, service: str, count: int = 1) -> Day:
+    def issue(self, service: str, count: int = 1, priority: str | None = None) -> Day:
         for _ in range(count):
             self.tokens += 1
-            self.do(c.IssueTicket(actor="kiosk", service=service, token=f"tok{self.tokens}"))
+            self.do(c.IssueTicket(actor="kiosk", service=service, token=f"tok{self.tokens}",
+                                  priority=priority))
         return self
 
     def serve(self, counter: int, minutes: float) -> Day:
@@ -61,6 +66,16 @@ class Day:
                           if t.service == service and t.state.value == "waiting"), key=lambda t: t.order)
         rules = self.state.rules.queue
         return [estimate_wait_minutes(self.state, service, waiting_ahead(waiting, t, rules)) for t in waiting]
+
+    def by_number(self, service: str) -> dict[str, tuple[int, int]]:
+        """Each waiting ticket's (people ahead, estimate), by its printed number."""
+        rules = self.state.rules.queue
+        out = {}
+        for t in self.state.tickets.values():
+            if t.service == service and t.state is TicketState.WAITING:
+                ahead = waiting_ahead(self.state.tickets.values(), t, rules)
+                out[t.number] = (ahead, estimate_wait_minutes(self.state, service, ahead))
+        return out
 
     def new_ticket(self, service: str) -> int:
         waiting = sum(1 for t in self.state.tickets.values()
@@ -133,6 +148,45 @@ def test_a_paused_counter_comes_back_after_the_usual_pause():
     # Counter 1 paused 5 minutes ago: back in 15 - 5 = 10 minutes.
     day = Day().open(1).do(c.PauseCounter(actor="clerk", counter=1, reason="Họp")).at(5).issue("HT")
     assert day.estimates("HT") == [10]
+
+
+def with_priority(rule: str, ratio: int = 2) -> SiteRules:
+    rules = simulated_rules()
+    queue = msgspec.structs.replace(
+        rules.queue, priority_rule=rule, normal_per_priority=ratio,
+        priority_classes=[PriorityClass(code="elderly", name_vi="Người cao tuổi", name_en="Elderly")])
+    return replace(rules, queue=queue)
+
+
+@pytest.mark.parametrize("rule", ["strict", "interleave"])
+def test_a_priority_citizens_minutes_match_their_place(rule):
+    # Counter 1 (HT only) has served two normal tickets in 6 minutes each (handling stays 6),
+    # so under 2:1 its streak is full. Then 3 normal HT tickets wait and a priority one comes
+    # last: it is called first (at 12:00 + 0), the normal ones after it every 6 minutes.
+    day = Day(with_priority(rule)).open(1).issue("HT", 5)
+    day.serve(1, 6).serve(1, 6)
+    day.issue("HT", priority="elderly")
+    # HT numbers run 1001...: 1003-1005 normal, 1006 priority.
+    assert day.by_number("HT") == {"1006": (0, 0), "1003": (1, 6), "1004": (2, 12), "1005": (3, 18)}
+
+
+@pytest.mark.parametrize("rule", ["strict", "interleave"])
+def test_each_waiting_ticket_gets_its_own_simulated_call(rule):
+    """The estimate looks a ticket up by its place: the place must hold that very ticket."""
+    day = Day(with_priority(rule, ratio=3)).open(1, 2)
+    for i in range(14):
+        day.at(i).issue("HT", priority="elderly" if i % 4 == 2 else None)
+        day.issue("DD", priority="elderly" if i % 5 == 1 else None)
+    day.at(15).do(c.CallNext(actor="clerk", counter=1))
+    checked = 0
+    for service in ("HT", "DD"):
+        for t in day.state.tickets.values():
+            if t.service == service and t.state is TicketState.WAITING:
+                ahead = waiting_ahead(day.state.tickets.values(), t, day.state.rules.queue)
+                own = max(round(predicted_minutes(day.state, t)), 0)
+                assert estimate_wait_minutes(day.state, service, ahead) == own, t.number
+                checked += 1
+    assert checked == 27  # everyone but the one just called
 
 
 def test_component_links_services_through_shared_counters():

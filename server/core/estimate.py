@@ -38,9 +38,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from common.config import WEEKDAYS, Counter, Site, parse_hours
+from common.config import WEEKDAYS, Counter, QueueRules, Site, parse_hours
 from server.core.model import CounterStatus, SiteState, Ticket, TicketState
-from server.core.selection import pick_next
+from server.core.selection import call_order, pick_next
 
 SAMPLE = 20
 DEFAULT_SERVICE_MINUTES = 6.0
@@ -161,9 +161,14 @@ def _component(site: Site, service: str) -> tuple[frozenset[int], frozenset[str]
         counters, services = found, more
 
 
-def queue_position_key(ticket: Ticket, strict: bool) -> tuple[int, int]:
-    """Sorts a service's waiting tickets the way ``selection.waiting_ahead`` counts them."""
-    return (0 if not strict or ticket.priority else 1, ticket.order)
+def call_positions(waiting: Iterable[Ticket], rules: QueueRules) -> dict[str, list[str]]:
+    """Service → ids of its waiting tickets (not sent to a counter) in ``selection.call_order``:
+    the ticket with ``waiting_ahead`` n is at index n. ``waiting`` is in queue order."""
+    lines: dict[str, tuple[list[str], list[str]]] = {}
+    for t in waiting:
+        if t.target_counter is None:
+            lines.setdefault(t.service, ([], []))[1 if t.priority else 0].append(t.id)
+    return {service: call_order(normal, priority, rules) for service, (normal, priority) in lines.items()}
 
 
 def _phantom(state: SiteState, ident: str, service: str, order: int) -> Ticket:
@@ -196,7 +201,7 @@ class _Prediction:
     newcomers: dict[str, tuple[float, int]]  # service → (minutes between arrivals, how many)
     lines: dict[LineKey, list[Ticket]]  # waiting tickets by line, in queue order
     desks: list[tuple[float, int, int]]  # (free in minutes, counter, normal streak), not closed
-    positions: dict[str, list[str]] = field(default_factory=dict)  # ids in "ahead" order
+    positions: dict[str, list[str]] = field(default_factory=dict)  # ids by "ahead": call_positions()
     calls: dict[str, float] = field(default_factory=dict)
     new_ticket: dict[str, float] = field(default_factory=dict)
     pace: dict[str, float] = field(default_factory=dict)  # extrapolated minutes per call
@@ -391,10 +396,7 @@ def _prediction(state: SiteState) -> _Prediction:
     for t in waiting:
         lines.setdefault(line_key(t), []).append(t)
     prediction = _Prediction(state, now, handling, newcomers, lines, _desks(state, now, handling))
-    strict = state.rules.queue.priority_rule == "strict"
-    for t in sorted(waiting, key=lambda t: queue_position_key(t, strict)):
-        if t.target_counter is None:
-            prediction.positions.setdefault(t.service, []).append(t.id)
+    prediction.positions = call_positions(waiting, state.rules.queue)
     prediction.calls = _simulate(prediction)
     _cache[key] = prediction
     while len(_cache) > _CACHE_SIZE:
@@ -432,8 +434,11 @@ def predicted_minutes(state: SiteState, ticket: Ticket) -> float:
 def estimate_wait_minutes(state: SiteState, service: str, ahead: int) -> int:
     """Minutes until the ticket of ``service`` with ``ahead`` people before it is called.
 
-    ``ahead`` as ``selection.waiting_ahead`` counts it: a waiting ticket's own count gives
-    that ticket's estimate; the number of people waiting gives a new ticket's.
+    ``ahead`` as ``selection.waiting_ahead`` counts it (its place in the service's call
+    order, priority rule included): a waiting ticket's own count gives that ticket's own
+    simulated call, so a priority citizen's minutes match their place; the number of people
+    waiting gives a new ticket's. A ticket sent to one counter is not in its service's
+    order: its count picks the service's ticket at that place.
     """
     prediction = _prediction(state)
     ids = prediction.positions.get(service, [])
