@@ -5,29 +5,34 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from common.assets import default_config_path
 from common.config import Config, ConfigError, load_config
 
+T = TypeVar("T")
 SERVER_URL = re.compile(r"^wss?://[^/\s:]+(:\d{1,5})?(/\S*)?$")
 
 
-def port_number(text: str) -> int:
+def parsed(text: str, convert: Callable[[str], T], what: str) -> T:
+    """``convert(text)``, or the argparse error "'text' is not <what>"."""
     try:
-        value = int(text)
+        return convert(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+
+
+def port_number(text: str) -> int:
+    value = parsed(text, int, "a port number")
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"{value} is not a TCP port (0-65535)")
     return value
 
 
 def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    value = parsed(text, int, "a whole number")
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
     return value
@@ -51,6 +56,11 @@ def add_server_argument(parser: argparse.ArgumentParser) -> None:
         "--server", type=server_url, default=None,
         help="server address, e.g. ws://10.0.0.5:8765 (default: from the configuration)",
     )
+
+
+def add_log_level_argument(parser: argparse.ArgumentParser, default: str = "info") -> None:
+    parser.add_argument("--log-level", default=default, choices=["debug", "info", "warning", "error"],
+                        help=f"how much to log (default: {default})")
 
 
 def load_or_exit(path: Path | None) -> Config:

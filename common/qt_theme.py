@@ -47,3 +47,11 @@ def choose_platform(screenshot: bool) -> bool:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
         return True
     return False
+
+
+def platform_or_complain(prog: str, *, screenshot: bool) -> bool:
+    """``choose_platform``; when there is no screen, say so on stderr (the app exits 2)."""
+    if choose_platform(screenshot):
+        return True
+    print(f"{prog}: error: {NO_SCREEN}", file=sys.stderr)
+    return False

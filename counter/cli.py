@@ -82,10 +82,9 @@ def main(argv: list[str]) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from common.qt_theme import NO_SCREEN, choose_platform, install_fonts
+    from common.qt_theme import install_fonts, platform_or_complain
 
-    if not choose_platform(args.screenshot is not None):
-        print(f"xephang counter: error: {NO_SCREEN}", file=sys.stderr)
+    if not platform_or_complain(parser.prog, screenshot=args.screenshot is not None):
         return 2
     from counter.app import CounterApp
     from counter.ports import MemorySettings

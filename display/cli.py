@@ -19,13 +19,15 @@ from pathlib import Path
 
 from common.cli_args import (
     add_config_argument,
+    add_log_level_argument,
     add_server_argument,
     load_or_exit,
+    parsed,
     positive_int,
     websocket_url,
 )
 from common.config import Config, Display, Site
-from common.qt_theme import NO_SCREEN, choose_platform
+from common.qt_theme import platform_or_complain
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +67,7 @@ def code_list(text: str) -> list[str]:
 
 
 def seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    value = parsed(text, float, "a number of seconds")
     if not 1 <= value <= 600:
         raise argparse.ArgumentTypeError(f"{value:g} must be between 1 and 600 seconds")
     return value
@@ -107,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="where spoken phrases are cached (default: ~/.cache/xephang/speech)")
     parser.add_argument("--screenshot", type=Path, metavar="FILE",
                         help="connect, wait for the board (at most 8 s), save it as PNG and exit")
-    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    add_log_level_argument(parser)
     return parser
 
 
@@ -168,8 +167,7 @@ def main(argv: list[str]) -> int:
         parser.print_usage(sys.stderr)
         print(f"xephang display: error: {exc}", file=sys.stderr)
         return 2
-    if not choose_platform(args.screenshot is not None):
-        print(f"xephang display: error: {NO_SCREEN}", file=sys.stderr)
+    if not platform_or_complain(parser.prog, screenshot=args.screenshot is not None):
         return 2
     if not logging.getLogger().handlers:
         from common.logs import setup_logging

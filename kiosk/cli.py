@@ -23,18 +23,18 @@ from PySide6.QtWidgets import QApplication
 from common import protocol as p
 from common.cli_args import (
     add_config_argument,
+    add_log_level_argument,
     add_server_argument,
-    load_or_exit,
     positive_int,
     websocket_url,
 )
 from common.client import Connection
 from common.logs import setup_logging
 from common.qt_client import QtConnection
-from common.qt_theme import NO_SCREEN, choose_platform, install_fonts
+from common.qt_theme import install_fonts, platform_or_complain
 from kiosk.printing import PrinterSettings, PrintService, validate_uri
 from kiosk.state import KioskSettings, KioskState
-from kiosk.take_cli import kiosk_or_exit
+from kiosk.take_cli import kiosk_and_printer_or_exit
 from kiosk.view import KioskWindow
 
 log = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="inactivity before a sub-screen returns home (default 30)")
     parser.add_argument("--screenshot", type=Path, metavar="FILE",
                         help="connect, wait for the first snapshot (at most 8 s), save it as PNG, exit")
-    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    add_log_level_argument(parser)
     return parser
 
 
@@ -153,19 +153,12 @@ def staff_pin(args: argparse.Namespace, parser: argparse.ArgumentParser) -> str:
 def main(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.printer and (problem := validate_uri(args.printer)):
-        parser.error(problem)
-    config = load_or_exit(args.config)
-    site, kiosk = kiosk_or_exit(config, args.device, parser.prog)
-    printer = PrinterSettings.from_kiosk(kiosk, args.printer)
-    if problem := validate_uri(printer.uri):
-        parser.error(f"kiosk {kiosk.id}: {problem}")
+    config, site, kiosk, printer = kiosk_and_printer_or_exit(parser, args)
     setup_logging(args.log_level, json_lines=False)
     settings = KioskSettings(issued_seconds=args.issued_seconds, idle_seconds=args.idle_seconds,
                              staff_pin=staff_pin(args, parser), language=args.lang)
 
-    if not choose_platform(args.screenshot is not None):
-        print(f"xephang kiosk: error: {NO_SCREEN}", file=sys.stderr)
+    if not platform_or_complain(parser.prog, screenshot=args.screenshot is not None):
         return 2
     app = QApplication.instance() or QApplication(["xephang-kiosk"])
     install_fonts(app)

@@ -21,7 +21,13 @@ from websockets import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.asyncio.client import ClientConnection, connect
 
 from common import protocol as p
-from common.cli_args import add_config_argument, add_server_argument, load_or_exit, websocket_url
+from common.cli_args import (
+    add_config_argument,
+    add_log_level_argument,
+    add_server_argument,
+    load_or_exit,
+    websocket_url,
+)
 from common.config import Config, Kiosk, Site
 from common.i18n import Translator
 from kiosk.printing import PrinterSettings, PrintOutcome, PrintService, printed_ticket, validate_uri
@@ -64,6 +70,20 @@ def kiosk_or_exit(config: Config, device_id: str | None, prog: str) -> tuple[Sit
     return found
 
 
+def kiosk_and_printer_or_exit(parser: argparse.ArgumentParser, args: argparse.Namespace,
+                              ) -> tuple[Config, Site, Kiosk, PrinterSettings]:
+    """The configuration, the kiosk ``--device`` names and its printer (``--printer`` wins);
+    a bad printer URI or an unknown kiosk is a usage error (exit 2)."""
+    if args.printer and (problem := validate_uri(args.printer)):
+        parser.error(problem)
+    config = load_or_exit(args.config)
+    site, kiosk = kiosk_or_exit(config, args.device, parser.prog)
+    printer = PrinterSettings.from_kiosk(kiosk, args.printer)
+    if problem := validate_uri(printer.uri):
+        parser.error(f"kiosk {kiosk.id}: {problem}")
+    return config, site, kiosk, printer
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xephang take",
@@ -79,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_argument(parser)
     parser.add_argument("--device", metavar="ID",
                         help="issue as this kiosk (default: the first kiosk of the first site)")
-    parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    add_log_level_argument(parser, default="warning")
     return parser
 
 
@@ -160,13 +180,7 @@ def main(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    if args.printer and (problem := validate_uri(args.printer)):
-        parser.error(problem)
-    config = load_or_exit(args.config)
-    _, kiosk = kiosk_or_exit(config, args.device, parser.prog)
-    settings = PrinterSettings.from_kiosk(kiosk, args.printer)
-    if problem := validate_uri(settings.uri):
-        parser.error(f"kiosk {kiosk.id}: {problem}")
+    config, _, kiosk, settings = kiosk_and_printer_or_exit(parser, args)
     url = websocket_url(config, args.server)
     try:
         issued = asyncio.run(issue(url, kiosk.token, args.service, args.priority))
