@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QStackedWidget, QVBoxLayout, 
 
 from kiosk import view_style as st
 from kiosk.state import KioskState, Screen
-from kiosk.view_home import HomePage, PriorityPage, button, label
+from kiosk.view_home import HomePage, PriorityPage, button, label, scale_box
 from kiosk.view_staff import PinPage, StaffPage
 from kiosk.view_text import Texts
 from kiosk.view_ticket import MessagePage, TicketPage
@@ -116,9 +116,7 @@ class KioskWindow(QWidget):
             return
         self.unit, self.portrait = unit, portrait
         self.setStyleSheet(st.stylesheet(unit))
-        m = round(28 * unit)
-        self.header_box.setContentsMargins(m, round(18 * unit), m, round(18 * unit))
-        self.header_box.setSpacing(round(28 * unit))
+        scale_box(self.header_box, unit, side=28, top=18, bottom=18, spacing=28)
         for page in (self.home, self.priority, self.ticket, self.message, self.pin, self.staff):
             page.set_geometry_mode(unit, portrait)
         self.render()

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -45,6 +46,26 @@ def button(name: str, text: str = "", on_click: Callable[[], None] | None = None
     if on_click is not None:
         widget.clicked.connect(lambda _checked=False: on_click())  # never pass "checked" on
     return widget
+
+
+def centred(item: QWidget | QLayout) -> QHBoxLayout:
+    """A row holding ``item`` in its middle."""
+    row = QHBoxLayout()
+    row.addStretch(1)
+    if isinstance(item, QLayout):
+        row.addLayout(item)
+    else:
+        row.addWidget(item)
+    row.addStretch(1)
+    return row
+
+
+def scale_box(box: QBoxLayout, unit: float, *, side: float, top: float, bottom: float,
+              spacing: float) -> None:
+    """A page's margins and spacing, given in design pixels, scaled to the screen."""
+    margin = round(side * unit)
+    box.setContentsMargins(margin, round(top * unit), margin, round(bottom * unit))
+    box.setSpacing(round(spacing * unit))
 
 
 class _Scroll(QScrollArea):
@@ -122,9 +143,7 @@ class HomePage(QWidget):
 
     def set_geometry_mode(self, unit: float, portrait: bool) -> None:
         self.unit, self.portrait = unit, portrait
-        m = round(28 * unit)
-        self.layout_box.setContentsMargins(m, round(20 * unit), m, round(16 * unit))
-        self.layout_box.setSpacing(round(18 * unit))
+        scale_box(self.layout_box, unit, side=28, top=20, bottom=16, spacing=18)
         direction = QBoxLayout.Direction.TopToBottom if portrait else QBoxLayout.Direction.LeftToRight
         self.top.setDirection(direction)
         self.top.setSpacing(round(18 * unit))
@@ -220,9 +239,7 @@ class PriorityPage(QWidget):
             for widget in self.buttons.values():
                 widget.deleteLater()
             self.buttons = {}
-        m = round((48 if portrait else 200) * unit)
-        self.layout_box.setContentsMargins(m, round(40 * unit), m, round(40 * unit))
-        self.layout_box.setSpacing(round(24 * unit))
+        scale_box(self.layout_box, unit, side=48 if portrait else 200, top=40, bottom=40, spacing=24)
         self.options.setSpacing(round((26 if portrait else 18) * unit))
 
     def render(self) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
 
 from kiosk.state import KioskState
-from kiosk.view_home import button, label
+from kiosk.view_home import button, centred, label, scale_box
 from kiosk.view_text import Texts
 
 
@@ -29,21 +29,13 @@ class PinPage(QWidget):
         pad.addWidget(button("key", "0", lambda: state.pin_digit("0")), 3, 1)
         pad.addWidget(self.enter, 3, 2)
         self.cancel = button("secondary", on_click=state.back)
-        centred = QHBoxLayout()
-        centred.addStretch(1)
-        centred.addLayout(pad)
-        centred.addStretch(1)
         self.layout_box = QVBoxLayout(self)
         self.layout_box.addStretch(1)
         self.layout_box.addWidget(self.title)
         self.layout_box.addWidget(self.dots)
         self.layout_box.addWidget(self.message)
-        self.layout_box.addLayout(centred)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.cancel)
-        row.addStretch(1)
-        self.layout_box.addLayout(row)
+        self.layout_box.addLayout(centred(pad))
+        self.layout_box.addLayout(centred(self.cancel))
         self.layout_box.addStretch(1)
 
     def set_geometry_mode(self, unit: float, portrait: bool) -> None:
@@ -81,9 +73,7 @@ class StaffPage(QWidget):
         self.layout_box.addStretch(1)
 
     def set_geometry_mode(self, unit: float, portrait: bool) -> None:
-        m = round((60 if portrait else 240) * unit)
-        self.layout_box.setContentsMargins(m, round(50 * unit), m, round(40 * unit))
-        self.layout_box.setSpacing(round(24 * unit))
+        scale_box(self.layout_box, unit, side=60 if portrait else 240, top=50, bottom=40, spacing=24)
 
     def render(self) -> None:
         state, t = self.state, self.t

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QBoxLayout, QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from kiosk import view_style as st
 from kiosk.state import KioskState, PrintPhase, Screen
-from kiosk.view_home import button, label
+from kiosk.view_home import button, centred, label, scale_box
 from kiosk.view_text import Texts
 from kiosk.view_widgets import QrWidget
 
@@ -49,10 +49,7 @@ class TicketPage(QWidget):
         for i, (name, value) in enumerate(self.rows):
             grid.addWidget(name, i, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             grid.addWidget(value, i, 1, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        badge_row = QHBoxLayout()
-        badge_row.addStretch(1)
-        badge_row.addWidget(self.priority)
-        badge_row.addStretch(1)
+        badge_row = centred(self.priority)
 
         self.info = QVBoxLayout()
         self.info.addStretch(1)
@@ -73,21 +70,15 @@ class TicketPage(QWidget):
         card_box.addWidget(self.keep)
         self.card_box = card_box
 
-        bottom = QHBoxLayout()
-        bottom.addStretch(1)
-        bottom.addWidget(self.done)
-        bottom.addStretch(1)
         self.layout_box = QVBoxLayout(self)
         self.layout_box.addWidget(self.status)
         self.layout_box.addWidget(self.card, 1)
-        self.layout_box.addLayout(bottom)
+        self.layout_box.addLayout(centred(self.done))
         self.layout_box.addWidget(self.countdown)
 
     def set_geometry_mode(self, unit: float, portrait: bool) -> None:
         self.unit, self.portrait = unit, portrait
-        m = round(36 * unit)
-        self.layout_box.setContentsMargins(m, round(22 * unit), m, round(14 * unit))
-        self.layout_box.setSpacing(round(16 * unit))
+        scale_box(self.layout_box, unit, side=36, top=22, bottom=14, spacing=16)
         pad_x, pad_y = round(32 * unit), round(20 * unit)
         self.card_box.setContentsMargins(pad_x, pad_y, pad_x, pad_y)
         self.info.setSpacing(round(6 * unit))
@@ -166,23 +157,17 @@ class MessagePage(QWidget):
         self.countdown = label("countdown", wrap=False)
         for widget in (self.title, self.text, self.countdown):
             widget.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.ok)
-        row.addStretch(1)
         self.layout_box = QVBoxLayout(self)
         self.layout_box.addStretch(2)
         self.layout_box.addWidget(self.title)
         self.layout_box.addWidget(self.text)
         self.layout_box.addStretch(1)
-        self.layout_box.addLayout(row)
+        self.layout_box.addLayout(centred(self.ok))
         self.layout_box.addWidget(self.countdown)
         self.layout_box.addStretch(2)
 
     def set_geometry_mode(self, unit: float, portrait: bool) -> None:
-        m = round((60 if portrait else 220) * unit)
-        self.layout_box.setContentsMargins(m, round(40 * unit), m, round(40 * unit))
-        self.layout_box.setSpacing(round(28 * unit))
+        scale_box(self.layout_box, unit, side=60 if portrait else 220, top=40, bottom=40, spacing=28)
         self.ok.setMinimumWidth(round(420 * unit))
 
     def render(self) -> None:
