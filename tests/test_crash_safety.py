@@ -203,6 +203,117 @@ async def test_no_reply_or_broadcast_before_the_commit_returns(harness):
     assert (await display.next_of("update"))["tickets"][0]["id"] == issued["ticket"]["id"]
 
 
+async def _gated_commits(harness):
+    """Make the store's commits wait for ``gates[i]`` (the i-th commit); returns the gates
+    and an event per commit set when the database thread enters it."""
+    import threading
+
+    store = harness.server.store
+    real_commit = store.commit
+    gates = [threading.Event() for _ in range(4)]
+    entered = [threading.Event() for _ in range(4)]
+    calls = []
+
+    def gated(results):
+        i = len(calls)
+        calls.append(results)
+        entered[i].set()
+        assert gates[i].wait(10)
+        return real_commit(results)
+
+    store.commit = gated
+    return gates, entered
+
+
+async def _until(predicate, timeout: float = 5.0) -> None:
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached"
+        await asyncio.sleep(0.005)
+
+
+async def test_the_next_batch_is_decided_while_one_is_on_disk_and_answered_after_it(harness):
+    """Pipelining: batch 2 is applied in memory during batch 1's commit, but no one hears of
+    it before its own commit, and the display gets batch 1's update before batch 2's."""
+    import asyncio
+
+    first, second = await harness.kiosk(), await harness.kiosk()
+    display = await harness.client()
+    await display.request({"type": "login_device", "v": 1, "token": "vpw-NmCfYqcryXDPG38uVUy5"},
+                          expect="welcome")
+    await display.next_of("snapshot")
+    gates, entered = await _gated_commits(harness)
+    one = asyncio.create_task(first.request({"type": "issue_ticket", "service": "TP",
+                                             "idempotency_key": "pipe-00001"}))
+    await _until(entered[0].is_set)
+    two = asyncio.create_task(second.request({"type": "issue_ticket", "service": "TP",
+                                              "idempotency_key": "pipe-00002"}))
+    await _until(lambda: len(harness.server.states["tinh"].tickets) == 2)  # decided already
+    await asyncio.sleep(0.1)
+    assert not entered[1].is_set()  # ... but queued behind the first commit
+    assert not one.done() and not two.done()
+    gates[0].set()
+    assert (await one)["ticket"]["number"] == "A001"
+    await _until(entered[1].is_set)
+    assert not two.done()  # on its way to disk: not answered yet
+    assert len(read_database(harness.db)["tickets"]) == 1
+    gates[1].set()
+    assert (await two)["ticket"]["number"] == "A002"
+    numbers = [(await display.next_of("update"))["tickets"][0]["number"] for _ in range(2)]
+    assert numbers == ["A001", "A002"]
+    assert [t["number"] for t in read_database(harness.db)["tickets"]] == ["A001", "A002"]
+
+
+async def test_when_a_commit_fails_the_batch_behind_it_never_reaches_the_disk(harness):
+    """A batch decided on top of one the disk refused must never be committed alone: the
+    store takes no commit after a failed one, and neither kiosk hears of a ticket."""
+    import asyncio
+    import sqlite3
+    import threading
+
+    from websockets import ConnectionClosed
+
+    class DiskRefusingCommit:  # the real connection, whose COMMIT fails once let through
+        def __init__(self, conn) -> None:
+            self.conn, self.entered, self.gate = conn, threading.Event(), threading.Event()
+
+        def __getattr__(self, name):
+            return getattr(self.conn, name)
+
+        def execute(self, sql, *args):
+            if sql == "commit" and not self.entered.is_set():  # the next one would succeed
+                self.entered.set()
+                assert self.gate.wait(10)
+                raise sqlite3.OperationalError("disk I/O error")
+            return self.conn.execute(sql, *args)
+
+    async def outcome(kiosk, key: str) -> str:
+        try:
+            reply = await kiosk.error({"type": "issue_ticket", "service": "TP", "idempotency_key": key})
+        except ConnectionClosed:  # the failing server closes every connection
+            return "closed"
+        return reply["code"]
+
+    first, second = await harness.kiosk(), await harness.kiosk()
+    store = harness.server.store
+    disk = DiskRefusingCommit(store.db.conn)
+    store.db.conn = disk
+    one = asyncio.create_task(outcome(first, "fail-00001"))
+    await _until(disk.entered.is_set)
+    two = asyncio.create_task(outcome(second, "fail-00002"))
+    await _until(lambda: len(harness.server.states["tinh"].tickets) == 2)  # decided, queued
+    disk.gate.set()
+    assert await one == "internal"
+    assert await two in ("internal", "closed")
+    assert harness.server.failed is not None and store.refused is not None
+    await harness.server._db(lambda: None)  # every commit queued before has run
+    store.db.conn = disk.conn
+    assert read_database(harness.db)["tickets"] == []
+
+
 async def test_a_failed_commit_acknowledges_nothing_and_stops_the_server(harness):
     import sqlite3
 
