@@ -4,8 +4,6 @@ Every state-changing command goes through one queue. The writer takes everything
 is waiting, applies the rules in order, commits the whole batch in one durable SQLite
 transaction (group commit), and only then replies and broadcasts. So nobody hears of a
 ticket that is not on disk, and concurrent commands never interleave inside the rules.
-While one batch is on its way to disk the writer already decides the next one (at most
-PIPELINE_DEPTH commits in flight, committed and answered in order).
 """
 
 from __future__ import annotations
@@ -53,7 +51,6 @@ IDLE_BEFORE_ESTIMATING = 0.005  # seconds without a command before the writer es
 SERVICES_EVERY = 0.1  # under load, a site's services update at most this often (s)
 FLOOD_CLOSE_AFTER = 300
 SEND_NOW_BELOW = 16384  # a reply goes out at once when the client's write buffer is small
-PIPELINE_DEPTH = 2  # batches committing at once: one on disk, the next one decided
 _REFRESH = object()  # queued for the writer: catch up stale estimates between batches
 _WAKE = object()  # queued for the writer: it has been quiet long enough to estimate
 
@@ -119,7 +116,6 @@ class QueueServer:
         self._server: Server | None = None
         self.failed: BaseException | None = None
         self.committed_batches = 0
-        self._in_flight: deque[asyncio.Task] = deque()  # batches committing, oldest first
         from server.handlers import Handlers  # circular: handlers use this class's API
 
         self.handlers = Handlers(self)
@@ -184,7 +180,6 @@ class QueueServer:
             await self._server.wait_closed()
         while not self._queue.empty() and self.failed is None:
             await asyncio.sleep(0.01)
-        await self._drain()
         for task in self._tasks:
             task.cancel()
         # return_exceptions: a writer that died of a failed commit (already logged, kept in
@@ -217,17 +212,15 @@ class QueueServer:
         while True:
             if self._queue.empty() and self._stale_estimates and self.estimates.affordable():
                 # Estimating a site takes milliseconds: only once no command has come for a
-                # moment and every batch is on disk, so that no batch waits behind it and
-                # estimates describe committed states.
+                # moment, so that a busy writer's next batch never waits behind it.
                 quiet = time.monotonic() - self._last_submit
-                if quiet >= IDLE_BEFORE_ESTIMATING and not self._in_flight:
+                if quiet >= IDLE_BEFORE_ESTIMATING:
                     self._catch_up()  # one site, then let waiting commands in
                     await asyncio.sleep(0)
                     continue
                 if not self._wake_pending:  # come back when it has been quiet long enough
                     self._wake_pending = True
-                    loop.call_later(max(IDLE_BEFORE_ESTIMATING - quiet, 0.001),
-                                    self._queue.put_nowait, _WAKE)
+                    loop.call_later(IDLE_BEFORE_ESTIMATING - quiet, self._queue.put_nowait, _WAKE)
             jobs = [await self._queue.get()]
             while not self._queue.empty():
                 jobs.append(self._queue.get_nowait())
@@ -236,25 +229,12 @@ class QueueServer:
             refresh = _REFRESH in jobs
             if refresh or _WAKE in jobs:
                 jobs = [job for job in jobs if job is not _REFRESH and job is not _WAKE]
-            if jobs and self.failed is not None:  # the disk refused an earlier batch
-                for job in jobs:
-                    job.future.set_exception(Rejected("internal"))  # type: ignore[union-attr]
-            elif jobs:
-                while len(self._in_flight) >= PIPELINE_DEPTH:
-                    await asyncio.wait([self._in_flight[0]])
-                self._start_batch(jobs)  # type: ignore[arg-type]
+            if jobs:
+                await self._run_batch(jobs)  # type: ignore[arg-type]
             if refresh:  # between batches, where every state is committed
-                await self._drain()
                 self._refresh_estimates()
 
-    async def _drain(self) -> None:
-        """Wait until every batch in flight is committed and answered."""
-        while self._in_flight:
-            await asyncio.wait([self._in_flight[-1]])
-
-    def _start_batch(self, jobs: list[_Job]) -> None:
-        """Apply the batch's commands to the in-memory states now, and send it to disk
-        behind the batches already in flight (the database thread commits in order)."""
+    async def _run_batch(self, jobs: list[_Job]) -> None:
         applied: list[tuple[_Job, SiteState, list[ev.Event]]] = []
         before: dict[str, SiteState] = {}  # each site as the batch found it
         for job in jobs:
@@ -279,39 +259,17 @@ class QueueServer:
             applied.append((job, state, events))
         if not applied:
             return
-        after = {site: self.states[site] for site in before}
-        commit = asyncio.get_running_loop().run_in_executor(
-            self.db_thread, self.store.commit, [(s, e) for _, s, e in applied])
-        previous = self._in_flight[-1] if self._in_flight else None
-        task = asyncio.create_task(self._finish_batch(commit, previous, applied, before, after))
-        self._in_flight.append(task)
-        task.add_done_callback(self._batch_done)
-
-    def _batch_done(self, task: asyncio.Task) -> None:
-        self._in_flight.remove(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.critical("a batch failed: %s", task.exception())
-
-    async def _finish_batch(
-        self, commit: asyncio.Future, previous: asyncio.Task | None,
-        applied: list[tuple[_Job, SiteState, list[ev.Event]]],
-        before: dict[str, SiteState], after: dict[str, SiteState],
-    ) -> None:
-        """Once the batch is on disk (and the one before it answered): reply, fan out."""
         try:
-            seqs = await commit
+            seqs = await self._db(self.store.commit, [(s, e) for _, s, e in applied])
         except BaseException as exc:  # the disk refused: memory is ahead of disk, stop now
-            if self.failed is None:
-                log.critical("commit failed, stopping the server: %s", exc)
-                self.failed = exc
+            log.critical("commit failed, stopping the server: %s", exc)
+            self.failed = exc
             for job, _, _ in applied:
                 if not job.future.done():
                     job.future.set_exception(Rejected("internal"))
             if self._server is not None:
                 self._server.close(close_connections=True)
-            return
-        if previous is not None and not previous.done():
-            await asyncio.wait([previous])  # answered in commit order
+            raise
         self.committed_batches += 1
         position = 0
         by_site: dict[str, list[tuple[ev.Event, int]]] = {}
@@ -324,9 +282,9 @@ class QueueServer:
                     self.tokens[event.ticket.token] = (job.site, event.ticket.id)
 
             if not job.future.done():
-                job.future.set_result(Outcome(state, events, own, after[job.site]))
+                job.future.set_result(Outcome(state, events, own, self.states[job.site]))
         for site, pairs in by_site.items():
-            self._fan_out(site, pairs, before[site], after[site])
+            self._fan_out(site, pairs, before[site])
 
     # -- fan-out ------------------------------------------------------------------------
 
@@ -362,8 +320,8 @@ class QueueServer:
         self.sent_services[site] = fresh
         return changed
 
-    def _fan_out(self, site: str, pairs: list[tuple[ev.Event, int]], before: SiteState,
-                 state: SiteState) -> None:
+    def _fan_out(self, site: str, pairs: list[tuple[ev.Event, int]], before: SiteState) -> None:
+        state = self.states[site]
         tickets: dict[str, p.TicketView] = {}
         counters: set[int] = set()
         calls: list[p.CallView] = []

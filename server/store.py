@@ -180,7 +180,6 @@ class Store:
     def __init__(self, db: sqlite_utils.Database, path: str) -> None:
         self.db = db
         self.path = path
-        self.refused: BaseException | None = None  # why a commit failed; none are taken after
 
     @classmethod
     def open(cls, path: str | Path) -> Store:
@@ -252,8 +251,6 @@ class Store:
         The rows are gathered first (each ticket, counter, site and sequence once, as of
         its last result in the batch) and written with one statement per table.
         """
-        if self.refused is not None:  # a batch after a failed one would skip its changes
-            raise RuntimeError("an earlier commit failed; the store takes no more") from self.refused
         rows = _BatchRows()
         for state, events in results:
             if events:
@@ -267,8 +264,7 @@ class Store:
             conn.executemany(_COUNTER_UPSERT, rows.counters.values())
             seqs = [conn.execute(_EVENT_INSERT, row).lastrowid for row in rows.events]
             conn.execute("commit")
-        except BaseException as exc:
-            self.refused = exc
+        except BaseException:
             if conn.in_transaction:
                 conn.execute("rollback")
             raise
