@@ -81,6 +81,11 @@ class CounterView(_Value, kw_only=True):
     active_ticket: str | None = None
     active_number: str | None = None
     since: datetime | None = None
+    name_en: str = ""  # "": an older server that does not send it
+
+    def name_in(self, language: str) -> str:
+        """The name to show on a screen in ``language`` ("vi" or "en")."""
+        return self.name_en or self.name if language == "en" else self.name
 
 
 class ServiceView(_Value, kw_only=True):
@@ -109,6 +114,11 @@ class CallView(_Value, kw_only=True):
     counter_name: str
     reason: Literal["next", "number", "recall", "resume"]
     at: datetime
+    counter_name_en: str = ""  # "": an older server that does not send it
+
+    def counter_name_in(self, language: str) -> str:
+        """The counter's name to show on a screen in ``language`` ("vi" or "en")."""
+        return self.counter_name_en or self.counter_name if language == "en" else self.counter_name
 
 
 class NamedOption(_Value, kw_only=True):
