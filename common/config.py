@@ -24,6 +24,7 @@ CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 PREFIX_PATTERN = re.compile(r"^[A-Z]{0,3}$")
 HOURS_PATTERN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-(([01]\d|2[0-3]):([0-5]\d)|24:00)$")
 TEMPLATE_FIELDS = {"number", "counter"}
+COUNTER_NAME_EN_MAX = 40  # characters: what a board card and the counter display show unshrunk
 
 
 class ConfigError(Exception):
@@ -79,6 +80,13 @@ class Counter(_Struct, kw_only=True):
     name: str
     services: list[str]
     service_order: Literal["preference", "arrival"] = "preference"
+    name_en: str | None = None
+
+    @property
+    def english_name(self) -> str:
+        """The name on screens switched to English: ``name_en``, else the Vietnamese ``name``
+        (not "Counter N": every screen already shows the number beside the name)."""
+        return self.name if self.name_en is None else self.name_en
 
 
 class Kiosk(_Struct, kw_only=True):
@@ -374,6 +382,16 @@ def _shared_number(a: Service, b: Service) -> str | None:
     return a.numbering.format(value - a.numbering.start + 1)
 
 
+def _validate_name_en(key: str, name_en: str | None) -> Iterator[tuple[str, str]]:
+    if name_en is None:
+        return
+    if not name_en.strip():
+        yield key, "must not be empty; leave the key out to show the Vietnamese name"
+    elif len(name_en) > COUNTER_NAME_EN_MAX:
+        yield key, (f"{len(name_en)} characters; at most {COUNTER_NAME_EN_MAX} fit on the displays "
+                    "(e.g. 'Land registration desk')")
+
+
 def _validate_site(key: str, site: Site) -> Iterator[tuple[str, str]]:
     if not CODE_PATTERN.match(site.code):
         yield f"{key}.code", "must be 1-16 letters, digits, '_' or '-'"
@@ -421,6 +439,7 @@ def _validate_site(key: str, site: Site) -> Iterator[tuple[str, str]]:
                 yield f"{key}.counters[{j}].services", f"unknown service {code!r}"
         if not counter.services:
             yield f"{key}.counters[{j}].services", "a counter must serve at least one service"
+        yield from _validate_name_en(f"{key}.counters[{j}].name_en", counter.name_en)
     ids = [d.id for d in [*site.kiosks, *site.displays]]
     for dup in _duplicates(ids):
         yield f"{key}", f"device id {dup!r} appears twice"

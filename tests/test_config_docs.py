@@ -81,7 +81,7 @@ def toml_literal(value: object) -> str:
 
 
 DOCUMENTED = sections()
-VALIDATION_CHECKS = 46  # ``yield`` statements in common/config.py's validators
+VALIDATION_CHECKS = 48  # ``yield`` statements in common/config.py's validators
 
 
 def test_every_configuration_struct_has_a_section():
@@ -123,6 +123,7 @@ def test_the_validation_rules_section_names_every_check():
                "between 1 and 6", "negative", "greater than", "what the numbering can print",
                "that no counter serves", "between 1 and 999", "at least one service", "22 characters",
                "printer URI", "password hash", "2-32 characters", "unknown service", "unknown counter",
-               "unknown site", "no counter", "more than one device", "time zone"]
+               "unknown site", "no counter", "more than one device", "time zone",
+               "at most 40 characters"]
     missing = [phrase for phrase in phrases if phrase not in rules]
     assert not missing, f"the Validation section does not mention {missing}"
