@@ -296,7 +296,9 @@ class QueueServer:
         desk = config.counter(counter) if config else None
         return p.CallView(
             seq=seq, ticket_id=ticket_id, number=number, service=service, counter=counter,
-            counter_name=desk.name if desk else str(counter), reason=reason, at=at,  # type: ignore[arg-type]
+            counter_name=desk.name if desk else str(counter),
+            counter_name_en=desk.english_name if desk else str(counter),
+            reason=reason, at=at,  # type: ignore[arg-type]
         )
 
     def _changed_services(self, site: str, state: SiteState, *,

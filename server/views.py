@@ -32,7 +32,8 @@ def counter_view(config: Config, state: SiteState, counter: CounterState) -> p.C
     user = config.user(counter.clerk) if counter.clerk else None
     active = state.tickets.get(counter.active_ticket) if counter.active_ticket else None
     return p.CounterView(
-        number=counter.number, name=site_counter.name, services=list(site_counter.services),
+        number=counter.number, name=site_counter.name, name_en=site_counter.english_name,
+        services=list(site_counter.services),
         status=counter.status.value, clerk=counter.clerk,
         clerk_name=user.full_name if user else None, pause_reason=counter.pause_reason,
         active_ticket=counter.active_ticket, active_number=active.number if active else None,
