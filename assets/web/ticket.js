@@ -44,6 +44,12 @@
     return node;
   }
 
+  function counterName() {
+    const t = status.ticket;
+    const english = lang === "en" && data.counter_names_en ? data.counter_names_en[String(t.counter)] : "";
+    return english || status.counter_name || "";
+  }
+
   function callKey(s) {
     const t = s && s.ticket;
     return t && t.state === "called" ? (t.called_at || "") + "|" + t.recalls + "|" + t.counter : null;
@@ -197,12 +203,12 @@
     } else if (t.state === "called") {
       box.appendChild(el("p", "call-lead", tr("t_called")));
       box.appendChild(el("p", "counter-no", String(counterNo)));
-      if (status.counter_name) box.appendChild(el("p", "counter-name", status.counter_name));
+      if (status.counter_name) box.appendChild(el("p", "counter-name", counterName()));
       box.appendChild(el("p", "go-now", tr("t_go_now")));
       if (t.recalls > 0) box.appendChild(el("p", "note", tr("t_recalled", { count: t.recalls })));
     } else if (t.state === "serving") {
       box.appendChild(el("p", "state-line", tr("t_serving", { counter: counterNo })));
-      if (status.counter_name) box.appendChild(el("p", "counter-name small", status.counter_name));
+      if (status.counter_name) box.appendChild(el("p", "counter-name small", counterName()));
     } else if (t.state === "held") {
       box.appendChild(el("p", "state-line", tr("t_held")));
       if (t.note) box.appendChild(el("p", "note held-note", tr("t_held_note", { note: t.note })));

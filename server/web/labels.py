@@ -78,7 +78,8 @@ def group_label(config: Config, site_code: str, group: str, key: Any, t: Transla
         if key is None:
             return t.text("no_counter")
         counter = site.counter(int(key)) if site else None
-        return t.text("counter_label", number=key, name=counter.name if counter else "")
+        name = "" if counter is None else counter.english_name if t.language == "en" else counter.name
+        return t.text("counter_label", number=key, name=name)
     if group == "clerk":
         if key is None:
             return t.text("no_clerk")

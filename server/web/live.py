@@ -40,6 +40,7 @@ def live(config: Config, state: SiteState, now: datetime) -> dict[str, Any]:
         user = config.user(live_counter.clerk) if live_counter.clerk else None
         counters.append({
             "number": config_counter.number, "name": config_counter.name,
+            "name_en": config_counter.english_name,
             "services": list(config_counter.services), "status": live_counter.status.value,
             "clerk": live_counter.clerk, "clerk_name": user.full_name if user else live_counter.clerk,
             "pause_reason": live_counter.pause_reason,

@@ -156,6 +156,7 @@ def _counters(server: QueueServer, data: dict[str, Any], t: Translator) -> str:
         elif status == "open":
             ticket = f'<p class="muted">{e(t.text("counter_idle"))}</p>'
         clerk = f'<p class="clerk">{e(c["clerk_name"])}</p>' if c["clerk_name"] else ""
+        name = c["name_en"] if t.language == "en" else c["name"]
         since = ""
         if c["since"] is not None and status != "closed":
             at = _local_time(server, c["since"])
@@ -166,7 +167,7 @@ def _counters(server: QueueServer, data: dict[str, Any], t: Translator) -> str:
             f'<article class="desk {status}" data-counter="{c["number"]}">'
             f'<header><span class="desk-no">{c["number"]}</span>'
             f'<span class="pill {status}">{e(t.text("status_" + status))}</span></header>'
-            f'<p class="desk-name">{e(c["name"])}</p>{clerk}{ticket}{detail}{since}</article>'
+            f'<p class="desk-name">{e(name)}</p>{clerk}{ticket}{detail}{since}</article>'
         )
     return (f'<section class="card" id="counters"><h2>{e(t.text("counters_title"))}</h2>'
             f'<div class="desks">{"".join(cards)}</div></section>')

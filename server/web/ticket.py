@@ -16,6 +16,7 @@ import msgspec
 from websockets.http11 import Request, Response
 
 from common import protocol as p
+from common.config import Site
 from common.i18n import Translator, catalogue
 from server import views
 from server.web.html import e, html_response, language, layout, script_data, web_route
@@ -28,6 +29,12 @@ def _texts() -> dict[str, dict[str, str]]:
     """The page's texts (keys starting with ``t_``) in both languages, for its script."""
     entries = catalogue("web")
     return {lang: {k: v[lang] for k, v in entries.items() if k.startswith("t_")} for lang in ("vi", "en")}
+
+
+def _counter_names_en(site: Site | None) -> dict[str, str]:
+    """Counter number → English name, for the page's EN toggle (``ticket_status`` carries only
+    the Vietnamese ``counter_name``; the ticket may be transferred to any counter of the site)."""
+    return {str(c.number): c.english_name for c in site.counters} if site else {}
 
 
 def _not_found(t: Translator) -> Response:
@@ -97,7 +104,8 @@ async def ticket_page(server: QueueServer, request: Request, query: dict[str, st
     <p class="conn" id="conn"><span class="dot" aria-hidden="true"></span><span id="conn-text"></span></p>
   </footer>
 </main>
-{script_data("ticket-data", {"status": initial, "texts": _texts(), "timezone": server.config.timezone})}"""
+{script_data("ticket-data", {"status": initial, "texts": _texts(), "timezone": server.config.timezone,
+                             "counter_names_en": _counter_names_en(config_site)})}"""
     title = f"{ticket.number} – {t.text('t_ticket')}"
     return html_response(200, layout(t, title=title, body=body, stylesheet="ticket.css",
                                      scripts=["ticket.js"], body_class="ticket"))
