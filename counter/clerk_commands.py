@@ -147,7 +147,8 @@ class ClerkCommands:
     def transfer_target_name(self, service: str | None, counter: int | None) -> str:
         if counter is not None:
             view = self.mirror.counters.get(counter)
-            return self.text("counter_label", number=counter, name=view.name if view else "")
+            name = view.name_in(self.language) if view else ""
+            return self.text("counter_label", number=counter, name=name)
         return self.mirror.service_name(service or "", self.language)
 
     def call_number(self, number: str) -> bool:

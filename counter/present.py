@@ -42,7 +42,7 @@ def header(state: CounterState) -> tuple[str, str, str]:
     counter = state.mirror.counter
     if counter is None:
         return "", "", ""
-    title = state.text("counter_label", number=counter.number, name=counter.name)
+    title = state.text("counter_label", number=counter.number, name=counter.name_in(state.language))
     clerk = state.user.full_name if state.user else (counter.clerk_name or "")
     return title, clerk, counter.status
 

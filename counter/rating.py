@@ -177,8 +177,10 @@ class RatingWindow(QWidget):
         site = state.mirror.site
         counter = state.mirror.counter
         self.centre.setText(site.name if site else "")
-        self.counter_name.setText(
-            tr.text("counter_label", number=counter.number, name=counter.name) if counter else "")
+        label = ""
+        if counter is not None:
+            label = tr.text("counter_label", number=counter.number, name=counter.name_in(tr.language))
+        self.counter_name.setText(label)
         self._build_buttons()
         phase = prompt.phase
         asking = phase in (RatingPhase.ASKING, RatingPhase.SENDING)

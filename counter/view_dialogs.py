@@ -321,8 +321,8 @@ class TransferDialog(ActionDialog):
                 if counter.number == mirror.counter_number:
                     continue
                 status = state.text(f"status_{counter.status}")
-                text = state.text("transfer_counter_row", number=counter.number, name=counter.name,
-                                  status=status)
+                text = state.text("transfer_counter_row", number=counter.number,
+                                  name=counter.name_in(state.language), status=status)
                 self._add(text, ("counter", counter.number))
         if self.targets.count():
             self.targets.setCurrentRow(0)

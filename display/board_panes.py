@@ -121,7 +121,7 @@ class CounterGrid(Pane):
         name_rect = QRectF(text_left, badge.top() + (head_h * 0.2 if quiet else -head_h * 0.06), text_w,
                            head_h * 0.58)
         state_rect = QRectF(text_left, badge.top() + head_h * 0.52, text_w, head_h * 0.48)
-        draw_text(painter, name_rect, tile.name, font(head_h * 0.44, W.DemiBold),
+        draw_text(painter, name_rect, tile.name_in(t.language), font(head_h * 0.44, W.DemiBold),
                   Colors.CLOSED_TEXT if closed else Colors.TEXT, Align.AlignLeft, min_scale=0.8)
         if tile.phase not in (Phase.CLOSED, Phase.PAUSED):  # those say it in large below
             draw_text(painter, state_rect, t.text(f"phase_{tile.phase.value}"), font(head_h * 0.38, W.Medium),
@@ -181,7 +181,8 @@ class SpotlightPane(Pane):
         counter_text = f"➜ {t.text('counter', number=call.counter).upper()}"
         draw_text(painter, counter_rect, counter_text, font(h * 0.22, W.ExtraBold), QColor("#B3001B"))
         name_rect = QRectF(inner.left(), counter_rect.bottom(), inner.width(), h * 0.12)
-        draw_text(painter, name_rect, call.counter_name, font(h * 0.09, W.DemiBold), Colors.SPOT_TEXT)
+        draw_text(painter, name_rect, call.counter_name_in(t.language), font(h * 0.09, W.DemiBold),
+                  Colors.SPOT_TEXT)
 
     def _quiet(self, painter: QPainter, r: QRectF, s: Scale) -> None:
         t = self.board.translator

@@ -77,6 +77,11 @@ class CounterTile:
     ticket: str | None = None
     pause_reason: str | None = None
     spotlit: bool = False
+    name_en: str = ""  # "": not known (an older server)
+
+    def name_in(self, language: str) -> str:
+        """The counter's name on a board in ``language`` ("vi" or "en")."""
+        return self.name_en or self.name if language == "en" else self.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,15 +346,20 @@ class BoardState:
         return self._tile(counter, spot is not None and spot.counter == number)
 
     def _tile(self, c: p.CounterView, spotlit: bool) -> CounterTile:
+        phase, ticket, reason = self._phase(c)
+        return CounterTile(c.number, c.name, phase, ticket, reason, spotlit, name_en=c.name_en)
+
+    def _phase(self, c: p.CounterView) -> tuple[Phase, str | None, str | None]:
+        """(what the counter is doing, the ticket shown, the pause reason)."""
         if c.status == "closed":
-            return CounterTile(c.number, c.name, Phase.CLOSED, c.active_number, spotlit=spotlit)
+            return Phase.CLOSED, c.active_number, None
         if c.status == "paused":
-            return CounterTile(c.number, c.name, Phase.PAUSED, c.active_number, c.pause_reason, spotlit)
+            return Phase.PAUSED, c.active_number, c.pause_reason
         if c.active_number is None:
-            return CounterTile(c.number, c.name, Phase.IDLE, spotlit=spotlit)
+            return Phase.IDLE, None, None
         ticket = self.tickets.get(c.active_ticket or "")
         phase = Phase.CALLING if ticket is not None and ticket.state == "called" else Phase.SERVING
-        return CounterTile(c.number, c.name, phase, c.active_number, spotlit=spotlit)
+        return phase, c.active_number, None
 
     def recent_calls(self) -> list[p.CallView]:
         """The latest calls for shown counters, newest first, one line per ticket."""

@@ -125,7 +125,8 @@ class CounterDisplay(QWidget):
                   label_font, ink, Align.AlignLeft)
         name_left = band.left() + pad + label_w + s(36)
         draw_text(painter, QRectF(name_left, band.top(), band.right() - pad - name_left, band.height()),
-                  tile.name, font(band.height() * 0.3, W.Bold), ink, Align.AlignRight, min_scale=0.6)
+                  tile.name_in(t.language), font(band.height() * 0.3, W.Bold), ink, Align.AlignRight,
+                  min_scale=0.6)
         body = QRectF(r.left() + pad, band.bottom() + s(18), r.width() - 2 * pad,
                       r.bottom() - band.bottom() - s(30))
         h = body.height()

@@ -392,7 +392,7 @@ def test_always_on_top_and_language_toggle(qtbot, live_server, make_app):
     assert settings.value("always_on_top") == "1"
     qtbot.keyClick(app.window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
     assert page.buttons[Action.CALL_NEXT].label.full_text == "Call next"
-    assert page.counter_title.full_text == "Counter 1 · Tư pháp 1"
+    assert page.counter_title.full_text == "Counter 1 · Justice desk 1"
 
 
 # -- the command line -------------------------------------------------------------------------

@@ -1,0 +1,115 @@
+"""Counters' English names on the screens (offscreen Qt): the hall board, the counter
+display and the counter app show them once switched to English, and the Vietnamese
+ones again when switched back.
+
+What the displays paint is recorded by wrapping their ``draw_text``: the names are
+painted text, not widgets."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+from PySide6.QtCore import Qt
+
+from common.i18n import Translator
+from display import board_panes, counter_display
+from display.board_state import BoardState
+from display.board_view import BoardView
+from display.counter_display import CounterDisplay
+from display.wiring import DisplayController
+from tests import test_board_state as msg
+from tests.test_counter_gui import login, make_app  # noqa: F401  (a fixture)
+
+pytestmark = pytest.mark.gui
+
+ENGLISH = {1: "Justice desk 1", 2: "Justice desk 2", 3: "Finance desk", 9: "Police desk 1",
+           10: "Police desk 2"}
+
+
+@pytest.fixture
+def painted(monkeypatch) -> list[str]:
+    """Every text the board's panes and the counter display draw."""
+    texts: list[str] = []
+    for module in (board_panes, counter_display):
+        original = module.draw_text
+
+        def record(painter, rect, text, *args, _original=original, **kwargs):
+            texts.append(text)
+            return _original(painter, rect, text, *args, **kwargs)
+
+        monkeypatch.setattr(module, "draw_text", record)
+    return texts
+
+
+def fed_controller() -> DisplayController:
+    """A board with every counter named in both languages and a fresh call to counter 3."""
+    controller = DisplayController(BoardState())
+    counters = [msgspec.structs.replace(msg.counter(n, ticket="B001" if n == 3 else None), name_en=ENGLISH[n])
+                for n in msg.NAMES]
+    controller.on_message(msg.snapshot(counters=counters, tickets=[msg.ticket("B001", at=3)]))
+    call = msgspec.structs.replace(msg.call(1, "B001", 3), counter_name_en="Finance desk")
+    controller.on_message(msg.update(calls=[call]))
+    return controller
+
+
+def repaint(qtbot, view, painted: list[str]) -> list[str]:
+    painted.clear()
+    view.grab()  # paints the view and its panes now
+    assert painted, "nothing was painted"
+    return list(painted)
+
+
+def test_the_hall_board_shows_english_counter_names_after_switching(qtbot, painted):
+    controller = fed_controller()
+    view = BoardView(controller, Translator("display", "vi"))
+    qtbot.addWidget(view)
+    view.resize(1920, 1080)
+    view.show()
+    vietnamese = repaint(qtbot, view, painted)
+    assert {"Tư pháp 1", "Tài chính", "Công an 2"} <= set(vietnamese)
+    assert not set(ENGLISH.values()) & set(vietnamese)
+    qtbot.keyClick(view, Qt.Key.Key_L)
+    english = repaint(qtbot, view, painted)
+    # Each card's name, and the spotlight's line under "➜ COUNTER 3".
+    assert set(ENGLISH.values()) <= set(english) and english.count("Finance desk") == 2
+    assert not set(msg.NAMES.values()) & set(english)
+    qtbot.keyClick(view, Qt.Key.Key_L)
+    assert set(repaint(qtbot, view, painted)) >= set(msg.NAMES.values())
+    controller.shutdown()
+
+
+def test_the_counter_display_shows_its_english_name_after_switching(qtbot, painted):
+    controller = fed_controller()
+    view = CounterDisplay(controller, Translator("display", "vi"), 3)
+    qtbot.addWidget(view)
+    view.show()
+    vietnamese = repaint(qtbot, view, painted)
+    assert "Tài chính" in vietnamese and "Finance desk" not in vietnamese
+    qtbot.keyClick(view, Qt.Key.Key_L)
+    english = repaint(qtbot, view, painted)
+    assert "Finance desk" in english and "Tài chính" not in english
+    controller.shutdown()
+
+
+def test_an_older_server_without_english_names_keeps_the_vietnamese_ones(qtbot, painted):
+    controller = DisplayController(BoardState())
+    controller.on_message(msg.snapshot())  # CounterViews without name_en
+    view = BoardView(controller, Translator("display", "en"))
+    qtbot.addWidget(view)
+    view.resize(1920, 1080)
+    view.show()
+    assert set(msg.NAMES.values()) <= set(repaint(qtbot, view, painted))
+    controller.shutdown()
+
+
+def test_the_counter_app_shows_its_english_name_after_switching(qtbot, live_server, make_app):  # noqa: F811
+    app = make_app()
+    login(qtbot, app, "hung", 3)
+    title = app.window.main_page.counter_title
+    assert title.full_text == "Quầy 3 · Tài chính"
+    qtbot.keyClick(app.window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    assert title.full_text == "Counter 3 · Finance desk"
+    assert app.state.transfer_target_name(None, 12) == "Counter 12 · Tax desk"  # transfer dialog, notices
+    qtbot.keyClick(app.window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    assert title.full_text == "Quầy 3 · Tài chính"
+    assert app.state.transfer_target_name(None, 12) == "Quầy 12 · Thuế"
