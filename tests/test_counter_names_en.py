@@ -39,7 +39,7 @@ def test_every_example_counter_has_its_own_english_name():
         for counter in site.counters:
             assert counter.name_en and counter.name_en != counter.name, counter
             assert counter.english_name == counter.name_en
-    assert example_config().site("giavien").counter(2).english_name == "Land registry – Construction"
+    assert example_config().site("giavien").counter(2).english_name == "Land – Construction"
 
 
 def test_without_name_en_a_counter_shows_its_vietnamese_name():
@@ -107,7 +107,7 @@ async def test_the_server_sends_english_names_in_counters_and_calls(harness):
     snapshot = await display.next_of("snapshot")
     names = {c["number"]: (c["name"], c["name_en"]) for c in snapshot["counters"]}
     assert names[1] == ("Tư pháp 1", "Justice desk 1")
-    assert names[7] == ("Y tế – Công Thương", "Health – Industry and Trade")
+    assert names[7] == ("Y tế – Công Thương", "Health – Industry & Trade")
     kiosk = await harness.kiosk()
     await kiosk.request({"type": "issue_ticket", "service": "TP", "idempotency_key": "english-0001"})
     clerk = await harness.clerk("lan", 1)
@@ -152,7 +152,7 @@ async def test_the_ticket_page_carries_the_english_counter_names_for_its_toggle(
     found = re.search(r'<script type="application/json" id="ticket-data">(.*?)</script>', page.text, re.S)
     assert found, page.text
     names = json.loads(found.group(1))["counter_names_en"]
-    assert names["7"] == "Health – Industry and Trade" and len(names) == 14
+    assert names["7"] == "Health – Industry & Trade" and len(names) == 14
 
 
 async def test_manager_pages_in_english_show_english_counter_names(harness):

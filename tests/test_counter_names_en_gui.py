@@ -11,13 +11,16 @@ import msgspec
 import pytest
 from PySide6.QtCore import Qt
 
+from common import protocol as p
 from common.i18n import Translator
-from display import board_panes, counter_display
+from common.qt_theme import install_fonts
+from display import board_panes, counter_display, paint
 from display.board_state import BoardState
 from display.board_view import BoardView
 from display.counter_display import CounterDisplay
 from display.wiring import DisplayController
 from tests import test_board_state as msg
+from tests.helpers import example_config
 from tests.test_counter_gui import login, make_app  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.gui
@@ -99,6 +102,40 @@ def test_an_older_server_without_english_names_keeps_the_vietnamese_ones(qtbot, 
     view.resize(1920, 1080)
     view.show()
     assert set(msg.NAMES.values()) <= set(repaint(qtbot, view, painted))
+    controller.shutdown()
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)])
+@pytest.mark.parametrize("site_code", ["tinh", "giavien"])
+def test_the_example_english_names_fit_their_cards_unshortened(qtbot, qapp, monkeypatch, painted, site_code,
+                                                               size):
+    """The English names are often longer than the Vietnamese: none may end in "…" on the
+    example centre's boards (14 counters and 14 services: the smallest cards)."""
+    install_fonts(qapp)  # the board's real font, as the display app installs it
+    shortened: list[str] = []
+
+    class Metrics(paint.QFontMetricsF):
+        def elidedText(self, text, *args):
+            shown = super().elidedText(text, *args)
+            if shown != text:
+                shortened.append(text)
+            return shown
+
+    monkeypatch.setattr(paint, "QFontMetricsF", Metrics)
+    site = example_config().site(site_code)
+    counters = [p.CounterView(number=c.number, name=c.name, name_en=c.english_name, services=list(c.services),
+                              status="closed" if c.number % 2 else "open") for c in site.counters]
+    services = [p.ServiceView(code=s.code, name_vi=s.name_vi, name_en=s.name_en, agency=s.agency, counters=[],
+                              issuing=True) for s in site.services]
+    controller = DisplayController(BoardState())
+    controller.on_message(msg.snapshot(counters=counters, services=services))
+    view = BoardView(controller, Translator("display", "en"))
+    qtbot.addWidget(view)
+    view.resize(*size)
+    view.show()
+    names = {c.english_name for c in site.counters}
+    assert names <= set(repaint(qtbot, view, painted))
+    assert not names & set(shortened), f"shortened on the board: {sorted(names & set(shortened))}"
     controller.shutdown()
 
 

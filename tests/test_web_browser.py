@@ -226,7 +226,7 @@ def test_ticket_page_called_live_and_rated_once(browser, web):
     expect(page.locator("#status.called .counter-no")).to_have_text("7")
     expect(page.locator("#status .counter-name")).to_have_text("Y tế – Công Thương")
     page.click("#lang-toggle")  # the English name, though ticket_status carries only the Vietnamese one
-    expect(page.locator("#status .counter-name")).to_have_text("Health – Industry and Trade")
+    expect(page.locator("#status .counter-name")).to_have_text("Health – Industry & Trade")
     page.click("#lang-toggle")
     expect(page.locator("#status .counter-name")).to_have_text("Y tế – Công Thương")
     expect(page.locator("#status .call-lead")).to_have_text("Mời bạn đến quầy số")
