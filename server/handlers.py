@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import re
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from websockets.asyncio.server import ServerConnection
 
 from common import protocol as p
@@ -14,7 +19,8 @@ from common.errors import Rejected
 from common.passwords import verify_password
 from server import views
 from server.core import commands as c
-from server.core.model import TicketState
+from server.core import events as ev
+from server.core.model import SiteState, Ticket, TicketState
 from server.sessions import COUNTER_COMMANDS, PERMISSIONS, UNAUTHENTICATED, Session
 from server.web.sessions import issue_login_code
 
@@ -27,6 +33,11 @@ log = logging.getLogger(__name__)
 # who sees the paper has; without a bound, one token could hold thousands of connections,
 # each pushed every change of the queue (3,000 of them made every issue 20x slower).
 MAX_WATCHERS_PER_TICKET = 5
+
+# A citizen may rate a finished ticket of an earlier day (the page left open past midnight,
+# or opened the next morning) until this many days after the ticket's day, local time.
+PAST_RATING_DAYS = 7
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")  # the shape of a ticket token (worth a lookup)
 
 # A valid hash of a random password: verifying against it costs the same as a real user,
 # so response times do not reveal which usernames exist.
@@ -187,14 +198,16 @@ class Handlers:
     async def on_watch_ticket(self, ws, session: Session, m: p.WatchTicket) -> Any:
         self._check_version(m.v)
         found = self.server.tokens.get(m.token)
-        if found is None:
-            self.server.address_throttle.failed([f"ip:{session.remote}"])
-            raise Rejected("ticket_not_found", number="?")
-        site, ticket_id = found
+        ticket = self.server.states[found[0]].tickets.get(found[1]) if found else None
+        if ticket is None:  # not today's: a ticket of an earlier day is shown as it ended
+            past = await self.past_ticket(m.token, session.remote)
+            if past is None:
+                raise Rejected("ticket_not_found", number="?")
+            session.role, session.sites, session.ticket_id = "watcher", (past.site,), past.id
+            await self.server.send(ws, p.Welcome(re=m.id, role="watcher", server_time=self.server.clock()))
+            return self.past_status(past)
+        site, ticket_id = ticket.site, ticket.id
         state = self.server.states[site]
-        ticket = state.tickets.get(ticket_id)
-        if ticket is None:  # a ticket of an earlier day: nothing about it will change now
-            raise Rejected("ticket_not_found", number="?")
         session.role, session.sites, session.ticket_id = "watcher", (site,), ticket_id
         watchers = self.server.audiences[site].watchers.setdefault(ticket_id, set())
         if len(watchers) >= MAX_WATCHERS_PER_TICKET:  # the oldest gives way
@@ -327,16 +340,70 @@ class Handlers:
         state = self.server.states[site]
         if session.role == "watcher":
             ticket_id = session.ticket_id
-        else:  # a clerk's rating window: only a ticket this counter served
+        else:  # a clerk's rating window: only a ticket this counter served (today's)
             ticket = state.tickets.get(m.ticket_id or "")
             if ticket is None or ticket.counter != session.counter:
                 raise Rejected("not_rateable")
             ticket_id = ticket.id
         if m.ticket_id is not None and m.ticket_id != ticket_id:
             raise Rejected("forbidden")
+        if session.role == "watcher":
+            rated = await self._watcher_rates(site, ticket_id or "", m.value, session.actor)
+            return p.Result(re=m.id, ticket=rated)
         outcome = await self.server.submit(
             site, c.RateTicket(actor=session.actor, ticket_id=ticket_id or "", value=m.value))
         return p.Result(re=m.id, ticket=_event_ticket(outcome))
+
+    # -- tickets of earlier days: shown as they ended, rateable for PAST_RATING_DAYS --------
+
+    async def _watcher_rates(self, site: str, ticket_id: str, value: int, actor: str) -> p.TicketView | None:
+        """Today's ticket through the rules; one of an earlier day straight to the store."""
+        server = self.server
+        for _ in range(2):  # twice only if midnight passed between the check and the rules
+            today = server.clock().astimezone(self.config.tz).date()
+            if server.states[site].day < today:  # the ticker has not rolled the day over yet
+                await server.submit(site, c.RollOver(actor="system", day=today))
+            state = server.states[site]
+            if ticket_id not in state.tickets:  # an earlier day's: the writer never touches it again
+                rule = functools.partial(rate_past_ticket, value=value, actor=actor, state=state,
+                                         now=server.clock())
+                rated = await server._db(server.store.rate_past_ticket, site, ticket_id, state.day, rule)
+                return views.ticket_view(rated)
+            try:
+                outcome = await server.submit(
+                    site, c.RateTicket(actor=actor, ticket_id=ticket_id, value=value))
+            except Rejected as exc:
+                if exc.code != "ticket_not_found":
+                    raise
+                continue
+            return _event_ticket(outcome)
+        raise Rejected("ticket_not_found", number="?")
+
+    async def past_ticket(self, token: str, remote: str | None) -> Ticket | None:
+        """The ticket of an earlier day with ``token``, if its site and service still exist.
+        From a websocket (``remote``), a miss counts against the address, which once
+        throttled gets no more lookups."""
+        server = self.server
+        keys = [f"ip:{remote}"] if remote is not None else []
+        ticket = None
+        if TOKEN.match(token) and not server.address_throttle.retry_after(keys):
+            ticket = await server._db(server.store.ticket_with_token, token)
+        state = server.states.get(ticket.site) if ticket else None
+        if ticket is None or state is None or ticket.day >= state.day:
+            server.address_throttle.failed(keys)
+            return None
+        service = state.rules.site.service(ticket.service)
+        return ticket if service is not None else None
+
+    def past_status(self, ticket: Ticket) -> p.TicketStatus:
+        """A ticket of an earlier day as it ended; the rating scale only while it can be rated
+        (or to name the level given)."""
+        state = self.server.states[ticket.site]
+        status = views.ticket_status(self.config, state, ticket, ahead=0, estimate=lambda *_: None)
+        today = self.server.clock().astimezone(self.config.tz).date()
+        if ticket.rating is None and rateable_until(ticket.day) < today:
+            status = msgspec.structs.replace(status, rating=[])
+        return status
 
     # -- snapshots --------------------------------------------------------------------------
 
@@ -361,6 +428,28 @@ class Handlers:
             tickets=tickets, recent_calls=list(server.recent_calls[site]),
             server_time=server.clock(), counter=session.counter,
         )
+
+
+def rateable_until(day: date) -> date:
+    """The last day a finished ticket of ``day`` can be rated."""
+    return day + timedelta(days=PAST_RATING_DAYS)
+
+
+def rate_past_ticket(ticket: Ticket | None, value: int, actor: str, state: SiteState,
+                     now: datetime) -> ev.TicketRated:
+    """The rule for rating a ticket of an earlier day (``state``: its site today): as
+    server.core.rules for today's tickets, and within PAST_RATING_DAYS of its day."""
+    if ticket is None:
+        raise Rejected("ticket_not_found", number="?")
+    if ticket.state is not TicketState.DONE:
+        raise Rejected("not_rateable")
+    if ticket.rating is not None:
+        raise Rejected("already_rated")
+    if rateable_until(ticket.day) < now.astimezone(state.rules.tz).date():
+        raise Rejected("not_rateable")
+    if value not in state.rules.rating_values:
+        raise Rejected("invalid_rating")
+    return ev.TicketRated(at=now, actor=actor, ticket=replace(ticket, rating=value))
 
 
 def _event_ticket(outcome) -> p.TicketView | None:

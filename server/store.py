@@ -16,7 +16,7 @@ import logging
 import operator
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -303,6 +303,30 @@ class Store:
     def ticket_by_token(self, token: str) -> dict[str, Any] | None:
         return next(self.db.query("select * from tickets where token = ?", [token]), None)
 
+    def ticket_with_token(self, token: str) -> Ticket | None:
+        row = self.ticket_by_token(token)
+        return _ticket_from_row(row) if row else None
+
+    def rate_past_ticket(self, site: str, ticket_id: str, before: date,
+                         rate: Callable[[Ticket | None], ev.TicketRated]) -> Ticket:
+        """Rate a ticket of a day before ``before``: ``rate`` (the rule) gets the stored ticket
+        (None if there is none) and returns its event or raises. The rating and the event row
+        are written in one transaction, the same rows a rating through ``commit`` writes."""
+        conn = self.db.conn
+        try:
+            conn.execute("begin immediate")
+            row = next(self.db.query("select * from tickets where id = ? and site = ? and day < ?",
+                                     [ticket_id, site, before.isoformat()]), None)
+            event = rate(_ticket_from_row(row) if row else None)
+            conn.execute("update tickets set rating = ? where id = ?", [event.ticket.rating, ticket_id])
+            conn.execute(_EVENT_INSERT, _event_row(site, event, ticket_id, event.ticket.counter))
+            conn.execute("commit")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("rollback")
+            raise
+        return event.ticket
+
     def backup(self, target: str | Path) -> None:
         """A consistent copy through SQLite's online backup API (safe while serving)."""
         dest = sqlite3.connect(str(target))
@@ -324,6 +348,12 @@ def _event_data(event: ev.Event) -> dict[str, Any]:
 
 
 _EVENT_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _event_row(site: str, event: ev.Event, ticket_id: str | None, counter: int | None) -> tuple:
+    """The values of one ``events`` row (``_EVENT_INSERT``)."""
+    return (_iso(event.at), site, ev.EVENT_TYPES[type(event)], event.actor, event.device,
+            ticket_id, counter, _encoder.encode(_event_data(event)).decode())
 
 
 class _BatchRows:
@@ -361,10 +391,7 @@ class _BatchRows:
             elif isinstance(event, ev.CounterEvent):
                 counter = event.counter.number
                 counters.add(counter)
-            self.events.append((
-                _iso(event.at), code, ev.EVENT_TYPES[type(event)], event.actor, event.device,
-                ticket_id, counter, _encoder.encode(_event_data(event)).decode(),
-            ))
+            self.events.append(_event_row(code, event, ticket_id, counter))
         if rolled_over:
             counters |= set(state.counters)
         for number in counters:

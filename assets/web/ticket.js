@@ -146,8 +146,9 @@
       box.appendChild(el("p", "thanks", tr("t_rated_already")));
       return box;
     }
-    box.appendChild(el("p", "question", tr("t_rate_question")));
     const levels = (status.rating || []).slice().sort(function (a, b) { return b.value - a.value; });
+    if (!levels.length) return box; // no scale offered: e.g. a ticket too old to rate
+    box.appendChild(el("p", "question", tr("t_rate_question")));
     const list = el("div", "levels");
     levels.forEach(function (level, index) {
       const button = el("button", "level level-" + Math.round((index * 4) / Math.max(levels.length - 1, 1)));

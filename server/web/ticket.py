@@ -19,6 +19,7 @@ from common import protocol as p
 from common.config import Site
 from common.i18n import Translator, catalogue
 from server import views
+from server.core.model import Ticket
 from server.web.html import e, html_response, language, layout, script_data, web_route
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ def _not_found(t: Translator) -> Response:
 
 
 def _past(t: Translator, row: dict, server: QueueServer) -> Response:
-    """A ticket of an earlier day: only what it was, no live updates."""
+    """A ticket of an earlier day whose site or service is no longer configured."""
     site = server.config.site(row["site"])
     service = site.service(row["service"]) if site else None
     name = (service.name_vi if t.language == "vi" else service.name_en) if service else row["service"]
@@ -71,19 +72,26 @@ async def ticket_page(server: QueueServer, request: Request, query: dict[str, st
     if not TOKEN.match(token):
         return _not_found(t)
     found = server.tokens.get(token)
-    if found is None:
-        row = await server._db(server.store.ticket_by_token, token)
-        return _past(t, row, server) if row else _not_found(t)
-    site, ticket_id = found
-    state = server.states[site]
-    ticket = state.tickets.get(ticket_id)
-    if ticket is None:
-        return _not_found(t)
-    status = views.ticket_status(server.config, state, ticket)
+    ticket = server.states[found[0]].tickets.get(found[1]) if found else None
+    if ticket is not None:
+        status = views.ticket_status(server.config, server.states[ticket.site], ticket)
+        return _live(t, server, token, ticket, status)
+    past = await server.handlers.past_ticket(token, None)
+    if past is not None:  # an earlier day's: as it ended, and rateable for a few days
+        past_day = t.text("t_past_day", day=past.day.strftime("%d/%m/%Y"))
+        return _live(t, server, token, past, server.handlers.past_status(past), past_day)
+    row = await server._db(server.store.ticket_by_token, token)
+    return _past(t, row, server) if row else _not_found(t)
+
+
+def _live(t: Translator, server: QueueServer, token: str, ticket: Ticket, status: p.TicketStatus,
+          past_day: str | None = None) -> Response:
+    """The page that follows the ticket over the websocket (``ticket.js``)."""
     initial = msgspec.json.decode(p.encode(status))
-    config_site = server.config.site(site)
+    config_site = server.config.site(ticket.site)
     service = config_site.service(ticket.service) if config_site else None
     name = (service.name_vi if t.language == "vi" else service.name_en) if service else ticket.service
+    past_line = f'\n    <p class="state-line past-day">{e(past_day)}</p>' if past_day else ""
     body = f"""
 <main class="ticket-page" id="ticket" data-token="{e(token)}" data-lang="{t.language}" aria-live="polite">
   <header class="ticket-head">
@@ -94,7 +102,7 @@ async def ticket_page(server: QueueServer, request: Request, query: dict[str, st
     <p class="label">{e(t.text("t_ticket"))}</p>
     <p class="number" id="number">{e(ticket.number)}</p>
     <p class="service" id="service">{e(name)}</p>
-    <p class="issued" id="issued"></p>
+    <p class="issued" id="issued"></p>{past_line}
     <noscript><p class="state-line">{e(t.text("t_ahead", count=status.ahead))}</p>
       <p class="muted">{e(t.text("t_needs_javascript"))}</p></noscript>
   </section>
