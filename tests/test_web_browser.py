@@ -259,6 +259,21 @@ def test_ticket_page_called_live_and_rated_once(browser, web):
     expect(page.locator("h1")).to_have_text("Không tìm thấy số thứ tự")
 
 
+def test_yesterdays_ticket_page_takes_a_rating(browser, web):
+    token, ticket_id = web.call(lambda s: s._db(lambda: tuple(s.store.db.execute(
+        "select token, id from tickets where site = 'tinh' and day = '2026-11-24' and state = 'done' "
+        "and rating is null limit 1").fetchone())))
+    page = browser.new_context(**PHONE).new_page()
+    page.goto(f"{web.base}/t/{token}")
+    expect(page.locator(".past-day")).to_have_text("Phiếu của ngày 24/11/2026, đã hết hiệu lực.")
+    expect(page.locator("#status .level")).to_have_count(4)
+    page.click('#status .level[data-value="4"]')
+    expect(page.locator("#status .thanks")).to_have_text("Cảm ơn bạn đã đánh giá: Rất hài lòng")
+    rating = web.call(lambda s: s._db(lambda: s.store.db.execute(
+        "select rating from tickets where id = ?", [ticket_id]).fetchone()[0]))
+    assert rating == 4
+
+
 def test_screenshots(browser, web, tmp_path):
     """The pages people see, at the sizes they see them (docs/screenshots/web-*.png)."""
     target = os.environ.get("XEPHANG_WEB_SCREENSHOTS")
