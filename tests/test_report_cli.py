@@ -66,7 +66,7 @@ def test_table_per_service(db, capsysbinary):
 def test_table_by_counter_in_english(db, capsysbinary):
     code, out, _ = run(capsysbinary, *base(db), "--group", "counter", "--lang", "en")
     assert code == 0
-    assert "Counter 1 · Tư pháp – Hộ tịch" in out and "(Never called at a counter)" in out
+    assert "Counter 1 · Justice – Civil status" in out and "(Never called at a counter)" in out
     assert "15.9" in out and "Total" in out
 
 
