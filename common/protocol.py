@@ -179,6 +179,11 @@ class CounterChoice(_Value, kw_only=True):
     name: str
     status: Literal["open", "paused", "closed"]
     clerk: str | None = None
+    name_en: str = ""  # "": an older server that does not send it
+
+    def name_in(self, language: str) -> str:
+        """The name to show on a screen in ``language`` ("vi" or "en")."""
+        return self.name_en or self.name if language == "en" else self.name
 
 
 class DeviceView(_Value, kw_only=True):

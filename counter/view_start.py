@@ -162,7 +162,7 @@ class CounterPage(QWidget):
         layout.addWidget(self.logout_button)
         self.group = QButtonGroup(self)
         self.group.setExclusive(True)
-        self._shown: list = []
+        self._shown: tuple = ()  # (choices, language) the buttons were built for
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # Enter and the arrows work at once
 
     def _submit(self) -> None:
@@ -175,7 +175,7 @@ class CounterPage(QWidget):
         name = state.user.full_name if state.user else ""
         self.greeting.setText(state.text("hello", name=name))
         self.prompt.setText(state.text("choose_counter"))
-        if state.choices != self._shown:
+        if (state.choices, state.language) != self._shown:  # a language switch relabels them
             self._build_choices()
         busy = state.phase is Phase.SELECTING
         self.open_button.setText(state.text("opening" if busy else "open_counter"))
@@ -187,7 +187,9 @@ class CounterPage(QWidget):
 
     def _build_choices(self) -> None:
         state = self.state
-        self._shown = list(state.choices)
+        self._shown = (list(state.choices), state.language)
+        checked = self.group.checkedButton()
+        keep = (checked.property("site"), checked.property("number")) if checked else None
         for button in self.group.buttons():
             self.group.removeButton(button)
         while self.choices_layout.count():
@@ -208,7 +210,7 @@ class CounterPage(QWidget):
                 detail = state.text("choice_yours")
             else:
                 detail = state.text("choice_in_use", clerk=choice.clerk)
-            title = state.text("counter_label", number=choice.number, name=choice.name)
+            title = state.text("counter_label", number=choice.number, name=choice.name_in(state.language))
             button = QPushButton(f"{title}\n{detail}", objectName="choice", checkable=True)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.setProperty("site", choice.site)
@@ -217,7 +219,7 @@ class CounterPage(QWidget):
             button.clicked.connect(lambda _=False, b=button: b.setChecked(True))
             self.group.addButton(button)
             self.choices_layout.addWidget(button)
-            if remembered == (choice.site, choice.number) or len(state.choices) == 1:
+            if (keep or remembered) == (choice.site, choice.number) or len(state.choices) == 1:
                 button.setChecked(True)
         if self.group.checkedButton() is None and self.group.buttons():
             self.group.buttons()[0].setChecked(True)

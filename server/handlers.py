@@ -174,7 +174,7 @@ class Handlers:
                 live = state.counters[counter.number]
                 choices.append(p.CounterChoice(
                     site=site.code, site_name=site.name, number=counter.number, name=counter.name,
-                    status=live.status.value, clerk=live.clerk,
+                    name_en=counter.english_name, status=live.status.value, clerk=live.clerk,
                 ))
         return choices
 

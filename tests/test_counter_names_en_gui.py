@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from common import protocol as p
 from common.i18n import Translator
 from common.qt_theme import install_fonts
+from counter.actions import Phase
 from display import board_panes, counter_display, paint
 from display.board_state import BoardState
 from display.board_view import BoardView
@@ -150,3 +151,26 @@ def test_the_counter_app_shows_its_english_name_after_switching(qtbot, live_serv
     qtbot.keyClick(app.window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
     assert title.full_text == "Quầy 3 · Tài chính"
     assert app.state.transfer_target_name(None, 12) == "Quầy 12 · Thuế"
+
+
+def test_the_counter_choice_after_login_lists_english_names_after_switching(qtbot, live_server, make_app):  # noqa: F811
+    app = make_app()
+    page = app.window.login_page
+    page.username.clear()
+    qtbot.keyClicks(page.username, "hung")
+    qtbot.keyClicks(page.password, "xephang")
+    qtbot.keyClick(page.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: app.state.phase is Phase.CHOOSE, timeout=10_000)
+
+    def label(number: int) -> str:
+        buttons = app.window.counter_page.group.buttons()
+        return next(b.text() for b in buttons if b.property("number") == number)
+
+    assert label(3).startswith("Quầy 3 · Tài chính")
+    qtbot.keyClick(app.window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: label(3).startswith("Counter 3 · Finance desk"), timeout=5_000)
+    app.window.counter_page.group.buttons()[1].click()  # the clerk's pick survives a switch back
+    picked = app.window.counter_page.group.checkedButton().property("number")
+    qtbot.keyClick(app.window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: label(3).startswith("Quầy 3 · Tài chính"), timeout=5_000)
+    assert app.window.counter_page.group.checkedButton().property("number") == picked
