@@ -16,7 +16,7 @@ import os
 import sqlite3
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,6 +36,7 @@ from server.core.model import SiteRules, SiteState
 from server.core.positions import WaitingLines
 from server.core.rules import handle
 from server.estimates import EstimateBudget
+from server.fanout import SERVICES_EVERY, FanOut
 from server.http import route_http
 from server.sessions import LoginThrottle, Session
 from server.store import Store
@@ -46,9 +47,7 @@ AUTH_TIMEOUT = 20.0
 RECENT_CALLS = 20
 TICK_SECONDS = 15.0
 CHECKPOINT_SECONDS = 1.0
-ESTIMATE_REFRESH_SECONDS = 2.0  # under constant load, one stale site is estimated this often
 IDLE_BEFORE_ESTIMATING = 0.005  # seconds without a command before the writer estimates
-SERVICES_EVERY = 0.1  # under load, a site's services update at most this often (s)
 FLOOD_CLOSE_AFTER = 300
 SEND_NOW_BELOW = 16384  # a reply goes out at once when the client's write buffer is small
 _REFRESH = object()  # queued for the writer: catch up stale estimates between batches
@@ -85,7 +84,7 @@ class Outcome:
     latest: SiteState | None = None  # the site after the whole batch: what replies describe
 
 
-class QueueServer:
+class QueueServer(FanOut):
     def __init__(self, config: Config, store: Store, *, clock: Callable[[], datetime] = utc_now):
         self.config = config
         self.store = store
@@ -286,125 +285,6 @@ class QueueServer:
         for site, pairs in by_site.items():
             self._fan_out(site, pairs, before[site])
 
-    # -- fan-out ------------------------------------------------------------------------
-
-    def _call_view(
-        self, site: str, *, seq: int, ticket_id: str, number: str, service: str, counter: int,
-        reason: str, at: datetime,
-    ) -> p.CallView:
-        config = self.config.site(site)
-        desk = config.counter(counter) if config else None
-        return p.CallView(
-            seq=seq, ticket_id=ticket_id, number=number, service=service, counter=counter,
-            counter_name=desk.name if desk else str(counter),
-            counter_name_en=desk.english_name if desk else str(counter),
-            reason=reason, at=at,  # type: ignore[arg-type]
-        )
-
-    def _changed_services(self, site: str, state: SiteState, *,
-                          estimate: bool = False) -> list[p.ServiceView]:
-        """The site's services that differ from what was last sent. The estimates are the
-        site's last ones unless ``estimate`` (within the budget): computing them takes
-        milliseconds, so the writer does it when idle (``_catch_up``), never while a batch's
-        update (a call!) waits to go out."""
-        if estimate:
-            estimates, current = self.estimates.services(site, state)
-        else:
-            estimates, current = self.estimates.known(site, state)
-        if current:
-            self._stale_estimates.discard(site)
-        else:
-            self._stale_estimates.add(site)
-        waiting = self.waiting_lines(site, state).by_service()
-        fresh = {s.code: s for s in views.service_views(state, self.clock(), estimates, waiting)}
-        sent = self.sent_services[site]
-        changed = [view for code, view in fresh.items() if sent.get(code) != view]
-        self.sent_services[site] = fresh
-        return changed
-
-    def _fan_out(self, site: str, pairs: list[tuple[ev.Event, int]], before: SiteState) -> None:
-        state = self.states[site]
-        tickets: dict[str, p.TicketView] = {}
-        counters: set[int] = set()
-        calls: list[p.CallView] = []
-        rolled = False
-        for event, seq in pairs:
-            if isinstance(event, ev.TicketEvent):
-                tickets[event.ticket.id] = views.ticket_view(event.ticket)
-                if event.ticket.counter is not None:
-                    counters.add(event.ticket.counter)
-            if isinstance(event, ev.CounterEvent):
-                counters.add(event.counter.number)
-            if isinstance(event, ev.TicketTransferred):  # the ticket left with counter=None
-                counters.add(event.from_counter)
-            if isinstance(event, ev.TicketCalled):
-                t = event.ticket
-                call = self._call_view(
-                    site, seq=seq, ticket_id=t.id, number=t.number, service=t.service,
-                    counter=t.counter or 0, reason=event.reason, at=event.at,
-                )
-                calls.append(call)
-                self.recent_calls[site].append(call)
-            if isinstance(event, ev.TicketExpired):
-                rolled = True
-        if rolled:
-            counters |= set(state.counters)
-        # A counter whose active ticket moved away is also in the events' counters.
-        counter_views = [
-            views.counter_view(self.config, state, state.counters[n])
-            for n in sorted(counters) if n in state.counters
-        ]
-        self._advance_waiting_lines(site, before, state, tickets)
-        services = self._services_for_batch(site, state)
-        audience = self.audiences[site]
-        update = p.Update(
-            site=site, tickets=list(tickets.values()), counters=counter_views,
-            services=services, calls=calls, day=state.day,
-        )
-        if audience.staff:
-            broadcast(audience.staff, p.encode(update), text=True)
-        if services and audience.kiosks:
-            broadcast(audience.kiosks, p.encode(p.Update(site=site, services=services)), text=True)
-        self._notify_watchers(site, state, set(tickets), {t.service for t in tickets.values()})
-
-    def _notify_watchers(self, site: str, state: SiteState, ids: set[str], services: set[str]) -> None:
-        for ticket_id, connections in list(self.audiences[site].watchers.items()):
-            ticket = state.tickets.get(ticket_id)
-            if ticket is None or (ticket_id not in ids and ticket.service not in services):
-                continue
-            status = views.ticket_status(
-                self.config, state, ticket, ahead=self.waiting_lines(site, state).ahead(ticket),
-                estimate=lambda state, service, ahead: self.estimates.ticket(site, state, service, ahead))
-            broadcast(connections, p.encode(status).decode())
-
-    def _advance_waiting_lines(self, site: str, before: SiteState, state: SiteState,
-                               changed: Iterable[str]) -> None:
-        """The site's WaitingLines for ``state``, from those of ``before`` when known."""
-        cached = self._waiting_lines.get(site)
-        if cached is not None and cached[0] is before and before.day == state.day:
-            lines = cached[1].updated((before.tickets.get(i), state.tickets[i]) for i in changed)
-            self._waiting_lines[site] = (state, lines)
-
-    def _services_for_batch(self, site: str, state: SiteState) -> list[p.ServiceView]:
-        """The site's changed services for this batch's update; under load (more commands
-        queued) at most one services update per site every SERVICES_EVERY seconds, the
-        rest caught up by the writer between batches. Tickets and calls never wait."""
-        now = time.monotonic()
-        if not self._queue.empty() and now - self._services_sent_at.get(site, 0.0) < SERVICES_EVERY:
-            self._pending_services.add(site)
-            return []
-        self._pending_services.discard(site)
-        self._services_sent_at[site] = now
-        return self._changed_services(site, state)
-
-    def waiting_lines(self, site: str, state: SiteState) -> WaitingLines:
-        """People ahead of each waiting ticket of ``state`` (built once per state and site)."""
-        cached = self._waiting_lines.get(site)
-        if cached is None or cached[0] is not state:
-            lines = WaitingLines(state.tickets.values(), state.rules.queue)
-            cached = self._waiting_lines[site] = (state, lines)
-        return cached[1]
-
     async def _checkpointer(self) -> None:
         """Copy the WAL into the database beside the writer (see store.Checkpointer)."""
         loop = asyncio.get_running_loop()
@@ -436,37 +316,6 @@ class QueueServer:
             await asyncio.sleep(SERVICES_EVERY)
             if self._pending_services or self._stale_estimates:
                 self._queue.put_nowait(_REFRESH)
-
-    def _refresh_estimates(self) -> None:
-        """Send the services updates held back under load; and now and then estimate one
-        stale site even when the writer is never idle."""
-        now = time.monotonic()
-        pending, self._pending_services = self._pending_services, set()
-        for site in pending:
-            try:
-                self._services_sent_at[site] = now
-                self._broadcast_services(site, self._changed_services(site, self.states[site]))
-            except Exception:
-                log.exception("refreshing the services of %s failed", site)
-        if now - self._estimates_refreshed_at >= ESTIMATE_REFRESH_SECONDS:
-            self._estimates_refreshed_at = now
-            if self._stale_estimates and self.estimates.affordable():
-                self._catch_up()
-
-    def _catch_up(self) -> None:
-        """Estimate the site whose estimates are stalest and send what changed."""
-        site = self.estimates.stalest_first(self._stale_estimates)[0]
-        try:
-            services = self._changed_services(site, self.states[site], estimate=True)
-            self._broadcast_services(site, services)
-        except Exception:
-            log.exception("estimating %s failed", site)
-            self._stale_estimates.discard(site)
-
-    def _broadcast_services(self, site: str, services: list[p.ServiceView]) -> None:
-        if services:
-            message = p.encode(p.Update(site=site, services=services)).decode()
-            broadcast(self.audiences[site].staff | self.audiences[site].kiosks, message)
 
     async def tick(self) -> None:
         today = self._today()
