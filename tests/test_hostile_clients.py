@@ -4,7 +4,8 @@ Against a server PROCESS (so its memory can be measured from /proc): 2,000 conne
 that never log in are closed after the authentication timeout (shortened to 3 s here by
 tests/reliability/launch.py), 20 connections flooding at once are rate-limited then closed
 with 1008, 300 slowloris connections are dropped by the handshake timeout, while a canary
-kiosk and clerk keep working. Two more rounds with all three at once must not grow the server's memory.
+kiosk and clerk keep working. Two more rounds with all three at once must leave no connection
+objects behind in the server, nor grow its memory.
 
 Access control: scrypt hashes, failed-login throttling across reconnects and across
 usernames, unguessable and revocable tokens, no SQL built from input, manager pages behind
@@ -43,7 +44,9 @@ FLOODERS, FLOOD_MESSAGES = 20, 1000
 SLOW = 300
 HANDSHAKE_TIMEOUT = 10.0  # websockets' default open_timeout, which the server keeps
 MIB = 1024
+ROUND_CONNECTIONS = IDLE + FLOODERS + SLOW
 RSS: dict[str, int] = {}
+CENSUS: dict[str, dict[str, int]] = {}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -55,7 +58,7 @@ def _report(request):
 def server(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("hostile")
     proc = ServerProcess(always_open_config(workdir / "centre.toml"), workdir / "xephang.db",
-                         env={"XEPHANG_TEST_AUTH_TIMEOUT": str(AUTH_TIMEOUT)})
+                         env={"XEPHANG_TEST_AUTH_TIMEOUT": str(AUTH_TIMEOUT), "XEPHANG_TEST_CENSUS": "1"})
     with proc:
         yield proc
 
@@ -68,8 +71,28 @@ def canary(server):
     while bird.ok["finish"] < 3 and time.monotonic() < deadline:
         time.sleep(0.05)
     RSS["baseline"] = server.rss_kib()
+    CENSUS["baseline"] = server.census()
     yield bird
     bird.stop()
+
+
+def _settled(server: ServerProcess, seconds: float = 20.0) -> dict[str, int]:
+    """What the server holds beyond the canary's baseline, once it has finished closing (empty:
+    nothing). A client sees its close frame before the server has run its handler's clean-up
+    and the close handshake (close_timeout 5 s), so wait for that before counting."""
+    deadline = time.monotonic() + seconds
+    while True:
+        now = server.census()
+        excess = {k: v - CENSUS["baseline"][k] for k, v in now.items() if v > CENSUS["baseline"][k]}
+        if not excess or time.monotonic() > deadline:
+            return excess
+        time.sleep(0.5)
+
+
+def _processes_per_core() -> float:
+    """Runnable processes per core over the last minute, at least 1: how much slower than
+    on a machine of its own a CPU-bound stretch of the server runs now."""
+    return max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
 
 
 def _canary_alive(canary: Canary) -> None:
@@ -96,7 +119,8 @@ def test_thousands_of_idle_connections_are_closed_after_the_auth_timeout(server,
     assert outcome.opened == IDLE, f"{outcome.failed_to_open} could not even connect"
     assert outcome.closes == {(1008, "authentication timeout"): IDLE}, outcome.closes
     assert outcome.seconds_to_close < AUTH_TIMEOUT + 30
-    assert server.health()["connections"] <= 5  # only the canary's (and the health check)
+    left = _settled(server)  # only the canary's connections remain
+    assert not left, f"the server still holds closed connections: {left}"
     _canary_alive(canary)
     RSS["idle peak"] = max(peak)
     RSS["after idle"] = server.rss_kib()
@@ -104,13 +128,29 @@ def test_thousands_of_idle_connections_are_closed_after_the_auth_timeout(server,
 
 @pytest.mark.timeout(120)
 def test_many_flooders_are_rate_limited_then_closed_and_nobody_else_notices(server, canary):
-    worst_before = canary.worst_ms
+    worst_before, load_before = canary.worst_ms / 1000, _processes_per_core()
+    started = time.monotonic()
     outcome = asyncio.run(flooders(server.url, FLOODERS, FLOOD_MESSAGES))
+    during = canary.latencies_between(started, time.monotonic())
+    load = max(load_before, _processes_per_core())
     assert outcome.closes == {(1008, "flooding"): FLOODERS}, outcome.closes
     assert outcome.replies["rate_limited"] == FLOODERS * server_app.FLOOD_CLOSE_AFTER
     assert set(outcome.replies) == {"pong", "rate_limited"}
     _canary_alive(canary)
-    assert canary.worst_ms < max(2000, worst_before), f"canary waited {canary.worst_ms:.0f} ms"
+    # The canary's rounds that overlapped the flood (each ~3 commits, paced to 0.1 s). A
+    # flooder's queued messages are handled without yielding to other connections, so extra
+    # work per message shows as one long stall of the canary: 0.5 ms per refused message
+    # stalled it 3.8 s, where the real server's worst is 35-160 ms. A stall stretches with the
+    # processes sharing each core (one of 2 s was seen while other test runs shared the
+    # machine), so the 2 s bound and the 0.5 s median scale with that number.
+    slow = [f"{1000 * s:.0f}" for s in during]
+    assert during, "the canary did not get a round in during the flood"
+    report_plugin.record("flood", f"{FLOODERS} flooders closed after {outcome.seconds_to_close:.1f} s; the "
+                         f"canary's {len(during)} rounds meanwhile took {slow[len(slow) // 2]} ms (median), "
+                         f"{slow[-1]} ms at worst; {load:.1f} processes a core", canary_rounds_ms=slow)
+    seen = f"canary rounds during the flood (ms): {slow}; {load:.1f} processes a core"
+    assert during[len(during) // 2] < 0.5 * load, seen
+    assert during[-1] < max(2.0 * load, worst_before), seen
     RSS["after flood"] = server.rss_kib()
 
 
@@ -181,15 +221,24 @@ async def _everything(server: ServerProcess, round_number: int):
 
 @pytest.mark.timeout(300)
 def test_repeated_rounds_of_all_of_it_at_once_do_not_grow_memory(server, canary):
-    """Python keeps freed memory for reuse, so a round's high-water mark stays in the RSS; a
-    leak shows as growth from one identical round to the next (all three loads at once)."""
+    """After each round (all three loads at once) the server must hold no object of a closed
+    connection: counted exactly (launch.py's census), since RSS cannot show a small leak.
+
+    RSS is a coarse second check: Python keeps freed memory for reuse, so a round's high-water
+    mark stays in the RSS, and that mark depends on how many connections happened to be open
+    at once, i.e. on the timing of the machine. Measured on a shared 2-core machine, the RSS
+    after the first round ranged over 67-84 MiB from run to run, and grew by up to 10 MiB
+    from the first round to the second in a run that leaked nothing. Leaking
+    every connection of a round adds its full cost (~9 KiB each, ~20 MiB a round): the bound."""
     after = []
     for round_number in range(2):
         idle, flood, slow = asyncio.run(_everything(server, round_number))
-        assert idle.closes == {(1008, "authentication timeout"): IDLE}
-        assert flood.closes == {(1008, "flooding"): FLOODERS}
-        assert slow.closes["still open"] == 0
+        assert idle.closes == {(1008, "authentication timeout"): IDLE}, (idle.failed_to_open, idle.closes)
+        assert flood.closes == {(1008, "flooding"): FLOODERS}, flood.closes
+        assert slow.closes["still open"] == 0, slow.closes
         _canary_alive(canary)
+        left = _settled(server)
+        assert not left, f"round {round_number + 1}: the server still holds closed connections: {left}"
         after.append(server.rss_kib())
     RSS["after concurrent round 1"], RSS["after concurrent round 2"] = after
     growth_mib = (after[1] - after[0]) / MIB
@@ -203,9 +252,14 @@ def test_repeated_rounds_of_all_of_it_at_once_do_not_grow_memory(server, canary)
         f"{after[0] / MIB:.0f} MiB after a round of all at once, {after[1] / MIB:.0f} MiB after a second "
         f"({growth_mib:+.1f} MiB)",
         rss_kib=dict(RSS), canary=dict(canary.ok), canary_worst_ms=round(canary.worst_ms))
-    # A leaked connection (its protocol object and buffers, ~10 KB) would add >20 MiB a round;
-    # allocator noise on a loaded machine reaches ~5 MiB.
-    assert growth_mib < 12, f"memory grew {growth_mib:.1f} MiB in an identical second round: {RSS}"
+    # What one connection costs the server, from the idle test: 2,000 open at once measured
+    # 15-24 MiB over the baseline, the lower figures where the machine was too busy to have all
+    # of them open at once before the first were closed; so at least 9 KiB.
+    per_connection_kib = max(9.0, (RSS.get("idle peak", 0) - RSS["baseline"]) / IDLE)
+    leak_mib = ROUND_CONNECTIONS * per_connection_kib / MIB
+    assert growth_mib < leak_mib, (
+        f"memory grew {growth_mib:.1f} MiB in an identical second round, as much as leaking all its "
+        f"{ROUND_CONNECTIONS} connections ({leak_mib:.0f} MiB): {RSS}")
     assert total_mib < 120, f"memory grew {total_mib:.1f} MiB over the hostile rounds: {RSS}"
     errors = server.log_entries("error", "critical", "unparsed")
     assert not errors, errors[:3]
@@ -223,6 +277,7 @@ def test_memory_plateaus_over_many_rounds(server, canary):
         assert flood.closes == {(1008, "flooding"): FLOODERS}
         assert slow.closes["still open"] == 0
         _canary_alive(canary)
+        assert not _settled(server)
         after.append(server.rss_kib())
     growth_mib = (after[-1] - after[1]) / MIB
     report_plugin.record(
@@ -338,11 +393,33 @@ async def test_spraying_many_usernames_from_one_address_is_throttled(harness):
     assert (await login_once(harness.url, "127.0.0.10", "hung", PASSWORD))["type"] == "welcome"
 
 
+@pytest.fixture(scope="module")
+def patient_server(tmp_path_factory):
+    """The server with its real 20 s authentication timeout: on a loaded machine a clerk's
+    login queued behind 20 password checks can take longer than the 3 s given above, and the
+    server closes a connection still not logged in at the deadline, mid-check or not."""
+    workdir = tmp_path_factory.mktemp("patient")
+    with ServerProcess(always_open_config(workdir / "centre.toml"), workdir / "xephang.db") as proc:
+        yield proc
+
+
+def _password_check_seconds() -> float:
+    """What one scrypt check costs on this machine now (the median of three)."""
+    stored = hash_password("calibration")
+    took = []
+    for _ in range(3):
+        started = time.perf_counter()
+        verify_password("wrong", stored)
+        took.append(time.perf_counter() - started)
+    return sorted(took)[1]
+
+
 @pytest.mark.timeout(120)
-def test_a_burst_of_concurrent_wrong_logins_cannot_outrun_the_throttle(server, canary):
+def test_a_burst_of_concurrent_wrong_logins_cannot_outrun_the_throttle(patient_server):
     """200 wrong logins sent at once from one address: each password check (scrypt) is slow,
     so a throttle that counts failures only after the check would let all 200 through and
     keep a real clerk waiting for seconds. At most 20 may be checked."""
+    server = patient_server
 
     async def run():
         attackers = await asyncio.gather(*[connect_from(server.url, "127.0.30.1") for _ in range(200)])
@@ -364,10 +441,14 @@ def test_a_burst_of_concurrent_wrong_logins_cannot_outrun_the_throttle(server, c
         return clerk, waited, [await task for task in burst]
 
     clerk, waited, codes = asyncio.run(run())
+    check = _password_check_seconds()
     assert clerk["type"] == "welcome"
     assert codes.count("bad_credentials") <= 20 and codes.count("throttled") >= 180, sorted(set(codes))
-    assert waited < 3.0, f"a real clerk waited {waited:.1f} s behind the burst"
-    _canary_alive(canary)
+    # Behind at most 20 checks on the server's 2 password threads the clerk waits for ~11
+    # checks; behind 200, for ~100. 3 s on a quiet machine (a check takes ~30 ms); on a busy
+    # one every check slows down alike, so the bound is 30 checks' time as measured here now.
+    assert waited < max(3.0, 30 * check), f"a real clerk waited {waited:.1f} s behind the burst " \
+        f"(one password check takes {1000 * check:.0f} ms here)"
 
 
 async def test_successful_logins_do_not_use_up_the_address_budget(harness):

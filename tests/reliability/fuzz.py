@@ -242,6 +242,7 @@ class Canary(threading.Thread):
         self.ok = Tally()
         self.failures: list[str] = []
         self.latencies: list[float] = []
+        self.rounds: list[tuple[float, float]] = []  # (monotonic start, seconds) of each round
 
     def run(self) -> None:
         try:
@@ -265,6 +266,7 @@ class Canary(threading.Thread):
                     if "queue_empty" not in str(exc):
                         raise
                 self.latencies.append(time.monotonic() - started)
+                self.rounds.append((started, self.latencies[-1]))
                 self.stopping.wait(max(0.02, self.ROUND_SECONDS - (time.monotonic() - started)))
             kiosk.close()
             clerk.close()
@@ -274,6 +276,11 @@ class Canary(threading.Thread):
     def stop(self) -> None:
         self.stopping.set()
         self.join(30)
+
+    def latencies_between(self, start: float, end: float) -> list[float]:
+        """Seconds taken by each round that overlapped [start, end] (monotonic), the slowest last."""
+        rounds = list(self.rounds)
+        return sorted(seconds for began, seconds in rounds if began <= end and began + seconds >= start)
 
     @property
     def worst_ms(self) -> float:

@@ -104,6 +104,11 @@ class ServerProcess:
         with urllib.request.urlopen(f"{self.http_url}/healthz", timeout=2, context=ssl_context) as reply:
             return json.loads(reply.read())
 
+    def census(self) -> dict[str, int]:
+        """Connection objects the server still holds (needs ``XEPHANG_TEST_CENSUS=1``; see launch.py)."""
+        with urllib.request.urlopen(f"{self.http_url}/testz/census", timeout=10) as reply:
+            return json.loads(reply.read())
+
     def kill(self) -> None:
         """SIGKILL: no handler runs, nothing is flushed by the server itself."""
         assert self.proc is not None
