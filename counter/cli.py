@@ -82,6 +82,7 @@ def main(argv: list[str]) -> int:
 
     from PySide6.QtWidgets import QApplication
 
+    from common.qt_gc import collected_on_gui_thread
     from common.qt_theme import install_fonts, platform_or_complain
 
     if not platform_or_complain(parser.prog, screenshot=args.screenshot is not None):
@@ -118,6 +119,7 @@ def main(argv: list[str]) -> int:
         counter_app.state.login(args.user, password)
     else:
         counter_app.window.login_page.focus_first_empty()
-    code = app.exec()
+    with collected_on_gui_thread():  # never on a worker thread (see common/qt_gc.py)
+        code = app.exec()
     counter_app.shutdown()
     return code

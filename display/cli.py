@@ -181,6 +181,7 @@ def run(args: argparse.Namespace, config: Config, choice: Choice) -> int:
 
     from common.i18n import Translator
     from common.qt_client import QtConnection
+    from common.qt_gc import collected_on_gui_thread
     from common.qt_theme import install_fonts
     from display.board_state import BoardState
     from display.wiring import DisplayController, build_announcer, device_login
@@ -213,7 +214,8 @@ def run(args: argparse.Namespace, config: Config, choice: Choice) -> int:
     connection.start()
     log.info("display %s following %s", choice.device.id, choice.url)
     try:
-        app.exec()
+        with collected_on_gui_thread():  # never on the speech thread (see common/qt_gc.py)
+            app.exec()
     finally:
         connection.stop()
         controller.shutdown()

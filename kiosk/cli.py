@@ -31,6 +31,7 @@ from common.cli_args import (
 from common.client import Connection
 from common.logs import setup_logging
 from common.qt_client import QtConnection
+from common.qt_gc import collected_on_gui_thread
 from common.qt_theme import install_fonts, platform_or_complain
 from kiosk.printing import PrinterSettings, PrintService, validate_uri
 from kiosk.state import KioskSettings, KioskState
@@ -182,7 +183,8 @@ def main(argv: list[str]) -> int:
         else:
             app.setOverrideCursor(Qt.CursorShape.BlankCursor)  # a touch screen shows no pointer
             window.showFullScreen()
-        return app.exec()
+        with collected_on_gui_thread():  # never on the printer's thread (see common/qt_gc.py)
+            return app.exec()
     finally:
         kiosk_app.stop()
 

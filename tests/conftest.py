@@ -6,11 +6,28 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import gc
 from datetime import timedelta
 
 import pytest
 
 from tests.helpers import FakeClock, ServerHarness, ThreadedServer, example_config, local_time
+
+
+@pytest.fixture(autouse=True)
+def _qt_garbage_on_the_gui_thread(request):
+    """Qt tests collect garbage as the apps do (common/qt_gc.py): only on the GUI thread,
+    and all of a test's at its end, so that no worker thread of this or a later test (the
+    kiosk's printer, the display's speech) collects Qt objects and deadlocks with Qt."""
+    if "qtbot" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("qapp")
+    from common.qt_gc import collected_on_gui_thread
+
+    with collected_on_gui_thread():
+        yield
+    gc.collect()
 
 
 @pytest.fixture
