@@ -8,8 +8,14 @@ import logging.handlers
 from datetime import UTC, datetime
 from pathlib import Path
 
+# Characters JSON leaves as they are but line readers (str.splitlines, many log tools) take
+# for line breaks; a client's text containing one would split a log line in two.
+_LINE_BREAKS = str.maketrans({"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
 
 class JsonFormatter(logging.Formatter):
+    """One JSON object per line, whatever the message holds (Vietnamese stays readable)."""
+
     def format(self, record: logging.LogRecord) -> str:
         entry = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
@@ -19,7 +25,7 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
+        return json.dumps(entry, ensure_ascii=False).translate(_LINE_BREAKS)
 
 
 def setup_logging(level: str = "info", file: str | Path | None = None, *, json_lines: bool = True) -> None:
