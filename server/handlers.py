@@ -6,8 +6,6 @@ import asyncio
 import functools
 import logging
 import re
-from dataclasses import replace
-from datetime import date, datetime, timedelta
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +17,8 @@ from common.errors import Rejected
 from common.passwords import verify_password
 from server import views
 from server.core import commands as c
-from server.core import events as ev
-from server.core.model import SiteState, Ticket, TicketState
+from server.core.model import Ticket, TicketState
+from server.core.rules import past_rating, rateable_until
 from server.sessions import COUNTER_COMMANDS, PERMISSIONS, UNAUTHENTICATED, Session
 from server.web.sessions import issue_login_code
 
@@ -34,9 +32,6 @@ log = logging.getLogger(__name__)
 # each pushed every change of the queue (3,000 of them made every issue 20x slower).
 MAX_WATCHERS_PER_TICKET = 5
 
-# A citizen may rate a finished ticket of an earlier day (the page left open past midnight,
-# or opened the next morning) until this many days after the ticket's day, local time.
-PAST_RATING_DAYS = 7
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")  # the shape of a ticket token (worth a lookup)
 
 # A valid hash of a random password: verifying against it costs the same as a real user,
@@ -365,8 +360,8 @@ class Handlers:
                 await server.submit(site, c.RollOver(actor="system", day=today))
             state = server.states[site]
             if ticket_id not in state.tickets:  # an earlier day's: the writer never touches it again
-                rule = functools.partial(rate_past_ticket, value=value, actor=actor, state=state,
-                                         now=server.clock())
+                command = c.RateTicket(actor=actor, ticket_id=ticket_id, value=value)
+                rule = functools.partial(past_rating, command=command, rules=state.rules, now=server.clock())
                 rated = await server._db(server.store.rate_past_ticket, site, ticket_id, state.day, rule)
                 return views.ticket_view(rated)
             try:
@@ -428,28 +423,6 @@ class Handlers:
             tickets=tickets, recent_calls=list(server.recent_calls[site]),
             server_time=server.clock(), counter=session.counter,
         )
-
-
-def rateable_until(day: date) -> date:
-    """The last day a finished ticket of ``day`` can be rated."""
-    return day + timedelta(days=PAST_RATING_DAYS)
-
-
-def rate_past_ticket(ticket: Ticket | None, value: int, actor: str, state: SiteState,
-                     now: datetime) -> ev.TicketRated:
-    """The rule for rating a ticket of an earlier day (``state``: its site today): as
-    server.core.rules for today's tickets, and within PAST_RATING_DAYS of its day."""
-    if ticket is None:
-        raise Rejected("ticket_not_found", number="?")
-    if ticket.state is not TicketState.DONE:
-        raise Rejected("not_rateable")
-    if ticket.rating is not None:
-        raise Rejected("already_rated")
-    if rateable_until(ticket.day) < now.astimezone(state.rules.tz).date():
-        raise Rejected("not_rateable")
-    if value not in state.rules.rating_values:
-        raise Rejected("invalid_rating")
-    return ev.TicketRated(at=now, actor=actor, ticket=replace(ticket, rating=value))
 
 
 def _event_ticket(outcome) -> p.TicketView | None:

@@ -15,7 +15,7 @@ import msgspec
 import pytest
 
 from server import stats
-from server.handlers import PAST_RATING_DAYS
+from server.core.rules import PAST_RATING_DAYS
 from tests.test_web_pages import get
 
 pytestmark = pytest.mark.asyncio

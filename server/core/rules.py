@@ -7,7 +7,7 @@ immutable, so there is nothing to roll back).
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from common.errors import Rejected
 from server.core import commands as c
@@ -16,6 +16,7 @@ from server.core.hours import is_issuing, next_opening
 from server.core.model import (
     CounterState,
     CounterStatus,
+    SiteRules,
     SiteState,
     Ticket,
     TicketState,
@@ -28,6 +29,9 @@ Result = tuple[SiteState, list[e.Event]]
 
 # Queue order of the first ticket transferred to the front today; later ones follow it.
 FRONT_ORDER_BASE = -1_000_000_000
+# A citizen may rate a finished ticket of an earlier day (the page left open past midnight,
+# or opened the next morning) until this many days after the ticket's day, local time.
+PAST_RATING_DAYS = 7
 
 
 def handle(state: SiteState, command: c.Command, now: datetime) -> Result:
@@ -391,18 +395,38 @@ def _cancel(state: SiteState, command: c.CancelTicket, now: datetime) -> Result:
 
 
 def _rate(state: SiteState, command: c.RateTicket, now: datetime) -> Result:
-    ticket = state.tickets.get(command.ticket_id)
+    event = rating(state.tickets.get(command.ticket_id), command, state.rules, now)
+    return _put_ticket(state, event.ticket), [event]
+
+
+def rating(ticket: Ticket | None, command: c.RateTicket, rules: SiteRules, now: datetime) -> e.TicketRated:
+    """``command`` rating ``ticket`` (None: there is none): finished, not rated yet, and a
+    value of the configured scale; one rating per ticket."""
     if ticket is None:
         raise Rejected("ticket_not_found", number=command.ticket_id)
     if ticket.state is not TicketState.DONE:
         raise Rejected("not_rateable")
     if ticket.rating is not None:
         raise Rejected("already_rated")
-    if command.value not in state.rules.rating_values:
+    if command.value not in rules.rating_values:
         raise Rejected("invalid_rating")
     rated = replace(ticket, rating=command.value)
-    event = e.TicketRated(at=now, actor=command.actor, device=command.device, ticket=rated)
-    return _put_ticket(state, rated), [event]
+    return e.TicketRated(at=now, actor=command.actor, device=command.device, ticket=rated)
+
+
+def rateable_until(day: date) -> date:
+    """The last local day a finished ticket of ``day`` can be rated (from its page)."""
+    return day + timedelta(days=PAST_RATING_DAYS)
+
+
+def past_rating(ticket: Ticket | None, command: c.RateTicket, rules: SiteRules,
+                now: datetime) -> e.TicketRated:
+    """A rating of a ticket of an earlier day, which the day's state no longer holds: as
+    ``rating``, and only until ``rateable_until`` its day. The store writes the event."""
+    event = rating(ticket, command, rules, now)
+    if rateable_until(event.ticket.day) < now.astimezone(rules.tz).date():
+        raise Rejected("not_rateable")
+    return event
 
 
 _HANDLERS = {
