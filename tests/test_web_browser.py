@@ -339,3 +339,42 @@ def capture(browser: Browser, server: WebServer, out: Path) -> list[Path]:
     clerk.close()
     stack.close()
     return shots
+
+
+BREAKOUT_NEXT = "/manager/<!--<script>"  # passes safe_next; before, it commented out the page data
+
+
+def test_crafted_next_cannot_break_the_login_page(browser, web):
+    """The page's data survives a `next` holding '<!--<script>': the script runs and logs in
+    over the websocket; the password never appears in any request."""
+    context = browser.new_context()
+    page = context.new_page()
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(f"{r.method} {r.url} {r.post_data or ''}"))
+    page.goto(f"{web.base}/manager/login?next=" + BREAKOUT_NEXT.replace("<", "%3C").replace("!", "%21"))
+    data = json.loads(page.locator("#login-data").text_content())
+    assert data["next"] == BREAKOUT_NEXT
+    page.fill("#username", "giamdoc")
+    page.fill("#password", "xephang")
+    page.click("#login-button")
+    page.wait_for_url(lambda url: "/manager/login" not in url)
+    assert any(k["name"] == "xephang_manager" for k in context.cookies())
+    assert len(seen) >= 3  # the page, its assets, the session exchange
+    assert not [line for line in seen if "giamdoc" in line or "xephang" in line], seen
+    context.close()
+
+
+def test_login_form_without_scripts_sends_no_credentials(browser, web):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(f"{r.method} {r.url} {r.post_data or ''}"))
+    page.goto(f"{web.base}/manager/login")
+    page.fill("#username", "giamdoc")
+    page.fill("#password", "mat-khau-bi-mat")
+    with page.expect_request(lambda r: r.url.startswith(f"{web.base}/manager/login") and r.method != "GET"
+                             or "username=" in r.url):
+        page.click("#login-button")
+    assert len(seen) >= 2
+    assert not [line for line in seen if "mat-khau-bi-mat" in line or "giamdoc" in line], seen
+    context.close()

@@ -20,8 +20,8 @@
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    const username = form.username.value.trim();
-    const password = form.password.value;
+    const username = document.getElementById("username").value.trim();
+    const password = document.getElementById("password").value;
     if (!username || !password) {
       show(data.texts.login_missing);
       return;

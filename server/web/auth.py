@@ -1,6 +1,8 @@
 """The managers' login page, the exchange of a one-time code for a session cookie, logout.
 
 See ``server.web.sessions`` for the design (the password travels over the websocket).
+The form's fields have no ``name`` and the form posts: should its script ever not run, a
+native submission carries no credentials, and never in a URL.
 """
 
 from __future__ import annotations
@@ -35,15 +37,15 @@ def login_page(server: QueueServer, request: Request, query: dict[str, str]) -> 
     other = "en" if t.language == "vi" else "vi"
     body = f"""
 <main class="login">
-  <form class="card login-card" id="login-form" autocomplete="on" novalidate>
+  <form class="card login-card" id="login-form" method="post" action="/manager/login" autocomplete="on" novalidate>
     <div class="brand"><span class="logo" aria-hidden="true">XP</span>
       <div><p class="eyebrow">{e(server.config.centre_name)}</p><h1>{e(t.text("login_title"))}</h1></div>
     </div>
     <p class="muted">{e(t.text("login_intro"))}</p>
     <label for="username">{e(t.text("username"))}</label>
-    <input id="username" name="username" autocomplete="username" autocapitalize="none" required>
+    <input id="username" autocomplete="username" autocapitalize="none" required>
     <label for="password">{e(t.text("password"))}</label>
-    <input id="password" name="password" type="password" autocomplete="current-password" required>
+    <input id="password" type="password" autocomplete="current-password" required>
     <p class="form-error" id="login-error" role="alert"{"" if query.get("expired") else " hidden"}>{
         e(t.text("login_expired")) if query.get("expired") else ""}</p>
     <button type="submit" id="login-button">{e(t.text("login_button"))}</button>

@@ -112,9 +112,17 @@ def language_cookie(query: dict[str, str]) -> list[tuple[str, str]]:
     return []
 
 
+# Inside <script> the HTML parser looks for "</script" and "<!--" whatever JSON means; JSON
+# strings may spell any character as \uXXXX, so none of these can end or comment the block.
+_SCRIPT_SAFE = str.maketrans({
+    "<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029",
+})
+
+
 def script_data(element_id: str, payload: Any) -> str:
-    """Data for a page script, in a non-executable JSON block (CSP-safe)."""
-    text = json.dumps(payload, ensure_ascii=False).replace("</", "<\\/")
+    """Data for a page script, in a non-executable JSON block (CSP-safe): ``<``, ``>``, ``&``,
+    U+2028 and U+2029 are written as JSON escapes, so no value can break out of the block."""
+    text = json.dumps(payload, ensure_ascii=False).translate(_SCRIPT_SAFE)
     return f'<script type="application/json" id="{e(element_id)}">{text}</script>'
 
 
