@@ -313,3 +313,16 @@ async def test_a_failing_page_answers_500_without_a_traceback(harness, monkeypat
     assert page.status == 500 and "Lỗi máy chủ" in page.text
     assert "disk on fire" not in page.text and "Traceback" not in page.text
     assert (await get(harness, "/healthz")).status == 200  # the server carries on
+
+
+@pytest.mark.parametrize("bad_next", ["/manager/%0D%0ASet-Cookie:%20x=1", "/manager/%00", "/manager/%FF%FE",
+                                      "/manager/%E1%BB%9F", "/manager/\t"])
+async def test_malformed_next_neither_fails_nor_burns_the_code(harness, bad_next):
+    welcome = await web_login(harness, "giamdoc")
+    page = await get(harness, f"/manager/session?code={welcome['web_code']}&next={bad_next.replace(chr(9), '%09')}")
+    assert page.status == 303 and page.headers["Location"] == "/manager/"
+    cookie = page.headers["Set-Cookie"].split(";", 1)[0]
+    assert cookie.startswith("xephang_manager=") and len(cookie) > 40
+    assert (await get(harness, "/manager/", cookie=cookie)).status == 200
+    login = await get(harness, f"/manager/login?next={bad_next.replace(chr(9), '%09')}")
+    assert login.status == 200 and '"next": "/manager/"' in login.text

@@ -66,6 +66,7 @@ def login_page(server: QueueServer, request: Request, query: dict[str, str]) -> 
 
 @web_route("/manager/session")
 def open_session(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
+    target = safe_next(query.get("next"))  # before the one-time code is spent
     token = web_auth(server).redeem(query.get("code", ""))
     if token is None:
         return redirect("/manager/login?expired=1")
@@ -73,7 +74,7 @@ def open_session(server: QueueServer, request: Request, query: dict[str, str]) -
     if secure_cookies(server):
         attributes += "; Secure"
     cookie = ("Set-Cookie", f"{COOKIE}={token}; {attributes}")
-    return redirect(safe_next(query.get("next")), headers=[cookie])
+    return redirect(target, headers=[cookie])
 
 
 @web_route("/manager/logout")

@@ -13,6 +13,7 @@ Sessions live in the server's memory: a restart asks managers to log in again.
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 import weakref
@@ -112,9 +113,14 @@ def login_redirect(request: Request) -> Response:
     return redirect(f"/manager/login?next={quote(request.path, safe='')}")
 
 
+# A page of this site's manager area, in printable ASCII (a Location header's characters).
+_MANAGER_PATH = re.compile(r"/manager[!-~]*")
+
+
 def safe_next(target: str | None) -> str:
-    """Only pages of this site's manager area (no scheme, no host, no '//')."""
-    if target and target.startswith("/manager") and "//" not in target and "\\" not in target:
+    """Only pages of this site's manager area: no scheme, no host, no '//', no backslash, no
+    control, space or non-ASCII character (anything else: the overview)."""
+    if target and _MANAGER_PATH.fullmatch(target) and "//" not in target and "\\" not in target:
         return target
     return "/manager/"
 
