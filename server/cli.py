@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import ssl
 import sys
@@ -74,6 +75,8 @@ async def serve(config: Config, db: Path, host: str, port: int) -> int:
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
+    # The database, its WAL, the log and their directories: the owner's only (0600/0700).
+    os.umask(0o077)
     config = load_or_exit(args.config)
     db = database_path(config, args.db)
     log_file = args.log_file or Path(config.server.data_dir) / "server.log"

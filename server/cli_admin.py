@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import secrets
 import sqlite3
 import sys
@@ -73,6 +74,7 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def _backup(args: argparse.Namespace) -> int:
+    os.umask(0o077)  # the copy holds every ticket: the owner's only (0600, new directories 0700)
     if args.db is None:
         config = load_or_exit(args.config)
         args.db = Path(config.server.data_dir) / "xephang.db"
@@ -81,6 +83,11 @@ def _backup(args: argparse.Namespace) -> int:
         return 2
     if Path(args.file).exists():
         print(f"error: {args.file} exists; choose a new file", file=sys.stderr)
+        return 2
+    try:
+        Path(args.file).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"error: cannot create the directory of {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
     source = sqlite3.connect(f"file:{args.db}?mode=ro", uri=True)
     target = sqlite3.connect(str(args.file))
