@@ -150,7 +150,10 @@ def build_centre(scale: Scale = PROVINCE, *, port: int, data_dir: str) -> tuple[
         'centre_name = "Trung tâm Phục vụ hành chính công tỉnh Thử nghiệm"',
         'timezone = "Asia/Ho_Chi_Minh"', "",
         "[server]", 'host = "127.0.0.1"', f"port = {port}",
-        f'public_url = "http://127.0.0.1:{port}"', f"data_dir = {_q(data_dir)}", "",
+        f'public_url = "http://127.0.0.1:{port}"', f"data_dir = {_q(data_dir)}",
+        # Load generators: kiosks at machine pace, every client from one address.
+        "kiosk_issues_per_minute = 100000", "kiosk_issue_burst = 100000",
+        "max_public_connections_per_address = 100000", "",
         "[queue]", 'priority_rule = "interleave"', "normal_per_priority = 2",
         'pause_reasons = ["Nghỉ giải lao"]', "",
         "[[queue.priority_classes]]", 'code = "elderly"',

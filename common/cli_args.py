@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import re
 import sys
 from collections.abc import Callable
@@ -61,6 +62,18 @@ def add_server_argument(parser: argparse.ArgumentParser) -> None:
 def add_log_level_argument(parser: argparse.ArgumentParser, default: str = "info") -> None:
     parser.add_argument("--log-level", default=default, choices=["debug", "info", "warning", "error"],
                         help=f"how much to log (default: {default})")
+
+
+def is_loopback(host: str) -> bool:
+    """True when a server listening on ``host`` is reachable from this machine only:
+    ``localhost`` or a loopback address (127.0.0.0/8, ``::1``). Every other name, and
+    ``0.0.0.0``, ``::`` or an empty host (every interface), is not (no name is resolved)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def load_or_exit(path: Path | None) -> Config:

@@ -7,6 +7,7 @@ problem is reported as a ``ConfigError`` naming the file, the key and what is wr
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import zoneinfo
 from collections.abc import Iterator
@@ -188,6 +189,13 @@ class ServerSettings(_Struct, kw_only=True):
     tls_cert: str | None = None
     tls_key: str | None = None
     max_message_bytes: int = 65536
+    # A kiosk serves one person at a time: a burst beyond a human pace is refused.
+    kiosk_issues_per_minute: int = 20
+    kiosk_issue_burst: int = 6
+    # Connections not logged in (or following a ticket) at once from one address.
+    max_public_connections_per_address: int = 250
+    # Reverse proxies whose X-Forwarded-For names the client (see docs/operations.md).
+    trusted_proxies: list[str] = []
 
 
 class Config(_Struct, kw_only=True):
@@ -314,6 +322,16 @@ def _validate_server(s: ServerSettings) -> Iterator[tuple[str, str]]:
         yield "server.tls_cert", "tls_cert and tls_key must be given together"
     if not 1024 <= s.max_message_bytes <= 1 << 20:
         yield "server.max_message_bytes", "must be between 1024 and 1048576"
+    for key, value in (("kiosk_issues_per_minute", s.kiosk_issues_per_minute),
+                       ("kiosk_issue_burst", s.kiosk_issue_burst),
+                       ("max_public_connections_per_address", s.max_public_connections_per_address)):
+        if not 1 <= value <= 100_000:
+            yield f"server.{key}", "must be between 1 and 100000"
+    for j, address in enumerate(s.trusted_proxies):
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            yield f"server.trusted_proxies[{j}]", f"{address!r} is not an IP address"
 
 
 def _validate_queue(q: QueueRules) -> Iterator[tuple[str, str]]:

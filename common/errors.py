@@ -24,6 +24,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Đăng nhập sai quá nhiều lần, vui lòng thử lại sau {seconds} giây",
         "Too many failed logins; try again in {seconds} s"),
     "rate_limited": ("Gửi quá nhiều yêu cầu", "Too many requests"),
+    "login_busy": (
+        "Máy chủ đang bận kiểm tra đăng nhập, vui lòng thử lại sau {seconds} giây",
+        "The server is busy checking logins; try again in {seconds} s"),
+    "public_endpoint": (
+        "Địa chỉ này chỉ dùng để theo dõi số thứ tự; hãy đăng nhập từ mạng nội bộ của trung tâm",
+        "This address only follows tickets; log in from the centre's own network"),
+    "issuing_too_fast": (
+        "Vui lòng chờ giây lát rồi lấy số tiếp",
+        "Please wait a moment before taking another number"),
     "counter_not_allowed": (
         "Bạn không được phân công quầy {counter}", "You are not assigned to counter {counter}"),
     "no_counter_selected": ("Chưa chọn quầy", "No counter selected"),
@@ -41,6 +50,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unknown_counter": ("Không có quầy số {counter}", "No counter {counter}"),
     "counter_taken": (
         "Quầy {counter} đang được {clerk} sử dụng", "Counter {counter} is in use by {clerk}"),
+    "counter_not_held": (
+        "Quầy {counter} đã được {clerk} mở; bạn không còn thao tác được ở quầy này",
+        "Counter {counter} was opened by {clerk}; you can no longer act at it"),
     "counter_not_open": ("Quầy {counter} chưa mở", "Counter {counter} is not open"),
     "counter_busy": (
         "Quầy đang phục vụ số {number}; hãy kết thúc trước",

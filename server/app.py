@@ -15,7 +15,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,13 +32,20 @@ from server import views
 from server.compression import server_extensions
 from server.core import commands as c
 from server.core import events as ev
-from server.core.model import SiteRules, SiteState
+from server.core.model import SiteRules, SiteState, Ticket, TicketState
 from server.core.positions import WaitingLines
-from server.core.rules import handle
+from server.core.rules import handle, rateable_until
 from server.estimates import EstimateBudget
 from server.fanout import SERVICES_EVERY, FanOut
-from server.http import route_http
-from server.sessions import LoginThrottle, Session
+from server.http import (
+    PUBLIC_WEBSOCKET_PATH,
+    WEBSOCKET_PATHS,
+    dropping_failed_connections,
+    route_http,
+    text_response,
+)
+from server.login_guard import LoginGuard
+from server.sessions import Session, TokenBucket
 from server.store import Store
 
 log = logging.getLogger(__name__)
@@ -49,6 +56,8 @@ TICK_SECONDS = 15.0
 CHECKPOINT_SECONDS = 1.0
 IDLE_BEFORE_ESTIMATING = 0.005  # seconds without a command before the writer estimates
 FLOOD_CLOSE_AFTER = 300
+FINISHED_WATCH_SECONDS = 900.0  # a finished ticket's phone is kept this long for its rating
+FINISHED_WATCH_GRACE = 1.0  # ... and this long once nothing more can happen to the ticket
 SEND_NOW_BELOW = 16384  # a reply goes out at once when the client's write buffer is small
 _REFRESH = object()  # queued for the writer: catch up stale estimates between batches
 _WAKE = object()  # queued for the writer: it has been quiet long enough to estimate
@@ -104,8 +113,10 @@ class QueueServer(FanOut):
         self._wake_pending = False
         self.tokens: dict[str, tuple[str, str]] = {}  # ticket token → (site, ticket id)
         self.sessions: dict[ServerConnection, Session] = {}
-        self.user_throttle = LoginThrottle(limit=5)
-        self.address_throttle = LoginThrottle(limit=20)
+        # Per address: connections not logged in or following a ticket (bounded, see _connection).
+        self.public_connections: Counter[str] = Counter()
+        self.issue_buckets: dict[str, TokenBucket] = {}  # kiosk device id → its issuing pace
+        self.login_guard = LoginGuard()
         self.db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db")
         self.kdf_thread = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kdf")
         self.checkpoint_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoint")
@@ -160,7 +171,8 @@ class QueueServer(FanOut):
         self._tasks.append(asyncio.create_task(self._estimate_refresher(), name="estimates"))
         self._tasks.append(asyncio.create_task(self._checkpointer(), name="checkpoints"))
         self._server = await serve(
-            self._connection, host, port, ssl=ssl, process_request=self._process_request,
+            self._connection, host, port, ssl=ssl,
+            process_request=dropping_failed_connections(self._process_request),
             compression=None, extensions=server_extensions(),
             max_size=self.config.server.max_message_bytes, max_queue=16,
             ping_interval=20, ping_timeout=20, close_timeout=5,
@@ -328,16 +340,52 @@ class QueueServer(FanOut):
     # -- connections --------------------------------------------------------------------
 
     async def _process_request(self, connection: ServerConnection, request: Any) -> Any:
+        if request.path.split("?", 1)[0] in WEBSOCKET_PATHS:
+            limit = self.config.server.max_public_connections_per_address
+            if self.public_connections[self.client_address(connection, request)] >= limit:
+                return text_response(429, "Quá nhiều kết nối từ địa chỉ này / Too many connections")
         return await route_http(self, connection, request)
 
+    def client_address(self, ws: ServerConnection, request: Any) -> str:
+        """The client's IP address: the peer's, or for a trusted reverse proxy the last entry
+        of the X-Forwarded-For it set."""
+        peer = str(ws.remote_address[0]) if ws.remote_address else "?"
+        if peer in self.config.server.trusted_proxies and request is not None:
+            forwarded = request.headers.get_all("X-Forwarded-For")
+            if forwarded:
+                return forwarded[-1].rsplit(",", 1)[-1].strip()[:64] or peer
+        return peer
+
+    def _count_public(self, remote: str, session: Session, counted: bool) -> bool:
+        """Keep ``public_connections`` in step with the session's role; returns whether the
+        session is counted now."""
+        if session.counts_as_public == counted:
+            return counted
+        if counted:
+            self._release_public(remote)
+        else:
+            self.public_connections[remote] += 1
+        return not counted
+
+    def _release_public(self, remote: str) -> None:
+        self.public_connections[remote] -= 1
+        if self.public_connections[remote] <= 0:
+            del self.public_connections[remote]
+
     async def _connection(self, ws: ServerConnection) -> None:
-        remote = ws.remote_address[0] if ws.remote_address else "?"
-        session = Session(remote=str(remote))
+        remote = self.client_address(ws, ws.request)
+        path = ws.request.path.split("?", 1)[0] if ws.request is not None else ""
+        session = Session(remote=remote, public_path=path == PUBLIC_WEBSOCKET_PATH)
         self.sessions[ws] = session
+        counted = self._count_public(remote, session, False)
         auth_deadline = asyncio.get_running_loop().call_later(
             AUTH_TIMEOUT, self._close_unauthenticated, ws
         )
         try:
+            if self.public_connections[remote] > self.config.server.max_public_connections_per_address:
+                log.warning("refused a connection from %s: too many public connections", remote)
+                await ws.close(1013, "too many connections from this address")
+                return
             async for raw in ws:
                 if not session.bucket.take():
                     if session.bucket.refused > FLOOD_CLOSE_AFTER:
@@ -346,21 +394,54 @@ class QueueServer(FanOut):
                     await self.send(ws, self.error_message(None, Rejected("rate_limited")))
                     continue
                 await self.handlers.dispatch(ws, session, raw)
+                counted = self._count_public(remote, session, counted)
                 if session.role != "anonymous":
                     auth_deadline.cancel()
         except ConnectionClosed:
             pass
         finally:
             auth_deadline.cancel()
+            if session.watch_end is not None:
+                session.watch_end.cancel()
+            if counted:
+                self._release_public(remote)
             self.forget(ws, session)
             self.sessions.pop(ws, None)
 
     def _close_unauthenticated(self, ws: ServerConnection) -> None:
         session = self.sessions.get(ws)
         if session is not None and session.role == "anonymous":
-            task = asyncio.ensure_future(ws.close(1008, "authentication timeout"))
-            self._closing.add(task)
-            task.add_done_callback(self._closing.discard)
+            self.close_soon(ws, 1008, "authentication timeout")
+
+    def watch_left(self, ticket: Ticket) -> float | None:
+        """How long a phone following ``ticket`` is kept: None while the ticket can still
+        change, FINISHED_WATCH_SECONDS while it waits for its rating, a moment (for the last
+        message to leave) when nothing more can happen to it."""
+        if not ticket.state.is_final:
+            return None
+        rateable = (ticket.state is TicketState.DONE and ticket.rating is None
+                    and rateable_until(ticket.day) >= self._today())
+        return FINISHED_WATCH_SECONDS if rateable else FINISHED_WATCH_GRACE
+
+    def end_watch_when_done(self, ws: ServerConnection, ticket: Ticket) -> None:
+        """Close a watcher once its ticket has nothing more to tell it (see ``watch_left``):
+        a finished ticket's phone does not hold a connection for the rest of the day."""
+        session = self.sessions.get(ws)
+        delay = self.watch_left(ticket)
+        if session is None or delay is None:
+            return
+        if session.watch_end is not None:
+            if session.watch_end.when() <= asyncio.get_running_loop().time() + delay:
+                return
+            session.watch_end.cancel()
+        session.watch_end = asyncio.get_running_loop().call_later(
+            delay, self.close_soon, ws, 1000, "ticket finished")
+
+    def close_soon(self, ws: ServerConnection, code: int, reason: str) -> None:
+        """Close ``ws`` in the background (the close handshake waits for the peer)."""
+        task = asyncio.ensure_future(ws.close(code, reason))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     def forget(self, ws: ServerConnection, session: Session) -> None:
         """Remove a connection from every audience it joined."""
@@ -390,6 +471,15 @@ class QueueServer(FanOut):
             re=request_id, code=exc.code, message_vi=exc.message_vi, message_en=exc.message_en,
             details=details,
         )
+
+    def issue_allowed(self, device: str) -> bool:
+        """Whether kiosk ``device`` may issue one more ticket now (its human pace)."""
+        bucket = self.issue_buckets.get(device)
+        if bucket is None:
+            settings = self.config.server
+            bucket = self.issue_buckets[device] = TokenBucket(
+                rate=settings.kiosk_issues_per_minute / 60, burst=settings.kiosk_issue_burst)
+        return bucket.take()
 
     def new_ticket_token(self) -> str:
         """As secrets.token_urlsafe(16), from random bytes read 4 KiB at a time (one

@@ -11,8 +11,10 @@ import ssl
 import sys
 from pathlib import Path
 
-from common.cli_args import add_config_argument, load_or_exit, port_number
+from common.assets import default_config_path
+from common.cli_args import add_config_argument, is_loopback, load_or_exit, port_number
 from common.config import Config
+from common.example_secrets import ExampleSecrets, example_secrets
 from common.logs import setup_logging
 from server.app import QueueServer
 from server.store import Store, StoreError
@@ -28,11 +30,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=port_number, help="TCP port (default: from the configuration)")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     parser.add_argument("--log-file", type=Path, help="also log here, rotated (default: DATA_DIR/server.log)")
+    parser.add_argument("--demo", action="store_true",
+                        help="listen beyond this machine even with the example centre's public passwords "
+                             "and tokens (a demonstration, never a real centre)")
     return parser
 
 
 def database_path(config: Config, override: Path | None) -> Path:
     return override or Path(config.server.data_dir) / "xephang.db"
+
+
+def example_secrets_refusal(found: ExampleSecrets, config_file: Path, host: str, demo: bool) -> str | None:
+    """Why the server must not start: it would listen beyond this machine with secrets that
+    anyone can read in the example centre's file; None when it may."""
+    if not found or demo or is_loopback(host):
+        return None
+    return (f"{config_file} holds the example centre's public secrets ({found.describe()}): anyone who "
+            f"has the code can log in with them, so the server will not listen on {host or 'every interface'}"
+            f", beyond this machine. Replace them ('xephang user add' for each user, 'xephang token' for "
+            f"each device), or listen on this machine only (--host 127.0.0.1), or pass --demo to show "
+            f"the example centre on a network.")
 
 
 def tls_context(config: Config) -> ssl.SSLContext | None:
@@ -78,6 +95,12 @@ def main(argv: list[str]) -> int:
     # The database, its WAL, the log and their directories: the owner's only (0600/0700).
     os.umask(0o077)
     config = load_or_exit(args.config)
+    host = args.host or config.server.host
+    found = example_secrets(config)
+    refusal = example_secrets_refusal(found, args.config or default_config_path(), host, args.demo)
+    if refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        return 2
     db = database_path(config, args.db)
     log_file = args.log_file or Path(config.server.data_dir) / "server.log"
     try:
@@ -85,7 +108,10 @@ def main(argv: list[str]) -> int:
     except OSError as exc:
         print(f"error: cannot write the log file {log_file}: {exc.strerror}", file=sys.stderr)
         return 2
-    host = args.host or config.server.host
+    if found:
+        log.warning("the configuration holds the example centre's public secrets (%s); %s", found.describe(),
+                    "shown on a network for a demonstration (--demo)" if not is_loopback(host)
+                    else "listening on this machine only")
     port = args.port if args.port is not None else config.server.port
     try:
         return asyncio.run(serve(config, db, host, port))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from common.cli_args import add_config_argument, load_or_exit
 from common.config import ConfigError, load_config
+from common.example_secrets import example_secrets
 from common.passwords import hash_password
 
 
@@ -24,6 +25,13 @@ def _config_check(args: argparse.Namespace) -> int:
     sites = ", ".join(f"{s.code} ({len(s.services)} services, {len(s.counters)} counters)"
                       for s in config.sites)
     print(f"{args.file}: OK — {config.centre_name}: {sites}; {len(config.users)} users")
+    found = example_secrets(config)
+    if found:
+        print(f"warning: {args.file}: the example centre's public secrets, known to anyone who has the code: "
+              f"{found.describe()}. Replace them before real use ('xephang user add' for each user, "
+              f"'xephang token' for each device); until then the server listens on this machine only "
+              f"(127.0.0.1), or beyond it with --demo.", file=sys.stderr)
+        return 1 if args.strict else 0
     return 0
 
 
@@ -111,6 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     config_sub = config.add_subparsers(dest="action", required=True)
     check = config_sub.add_parser("check", help="validate a configuration file")
     check.add_argument("file", type=Path)
+    check.add_argument("--strict", action="store_true",
+                       help="exit 1 while the file holds the example centre's public passwords or tokens")
     check.set_defaults(run=_config_check)
 
     user = sub.add_parser("user", help="user accounts")

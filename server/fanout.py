@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +22,7 @@ from common import protocol as p
 from common.config import Config
 from server import views
 from server.core import events as ev
-from server.core.model import SiteState
+from server.core.model import SiteState, Ticket
 from server.core.positions import WaitingLines
 from server.estimates import EstimateBudget
 
@@ -52,6 +52,7 @@ class FanOut:
     _pending_services: set[str]
     _services_sent_at: dict[str, float]
     _estimates_refreshed_at: float
+    end_watch_when_done: Callable[[ServerConnection, Ticket], None]
 
     def _call_view(
         self, site: str, *, seq: int, ticket_id: str, number: str, service: str, counter: int,
@@ -141,6 +142,9 @@ class FanOut:
                 self.config, state, ticket, ahead=self.waiting_lines(site, state).ahead(ticket),
                 estimate=lambda state, service, ahead: self.estimates.ticket(site, state, service, ahead))
             broadcast(connections, p.encode(status).decode())
+            if ticket.state.is_final:
+                for ws in list(connections):
+                    self.end_watch_when_done(ws, ticket)
 
     def _advance_waiting_lines(self, site: str, before: SiteState, state: SiteState,
                                changed: Iterable[str]) -> None:

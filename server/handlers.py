@@ -17,15 +17,18 @@ from common.errors import Rejected
 from common.passwords import verify_password
 from server import views
 from server.core import commands as c
+from server.core import events as ev
 from server.core.model import Ticket, TicketState
 from server.core.rules import past_rating, rateable_until
-from server.sessions import COUNTER_COMMANDS, PERMISSIONS, UNAUTHENTICATED, Session
+from server.login_guard import Attempt
+from server.sessions import COUNTER_COMMANDS, PERMISSIONS, PUBLIC_TYPES, UNAUTHENTICATED, Session
 from server.web.sessions import issue_login_code
 
 if TYPE_CHECKING:
     from server.app import QueueServer
 
 log = logging.getLogger(__name__)
+audit = logging.getLogger("xephang.audit")  # who logged in, who failed: never a secret
 
 # Phones (or tabs) following one ticket at once. A ticket's QR code is a credential anyone
 # who sees the paper has; without a bound, one token could hold thousands of connections,
@@ -61,6 +64,8 @@ class Handlers:
         kind = type(message).__struct_config__.tag
         request_id = message.id
         try:
+            if session.public_path and kind not in PUBLIC_TYPES:
+                raise Rejected("public_endpoint")
             if session.role not in PERMISSIONS[kind]:
                 raise Rejected("not_authenticated" if session.role == UNAUTHENTICATED else (
                     "already_authenticated" if kind in ("login", "login_device", "watch_ticket")
@@ -87,15 +92,19 @@ class Handlers:
     async def on_login_device(self, ws, session: Session, m: p.LoginDevice) -> Any:
         self._check_version(m.v)
         keys = [f"ip:{session.remote}"]
-        wait = self.server.address_throttle.retry_after(keys)
+        throttle = self.server.login_guard.addresses
+        wait = throttle.retry_after(keys)
         if wait:
+            audit.warning("device login refused from %s: address locked for %d s", session.remote, wait)
             raise Rejected("throttled", seconds=wait)
         for site in self.config.sites:
             for kind, devices in (("kiosk", site.kiosks), ("display", site.displays)):
                 for device in devices:
                     if device.token == m.token:
+                        audit.info("device %s (%s) logged in from %s", device.id, kind, session.remote)
                         return await self._welcome_device(ws, session, m, site, kind, device)
-        self.server.address_throttle.failed(keys)
+        throttle.failed(keys)
+        audit.warning("bad device token from %s", session.remote)
         raise Rejected("bad_token")
 
     async def _welcome_device(self, ws, session: Session, m, site, kind, device) -> None:
@@ -119,29 +128,25 @@ class Handlers:
     async def on_login(self, ws, session: Session, m: p.Login) -> Any:
         self._check_version(m.v)
         server = self.server
-        keys_user, keys_ip = [f"user:{m.username[:64]}"], [f"ip:{session.remote}"]
-        wait = max(server.user_throttle.retry_after(keys_user),
-                   server.address_throttle.retry_after(keys_ip))
-        if wait:
-            raise Rejected("throttled", seconds=wait)
-        # Counted as a failure BEFORE the slow password check, so that a burst of concurrent
-        # attempts cannot all slip past the throttle (200 at once ran 200 scrypts and kept a
-        # real clerk waiting 9 s); a success withdraws its count.
-        server.user_throttle.failed(keys_user)
-        server.address_throttle.failed(keys_ip)
+        name = m.username[:64]
+        try:  # see server.login_guard: throttles, and a bound on waiting password checks
+            attempt = server.login_guard.begin(name, session.remote)
+        except Rejected as exc:
+            audit.warning("login of %r from %s refused: %s", name, session.remote, exc.code)
+            raise
         user = self.config.user(m.username)
-        stored = user.password_hash if user else _DUMMY_HASH
-        loop = asyncio.get_running_loop()
-        ok = await loop.run_in_executor(server.kdf_thread, verify_password, m.password[:1024], stored)
+        ok = await self._check_password(attempt, user.password_hash if user else _DUMMY_HASH,
+                                        m.password[:1024])
         if user is None or not ok:
+            audit.warning("failed login of %r from %s", name, session.remote)
             raise Rejected("bad_credentials")
-        server.user_throttle.succeeded(keys_user)
-        server.address_throttle.forgive(keys_ip)
+        audit.info("%s %s logged in from %s", user.role, user.username, session.remote)
         web_code = None
         if m.web_session:  # the manager web pages: managers only, for a one-time cookie code
             if user.role != "manager":
                 raise Rejected("forbidden")
             web_code = issue_login_code(server, user.username)
+            audit.info("manager web session code issued to %s at %s", user.username, session.remote)
         sites = tuple(s.code for s in self.config.sites if not user.sites or s.code in user.sites)
         session.role, session.username, session.sites = user.role, user.username, sites
         user_view = p.UserView(username=user.username, full_name=user.full_name, role=user.role)
@@ -156,6 +161,15 @@ class Handlers:
                 server.audiences[code].staff.add(ws)
                 await server.send(ws, self.snapshot(code, session))
         return None
+
+    async def _check_password(self, attempt: Attempt, stored: str, password: str) -> bool:
+        ok = False
+        try:
+            loop = asyncio.get_running_loop()
+            ok = await loop.run_in_executor(self.server.kdf_thread, verify_password, password, stored)
+        finally:
+            self.server.login_guard.end(attempt, ok=ok)
+        return ok
 
     def _counter_choices(self, user) -> list[p.CounterChoice]:
         choices = []
@@ -194,27 +208,26 @@ class Handlers:
         self._check_version(m.v)
         found = self.server.tokens.get(m.token)
         ticket = self.server.states[found[0]].tickets.get(found[1]) if found else None
+        past = None
         if ticket is None:  # not today's: a ticket of an earlier day is shown as it ended
-            past = await self.past_ticket(m.token, session.remote)
-            if past is None:
+            past = ticket = await self.past_ticket(m.token, session.remote)
+            if ticket is None:
                 raise Rejected("ticket_not_found", number="?")
-            session.role, session.sites, session.ticket_id = "watcher", (past.site,), past.id
-            await self.server.send(ws, p.Welcome(re=m.id, role="watcher", server_time=self.server.clock()))
-            return self.past_status(past)
-        site, ticket_id = ticket.site, ticket.id
-        state = self.server.states[site]
-        session.role, session.sites, session.ticket_id = "watcher", (site,), ticket_id
-        watchers = self.server.audiences[site].watchers.setdefault(ticket_id, set())
+        session.role, session.sites, session.ticket_id = "watcher", (ticket.site,), ticket.id
+        # Today's or an earlier day's: the same bound on the phones following one ticket.
+        watchers = self.server.audiences[ticket.site].watchers.setdefault(ticket.id, set())
         if len(watchers) >= MAX_WATCHERS_PER_TICKET:  # the oldest gives way
             in_order = (c for c in self.server.sessions if c in watchers)  # sessions: connection order
             oldest = next(in_order, None) or next(iter(watchers))
             watchers.discard(oldest)
-            closing = asyncio.ensure_future(oldest.close(1008, "followed on another device"))
-            self.server._closing.add(closing)
-            closing.add_done_callback(self.server._closing.discard)
+            self.server.close_soon(oldest, 1008, "followed on another device")
         watchers.add(ws)
         await self.server.send(ws, p.Welcome(re=m.id, role="watcher", server_time=self.server.clock()))
-        return views.ticket_status(self.config, state, ticket)
+        state = self.server.states[ticket.site]
+        status = self.past_status(ticket) if past else views.ticket_status(self.config, state, ticket)
+        await self.server.send(ws, status)
+        self.server.end_watch_when_done(ws, ticket)  # a finished ticket's phone is let go
+        return None
 
     async def on_logout(self, ws, session: Session, m: p.Logout) -> Any:
         if session.role == "clerk" and session.counter is not None and session.site:
@@ -238,6 +251,11 @@ class Handlers:
         if not 8 <= len(m.idempotency_key) <= 64:
             raise Rejected("bad_message", detail="idempotency_key must be 8-64 characters")
         key = f"{session.device}:{m.idempotency_key}"
+        # A retry (same key) is answered with its ticket and not counted against the pace.
+        if key not in self.server.states[site].keys and not self.server.issue_allowed(session.device):
+            log.warning("kiosk %s refused: issuing faster than %d a minute (burst %d)", session.device,
+                        self.config.server.kiosk_issues_per_minute, self.config.server.kiosk_issue_burst)
+            raise Rejected("issuing_too_fast")
         command = c.IssueTicket(
             actor=session.device, device=session.device, service=m.service, priority=m.priority,
             idempotency_key=key, token=self.server.new_ticket_token(),
@@ -344,14 +362,15 @@ class Handlers:
             raise Rejected("forbidden")
         if session.role == "watcher":
             rated = await self._watcher_rates(site, ticket_id or "", m.value, session.actor)
-            return p.Result(re=m.id, ticket=rated)
+            self.server.end_watch_when_done(ws, rated)  # rated: nothing more to hear
+            return p.Result(re=m.id, ticket=views.public_ticket_view(rated))
         outcome = await self.server.submit(
             site, c.RateTicket(actor=session.actor, ticket_id=ticket_id or "", value=m.value))
         return p.Result(re=m.id, ticket=_event_ticket(outcome))
 
     # -- tickets of earlier days: shown as they ended, rateable for PAST_RATING_DAYS --------
 
-    async def _watcher_rates(self, site: str, ticket_id: str, value: int, actor: str) -> p.TicketView | None:
+    async def _watcher_rates(self, site: str, ticket_id: str, value: int, actor: str) -> Ticket:
         """Today's ticket through the rules; one of an earlier day straight to the store."""
         server = self.server
         for _ in range(2):  # twice only if midnight passed between the check and the rules
@@ -362,8 +381,7 @@ class Handlers:
             if ticket_id not in state.tickets:  # an earlier day's: the writer never touches it again
                 command = c.RateTicket(actor=actor, ticket_id=ticket_id, value=value)
                 rule = functools.partial(past_rating, command=command, rules=state.rules, now=server.clock())
-                rated = await server._db(server.store.rate_past_ticket, site, ticket_id, state.day, rule)
-                return views.ticket_view(rated)
+                return await server._db(server.store.rate_past_ticket, site, ticket_id, state.day, rule)
             try:
                 outcome = await server.submit(
                     site, c.RateTicket(actor=actor, ticket_id=ticket_id, value=value))
@@ -371,7 +389,7 @@ class Handlers:
                 if exc.code != "ticket_not_found":
                     raise
                 continue
-            return _event_ticket(outcome)
+            return next(e.ticket for e in outcome.events if isinstance(e, ev.TicketRated))
         raise Rejected("ticket_not_found", number="?")
 
     async def past_ticket(self, token: str, remote: str | None) -> Ticket | None:
@@ -381,11 +399,12 @@ class Handlers:
         server = self.server
         keys = [f"ip:{remote}"] if remote is not None else []
         ticket = None
-        if TOKEN.match(token) and not server.address_throttle.retry_after(keys):
+        throttle = server.login_guard.addresses
+        if TOKEN.match(token) and not throttle.retry_after(keys):
             ticket = await server._db(server.store.ticket_with_token, token)
         state = server.states.get(ticket.site) if ticket else None
         if ticket is None or state is None or ticket.day >= state.day:
-            server.address_throttle.failed(keys)
+            throttle.failed(keys)
             return None
         service = state.rules.site.service(ticket.service)
         return ticket if service is not None else None

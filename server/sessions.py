@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -46,6 +47,13 @@ COUNTER_COMMANDS = frozenset({
 
 assert set(PERMISSIONS) == set(p.CLIENT_TYPES), "every message type needs a permission entry"
 
+# What a connection on the public websocket path (server.http.PUBLIC_WEBSOCKET_PATH) may send:
+# a citizen's phone following and rating its ticket. Logins are refused there.
+PUBLIC_TYPES = frozenset({"watch_ticket", "ping", "rate", "logout"})
+
+# Roles whose connections count against an address's public-connection bound.
+PUBLIC_ROLES = frozenset({UNAUTHENTICATED, "watcher"})
+
 
 @dataclass
 class Session:
@@ -58,6 +66,8 @@ class Session:
     sites: tuple[str, ...] = ()
     counter: int | None = None
     ticket_id: str | None = None
+    public_path: bool = False  # connected on the public (watchers only) websocket path
+    watch_end: asyncio.TimerHandle | None = None  # a watcher's close, once its ticket is over
     bucket: TokenBucket = field(default_factory=lambda: TokenBucket(rate=30.0, burst=90.0))
 
     @property
@@ -67,6 +77,10 @@ class Session:
     @property
     def actor(self) -> str:
         return self.username or self.device or self.role
+
+    @property
+    def counts_as_public(self) -> bool:
+        return self.role in PUBLIC_ROLES
 
 
 class TokenBucket:

@@ -6,6 +6,8 @@ from collections import Counter as Tally
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
+import msgspec
+
 from common import protocol as p
 from common.config import Config, Site
 from server.core.estimate import estimate_wait_minutes
@@ -24,6 +26,15 @@ def ticket_view(t: Ticket) -> p.TicketView:
         transfers=t.transfers, outcome=t.outcome, dossier_code=t.dossier_code, rating=t.rating,
         note=t.note,
     )
+
+
+def public_ticket_view(t: Ticket) -> p.TicketView:
+    """A ticket as its citizen's phone may see it: what the ticket page shows, none of the
+    staff's data (the clerk, the outcome, the dossier code, a cancel reason). The note only
+    while the ticket is held: it is what the clerk asks the citizen to bring."""
+    return msgspec.structs.replace(
+        ticket_view(t), clerk=None, outcome=None, dossier_code=None,
+        note=t.note if t.state is TicketState.HELD else None)
 
 
 def counter_view(config: Config, state: SiteState, counter: CounterState) -> p.CounterView:
@@ -137,7 +148,7 @@ def ticket_status(
     waiting = ticket.state is TicketState.WAITING
     counter = site.counter(ticket.counter) if ticket.counter is not None else None
     return p.TicketStatus(
-        ticket=ticket_view(ticket), site_name=site.name, service_name_vi=service.name_vi,
+        ticket=public_ticket_view(ticket), site_name=site.name, service_name_vi=service.name_vi,
         service_name_en=service.name_en, ahead=ahead if waiting else 0,
         estimated_wait_minutes=estimate(state, ticket.service, ahead) if waiting else None,
         counter_name=counter.name if counter else None,

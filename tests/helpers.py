@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from websockets.asyncio.client import ClientConnection, connect
 
 from common import protocol as p
@@ -29,8 +30,17 @@ def local_time(*args: int) -> datetime:
     return datetime(*args, tzinfo=TZ)
 
 
-def example_config() -> Config:
-    return load_config(asset_path("config", "example.toml"))
+# Tests drive kiosks far faster than citizens can use them; the kiosk pace limit
+# (server.kiosk_issues_per_minute) has tests of its own with the real setting.
+MACHINE_PACE = {"kiosk_issues_per_minute": 100_000, "kiosk_issue_burst": 100_000}
+
+
+def example_config(*, human_pace: bool = False) -> Config:
+    """The example centre; its kiosks issue at machine pace unless ``human_pace``."""
+    config = load_config(asset_path("config", "example.toml"))
+    if human_pace:
+        return config
+    return msgspec.structs.replace(config, server=msgspec.structs.replace(config.server, **MACHINE_PACE))
 
 
 class FakeClock:

@@ -351,7 +351,8 @@ SERVER_FAILURES = [
     (["--db", "{dir}"], 1, "cannot open database"),
     (["--log-file", "/proc/xephang/server.log"], 2, "log"),
     (["--log-file", "{dir}"], 2, "log"),
-    (["--host", "203.0.113.77"], 1, "cannot listen"),
+    (["--host", "203.0.113.77", "--demo"], 1, "cannot listen"),  # --demo: the example's public secrets
+    (["--host", "203.0.113.77"], 2, "public secrets"),
     (["--port", "{busy}"], 1, "cannot listen"),
 ]
 

@@ -378,9 +378,9 @@ async def test_failed_logins_are_throttled_across_reconnects(harness):
         assert reply["code"] == "bad_credentials"
     reply = await login_once(harness.url, "127.0.0.1", "lan", PASSWORD)
     assert reply["code"] == "throttled" and 1 <= reply["details"]["seconds"] <= 300
-    # From another machine too: the account itself is protected, not only the address.
-    reply = await login_once(harness.url, "127.0.0.2", "lan", PASSWORD)
-    assert reply["code"] == "throttled"
+    # The lock is on the account from that address: its owner at their own PC still logs in
+    # (a lock on the account alone let anyone lock a clerk out; issue 11, finding 7).
+    assert (await login_once(harness.url, "127.0.0.2", "lan", PASSWORD))["type"] == "welcome"
     # Other accounts are not locked out.
     assert (await login_once(harness.url, "127.0.0.3", "hung", PASSWORD))["type"] == "welcome"
 

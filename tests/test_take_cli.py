@@ -136,7 +136,8 @@ def test_end_to_end_with_a_server_process(tmp_path):
         port = probe.getsockname()[1]
     config_file = tmp_path / "open.toml"
     config_file.write_text(always_open_config(tmp_path, port), encoding="utf-8")
-    server = subprocess.Popen([sys.executable, "-m", "xephang.cli", "server", "--config", str(config_file)],
+    server = subprocess.Popen([sys.executable, "-m", "xephang.cli", "server", "--config", str(config_file),
+                               "--host", "127.0.0.1"],  # the example's secrets: this machine only
                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         assert server.stderr is not None

@@ -20,7 +20,7 @@ import urllib.request
 from pathlib import Path
 
 from common.assets import asset_path
-from common.cli_args import port_number
+from common.cli_args import is_loopback, port_number
 from common.config import ConfigError, parse_config
 
 log = logging.getLogger(__name__)
@@ -38,14 +38,20 @@ def demo_config_text(example: str, port: int) -> str:
     return text
 
 
+def server_arguments(host: str) -> list[str]:
+    """How the demo's server listens: on ``host``, with ``--demo`` when that reaches beyond
+    this machine (the example centre's passwords and tokens are public; see docs/configuration.md)."""
+    return ["--host", host] if is_loopback(host) else ["--host", host, "--demo"]
+
+
 def has_screen() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def wait_healthy(port: int, timeout: float = 20.0) -> bool:
+def wait_healthy(port: int, timeout: float = 20.0, host: str = "127.0.0.1") -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        url = f"http://127.0.0.1:{port}/healthz"
+        url = f"http://{host}:{port}/healthz"
         with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=1) as reply:
             if reply.status == 200:
                 return True
@@ -57,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xephang demo", description="Run the server, simulated traffic and the three apps.")
     parser.add_argument("--port", type=port_number, default=8765, help="server port (default 8765)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address the server listens on (default 127.0.0.1: this machine only; "
+                             "0.0.0.0 opens the demo, and its public passwords, to the network)")
     parser.add_argument("--data", type=Path, default=Path("data/demo"), help="demo data directory")
     parser.add_argument("--no-apps", action="store_true", help="start only the server and traffic")
     parser.add_argument("--no-traffic", action="store_true", help="no simulated citizens and clerks")
@@ -84,7 +93,8 @@ def main(argv: list[str]) -> int:
             Path(f"{db}{suffix}").unlink(missing_ok=True)
 
     xephang = [sys.executable, "-m", "xephang"]
-    url = f"ws://127.0.0.1:{args.port}"
+    reach = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host  # where the apps connect
+    url = f"ws://{reach}:{args.port}"
     children: list[subprocess.Popen] = []
 
     def spawn(*command: str) -> subprocess.Popen:
@@ -102,12 +112,12 @@ def main(argv: list[str]) -> int:
 
     signal.signal(signal.SIGTERM, lambda *a: (stop_all(), sys.exit(0)))
     server = spawn("server", "--config", str(config_file), "--db", str(db),
-                   "--log-file", str(args.data / "server.log"))
-    if not wait_healthy(args.port):
+                   "--log-file", str(args.data / "server.log"), *server_arguments(args.host))
+    if not wait_healthy(args.port, host=reach):
         print("error: the server did not start; see the log above", file=sys.stderr)
         stop_all()
         return 1
-    print(f"Server: http://127.0.0.1:{args.port}/  (websocket {url}/ws)")
+    print(f"Server: http://{reach}:{args.port}/  (websocket {url}/ws)")
     if not args.no_traffic:
         children.append(subprocess.Popen(
             [sys.executable, "-m", "xephang.demo_traffic", "--server", url, "--config", str(config_file)]))

@@ -10,6 +10,7 @@
   let status = data.status;
   let rating = { state: "idle", value: null }; // idle | sending | done | already | failed
   let connected = false;
+  let ended = false; // closed by the server once the ticket has nothing more to tell
   let displaced = false; // closed by the server because other devices follow this ticket
   let socket = null;
   let retry = 0;
@@ -179,6 +180,7 @@
     sound.hidden = !["waiting", "held", "absent"].includes(t.state);
     $("conn-text").textContent = connected ? tr("t_live") : tr(displaced ? "t_elsewhere" : "t_reconnecting");
     $("conn").classList.toggle("off", !connected);
+    $("conn").hidden = ended; // a finished ticket's page stays as it is: nothing is offline
 
     const box = $("status");
     box.replaceChildren();
@@ -270,7 +272,7 @@
 
   function connect() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + location.host + "/ws");
+    socket = new WebSocket(scheme + location.host + "/ws/public"); // the watchers-only path
     socket.onopen = function () {
       retry = 0;
       send({ type: "watch_ticket", id: "watch", v: 1, token: token });
@@ -281,8 +283,9 @@
     socket.onclose = function (event) {
       connected = false;
       displaced = event.code === 1008; // policy close: reconnecting would only evict another device
+      ended = event.code === 1000; // the ticket is over: the server has nothing more to send
       render();
-      if (displaced) return;
+      if (displaced || ended) return;
       retry = Math.min(retry + 1, 6);
       setTimeout(connect, 500 * retry + Math.random() * 500);
     };
@@ -295,7 +298,7 @@
   });
   $("sound-toggle").addEventListener("click", enableSound);
   document.addEventListener("visibilitychange", function () {
-    if (!document.hidden && socket && socket.readyState === WebSocket.CLOSED) connect();
+    if (!document.hidden && !ended && socket && socket.readyState === WebSocket.CLOSED) connect();
   });
   render();
   connect();

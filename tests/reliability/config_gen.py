@@ -1,7 +1,7 @@
 """Test configurations derived from the bundled example centre, written as TOML files.
 
 ``always_open_config`` keeps every site, service, counter, device and user of the example
-but issues numbers around the clock, has no holidays or daily caps, and picks a fixed-offset
+but issues numbers around the clock at machine pace, has no holidays or daily caps, and picks a fixed-offset
 time zone in which it is now around noon, so that no day rollover happens during a run.
 """
 
@@ -41,6 +41,8 @@ def always_open(raw: dict[str, Any]) -> dict[str, Any]:
     """Issuing 00:00-24:00 every day, no holidays, no caps, numbering wide enough for a long
     run (a million numbers per service, ranges apart); ``raw`` is changed."""
     raw["timezone"] = noon_timezone()
+    # The load drives kiosks at machine pace, far beyond the human pace a centre allows.
+    raw.setdefault("server", {}).update(kiosk_issues_per_minute=100_000, kiosk_issue_burst=100_000)
     for site in raw["sites"]:
         site["hours"] = {day: ["00:00-24:00"] for day in WEEKDAYS}
         site["holidays"] = []
