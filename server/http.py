@@ -1,15 +1,22 @@
 """Plain HTTP on the websocket port: health check and the read-only pages.
 
 ``route_http`` runs before the websocket handshake: requests for ``/ws`` continue into
-the handshake; everything else gets an HTTP response from the route table.
+the handshake (refused with 403 when a browser opens it from another origin); everything
+else gets an HTTP response from the route table, for GET and HEAD only (405 otherwise).
+``dropping_failed_connections`` wraps it: a connection that sent more than its request is
+closed without an answer.
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
@@ -17,7 +24,12 @@ from websockets.http11 import Request, Response
 if TYPE_CHECKING:
     from server.app import QueueServer
 
-WEBSOCKET_PATH = "/ws"
+WEBSOCKET_PATH = "/ws"  # every role
+PUBLIC_WEBSOCKET_PATH = "/ws/public"  # ticket watchers only: the one to expose to the internet
+WEBSOCKET_PATHS = frozenset({WEBSOCKET_PATH, PUBLIC_WEBSOCKET_PATH})
+ALLOWED_METHODS = "GET, HEAD"  # every route; HEAD answers GET's headers without the body
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[["QueueServer", Request, dict[str, str]], Awaitable[Response] | Response]
 ROUTES: dict[str, Handler] = {}
@@ -63,18 +75,102 @@ async def route_http(server: QueueServer, connection: Any, request: Request) -> 
     from server.web import routes  # noqa: F401  (the web pages register their routes on import)
 
     path, query = _split(request.path)
-    if path == WEBSOCKET_PATH:
+    if path in WEBSOCKET_PATHS:  # websockets itself answers 405 to a method other than GET
+        if not _origin_allowed(server, request):
+            log.warning("refused a websocket from %s: Origin %.100r is not this server's",
+                        _remote(connection), request.headers.get_all("Origin"))
+            return text_response(403, "Trang web khác không được mở kết nối này / Cross-origin refused")
         return None
     handler = ROUTES.get(path)
     if handler is None:
         prefix = path[: path.rfind("/") + 1]
         handler = ROUTES.get(prefix) if prefix != "/" else None
     if handler is None:
-        return text_response(404, "Không tìm thấy trang / Not found")
-    result = handler(server, request, query)
-    if isinstance(result, Awaitable):
-        result = await result
+        result = text_response(404, "Không tìm thấy trang / Not found")
+    elif request.method not in ("GET", "HEAD"):
+        result = response(405, "Phương thức không được phép / Method not allowed",
+                          "text/plain; charset=utf-8", Allow=ALLOWED_METHODS)
+    else:
+        result = handler(server, request, query)
+        if isinstance(result, Awaitable):
+            result = await result
+    if request.method == "HEAD":  # GET's status and headers (Content-Length too), no body
+        result = dataclasses.replace(result, body=b"")
     return result
+
+
+def _remote(connection: Any) -> str:
+    address = getattr(connection, "remote_address", None)
+    return str(address[0]) if address else "?"
+
+
+# -- browsers' websockets: same origin only -------------------------------------------------
+
+
+def _origin_key(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) origin or URL; None for anything else ("null", file:)."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:  # a port out of range or not a number
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return scheme, parts.hostname.lower(), port or (443 if scheme == "https" else 80)
+
+
+def _origin_allowed(server: QueueServer, request: Request) -> bool:
+    """A handshake with no Origin is not a browser's (the desktop apps send none): allowed. A
+    browser's must come from this server: the origin the browser reached it by (the Host
+    header) or the configured ``public_url``. Otherwise any web page a clerk or manager
+    visits could open the websocket from their browser, inside the centre's network."""
+    origins = request.headers.get_all("Origin")
+    if not origins:
+        return True
+    origin = _origin_key(origins[0]) if len(origins) == 1 else None
+    if origin is None:
+        return False
+    if origin == _origin_key(server.config.server.public_url):
+        return True
+    hosts = request.headers.get_all("Host")
+    return len(hosts) == 1 and origin == _origin_key(f"{origin[0]}://{hosts[0]}")
+
+
+# -- a connection websockets has already failed -----------------------------------------------
+
+
+Process = Callable[[Any, Request], Awaitable[Response | None]]
+
+
+def dropping_failed_connections(process_request: Process) -> Process:
+    """Wrap ``process_request`` so that a connection websockets has failed gets no answer.
+
+    websockets reads the bytes after a request as websocket frames. A second request in the
+    same packet (pipelining, or a probe) is no frame: websockets fails the connection and
+    sends its end of stream at once, and answering it then (``send_eof`` once more) raises an
+    AssertionError inside websockets, logged at ERROR with a traceback for every such
+    request. Instead the connection is closed unanswered, with one warning (rate-limited like
+    every repeated record, see ``common.logs.RepeatFilter``).
+    """
+
+    async def guarded(connection: Any, request: Request) -> Response | None:
+        if not _failed(connection):
+            response = await process_request(connection, request)
+            if not _failed(connection):  # more bytes may have come while it ran
+                return response
+        log.warning("dropped a connection from %s: more bytes after its HTTP request "
+                    "(two requests in one packet?)", _remote(connection))
+        connection.transport.abort()
+        # Once the connection is closed, websockets sends no response and ends it quietly.
+        await asyncio.shield(connection.connection_lost_waiter)
+        return text_response(400, "")
+
+    return guarded
+
+
+def _failed(connection: Any) -> bool:
+    return bool(getattr(connection.protocol, "eof_sent", False))
 
 
 @route("/healthz")
