@@ -16,6 +16,7 @@ from common.cli_args import add_config_argument, is_loopback, load_or_exit, port
 from common.config import Config
 from common.example_secrets import ExampleSecrets, example_secrets
 from common.logs import setup_logging
+from server import loop_errors
 from server.app import QueueServer
 from server.store import Store, StoreError
 
@@ -61,6 +62,7 @@ def tls_context(config: Config) -> ssl.SSLContext | None:
 
 
 async def serve(config: Config, db: Path, host: str, port: int) -> int:
+    loop_errors.install(asyncio.get_running_loop())  # accept() out of fds: a warning, not a flood
     try:
         store = Store.open(db)
     except StoreError as exc:
