@@ -123,9 +123,8 @@ class IssuingFlow:
         assert pending is not None
         pending.in_flight, pending.retry_at, pending.waiting_for_link = True, None, False
         pending.attempts += 1
-        key = pending.key
-        log.info("issuing %s (priority %s), key %s, attempt %d", pending.service, pending.priority,
-                 key, pending.attempts)
+        key = pending.key  # never logged: with this kiosk's token it gets the ticket and its URL back
+        log.info("issuing %s (priority %s), attempt %d", pending.service, pending.priority, pending.attempts)
         message = p.IssueTicket(service=pending.service, priority=pending.priority, idempotency_key=key)
         self.request(message, lambda reply: self._issue_result(key, reply),
                      lambda error: self._issue_failed(key, error))
@@ -133,7 +132,7 @@ class IssuingFlow:
     def _issue_result(self, key: str, reply: Any) -> None:
         pending = self._pending
         if not isinstance(reply, p.Result) or reply.ticket is None:
-            log.warning("unexpected reply to issue_ticket: %r", reply)
+            log.warning("unexpected reply to issue_ticket: %s without a ticket", type(reply).__name__)
             return
         if pending is None or pending.key != key:
             given = self._given
@@ -172,7 +171,7 @@ class IssuingFlow:
             self._show(Screen.MESSAGE, self.settings.message_seconds)
             self._changed()
             return
-        log.info("issue %s not answered (%s); will resend with the same key", key, error)
+        log.info("issue of %s not answered (%s); will resend with the same key", pending.service, error)
         if self.online:
             pending.retry_at = self.clock() + self.settings.retry_delay_seconds
         else:
@@ -203,7 +202,7 @@ class IssuingFlow:
     def _give_up(self) -> None:
         pending = self._pending
         assert pending is not None
-        log.warning("giving up issue %s after %d attempt(s)", pending.key, pending.attempts)
+        log.warning("giving up the issue of %s after %d attempt(s)", pending.service, pending.attempts)
         self._pending = None
         pending.given_up_at = self.clock()
         self._given = pending

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -282,6 +283,27 @@ def test_a_late_answer_to_an_abandoned_issue_still_shows_the_ticket(world):
     assert state.screen == Screen.MESSAGE
     first.reply(issued_result())  # the server did issue it after all
     assert state.screen == Screen.ISSUED and state.issued.ticket.number == "A001"
+
+
+def test_the_log_never_holds_an_idempotency_key(world, caplog):
+    """With the kiosk's token, a key gets its ticket (and the ticket page's URL) back."""
+    caplog.set_level(logging.DEBUG)
+    state, server, _, clock = world
+    state.choose_service("TP")
+    server.issues[0].fail(Offline("no answer from the server"))  # "not answered, will resend"
+    clock.advance(1.0)
+    state.tick()  # resent: "issuing ..., attempt 2"
+    state.set_connection("offline")
+    server.issues[1].fail(Offline("connection lost"))
+    clock.advance(25)
+    state.tick()  # "giving up"
+    server.issues[1].reply(p.Result(ticket=None, url="http://10.0.0.5:8765/t/tok"))  # "unexpected reply"
+    server.issues[1].reply(issued_result())  # the late answer still shows the ticket
+    keys = {sent.message.idempotency_key for sent in server.issues}
+    assert len(caplog.records) >= 4
+    for record in caplog.records:
+        assert not any(key in record.getMessage() for key in keys), record.getMessage()
+        assert "/t/tok" not in record.getMessage()
 
 
 def test_server_refusals_show_the_servers_words(world):

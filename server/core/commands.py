@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
@@ -17,8 +17,10 @@ class Command:
 class IssueTicket(Command):
     service: str
     priority: str | None = None
-    idempotency_key: str | None = None
-    token: str
+    # Left out of repr (so out of any log line): with the kiosk's device token, a key gets
+    # its ticket back, and the ticket token is the ticket page's URL.
+    idempotency_key: str | None = field(default=None, repr=False)
+    token: str = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

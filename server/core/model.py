@@ -55,8 +55,8 @@ class Ticket:
     priority: str | None
     state: TicketState
     order: int
-    token: str
-    idempotency_key: str | None = None
+    token: str = field(repr=False)  # the ticket page's URL: never in a log line (IssueTicket)
+    idempotency_key: str | None = field(default=None, repr=False)
     issued_by: str | None = None
     counter: int | None = None
     target_counter: int | None = None

@@ -46,7 +46,7 @@ def web_route(path: str) -> Callable[[Callable], Callable]:
                 result = handler(server, request, query)
                 return await result if inspect.isawaitable(result) else result
             except Exception:
-                log.exception("web page %s failed", request.path.split("?", 1)[0])
+                log.exception("web page %s failed", _loggable(request.path))
                 t = Translator("web", language(request, query))
                 return error_page(500, t, t.text("server_error_title"), t.text("server_error"))
 
@@ -54,6 +54,13 @@ def web_route(path: str) -> Callable[[Callable], Callable]:
         return handler
 
     return register
+
+
+def _loggable(path: str) -> str:
+    """A page's path for the log: no query (a login code may be in it), and no ticket token
+    (``/t/TOKEN`` is the ticket's page: whoever reads the log could follow the ticket)."""
+    path = path.split("?", 1)[0]
+    return "/t/…" if path.startswith("/t/") else path
 
 
 def e(value: object) -> str:
