@@ -361,6 +361,17 @@ class TicketStatus(_Message, tag="ticket_status", kw_only=True):
     rating: list[RatingOption] = []
 
 
+class CounterTakenOver(_Message, tag="counter_taken_over", kw_only=True):
+    """Pushed to a clerk's connection whose counter another clerk has just opened: this
+    connection no longer works at it (counter commands get ``no_counter_selected``)."""
+
+    site: str
+    counter: int
+    clerk: str
+    clerk_name: str | None = None
+    counters: list[CounterChoice] = []
+
+
 class Result(_Message, tag="result", kw_only=True):
     """Success reply to a request. ``ticket``/``ahead``/``url`` are set for issuing."""
 
@@ -385,7 +396,9 @@ class Pong(_Message, tag="pong", kw_only=True):
     server_time: datetime
 
 
-ServerMessage = Welcome | Snapshot | Update | TicketStatus | Result | Error | Pong
+ServerMessage = (
+    Welcome | Snapshot | Update | TicketStatus | CounterTakenOver | Result | Error | Pong
+)
 
 CLIENT_TYPES: dict[str, type] = {cls.__struct_config__.tag: cls for cls in ClientMessage.__args__}
 SERVER_TYPES: dict[str, type] = {cls.__struct_config__.tag: cls for cls in ServerMessage.__args__}

@@ -209,6 +209,8 @@ class CounterState(ClerkCommands):
             self._on_snapshot(message)
         elif isinstance(message, p.Update):
             self._on_update(message)
+        elif isinstance(message, p.CounterTakenOver):
+            self._on_taken_over(message)
 
     def _on_welcome(self, welcome: p.Welcome) -> None:
         if self.phase is Phase.LOGIN:
@@ -247,6 +249,24 @@ class CounterState(ClerkCommands):
             return
         self.mirror.apply_update(update)
         self._check_counter_still_mine()
+        self._notify()
+
+    def _on_taken_over(self, message: p.CounterTakenOver) -> None:
+        """Another clerk opened the counter this connection worked at: the server no longer
+        takes this app's counter commands, so back to the choice, saying who took it."""
+        if self.credentials is None or self.phase in (Phase.LOGIN, Phase.LOGGING_IN):
+            return
+        site = self.mirror.site.code if self.mirror.site else self.credentials.site
+        notice = self._notice("error", "counter_taken_over", counter=message.counter,
+                              clerk=message.clerk_name or message.clerk)
+        if self.phase is Phase.READY:
+            if (site, self.mirror.counter_number) != (message.site, message.counter):
+                return  # about a counter this app has already left
+            self._back_to_choose(notice)
+        elif self.phase is Phase.CHOOSE:
+            self.notice = notice
+        if message.counters:
+            self.choices = list(message.counters)
         self._notify()
 
     def _check_counter_still_mine(self) -> None:

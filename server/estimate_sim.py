@@ -115,6 +115,11 @@ def _local(hours: float) -> datetime:
         minutes=(hours - whole) * 60)
 
 
+def _clerk(counter: int) -> str:
+    """The simulated clerk at ``counter``, who alone may act there."""
+    return f"clerk{counter}"
+
+
 def simulate_day(seed: int, *, pause: bool = True) -> DayResult:
     """One morning: open at 07:30, issue until 11:00, serve until the queue is empty."""
     rng = random.Random(seed)
@@ -153,10 +158,10 @@ def simulate_day(seed: int, *, pause: bool = True) -> DayResult:
     def call(counter: int, now: datetime) -> None:
         if counter in pausing:
             pausing.discard(counter)
-            apply(c.PauseCounter(actor="clerk", counter=counter, reason="Nghỉ giải lao"), now)
+            apply(c.PauseCounter(actor=_clerk(counter), counter=counter, reason="Nghỉ giải lao"), now)
             at(now + timedelta(minutes=15), "resume", counter=counter)
             return
-        if not apply(c.CallNext(actor="clerk", counter=counter), now):
+        if not apply(c.CallNext(actor=_clerk(counter), counter=counter), now):
             idle.add(counter)
             return
         if rng.random() < 0.05:  # nobody comes: marked absent after a while
@@ -190,31 +195,32 @@ def simulate_day(seed: int, *, pause: bool = True) -> DayResult:
                 idle.discard(counter)
                 at(now + timedelta(minutes=rng.uniform(0.1, 0.5)), "call", counter=counter)
         elif action == "open":
-            apply(c.OpenCounter(actor=f"clerk{data['counter']}", counter=data["counter"]), now)
+            apply(c.OpenCounter(actor=_clerk(data["counter"]), counter=data["counter"]), now)
             idle.add(data["counter"])
         elif action == "call":
             call(data["counter"], now)
         elif action == "start":
-            apply(c.StartService(actor="clerk", counter=data["counter"]), now)
+            apply(c.StartService(actor=_clerk(data["counter"]), counter=data["counter"]), now)
             ticket = state.active_ticket(data["counter"])
             assert ticket is not None
             mean, sigma = means[ticket.service], 0.55
             minutes = rng.lognormvariate(math.log(mean) - sigma**2 / 2, sigma)
             at(now + timedelta(minutes=minutes), "finish", counter=data["counter"])
         elif action in ("finish", "absent"):
-            command = (c.Finish(actor="clerk", counter=data["counter"], outcome="received")
-                       if action == "finish" else c.MarkAbsent(actor="clerk", counter=data["counter"]))
+            who = {"actor": _clerk(data["counter"]), "counter": data["counter"]}
+            command = c.Finish(**who, outcome="received") if action == "finish" else c.MarkAbsent(**who)
             apply(command, now)
             at(now + timedelta(minutes=rng.uniform(0.2, 0.6)), "call", counter=data["counter"])
         elif action == "pause":
             if state.counters[data["counter"]].active_ticket is None:
                 idle.discard(data["counter"])
-                apply(c.PauseCounter(actor="clerk", counter=data["counter"], reason="Nghỉ"), now)
+                counter = data["counter"]
+                apply(c.PauseCounter(actor=_clerk(counter), counter=counter, reason="Nghỉ"), now)
                 at(now + timedelta(minutes=15), "resume", counter=data["counter"])
             else:
                 pausing.add(data["counter"])
         elif action == "resume":
-            apply(c.ResumeCounter(actor="clerk", counter=data["counter"]), now)
+            apply(c.ResumeCounter(actor=_clerk(data["counter"]), counter=data["counter"]), now)
             call(data["counter"], now)
     result.actual_call = {
         t.id: t.first_called_at for t in state.tickets.values() if t.first_called_at is not None

@@ -195,6 +195,7 @@ class Handlers:
             raise Rejected("counter_not_allowed", counter=m.counter)
         outcome = await self.server.submit(
             m.site, c.OpenCounter(actor=user.username, counter=m.counter))
+        displaced = self._displace(ws, m.site, m.counter, user.username)
         self.server.forget(ws, session)
         session.sites, session.counter = (m.site,), m.counter
         self.server.audiences[m.site].staff.add(ws)
@@ -202,7 +203,26 @@ class Handlers:
         await self.server.send(ws, p.Result(
             re=m.id, counter=views.counter_view(self.config, state, state.counters[m.counter])))
         await self.server.send(ws, self.snapshot(m.site, session))
+        for other_ws, other in displaced:
+            other_user = self.config.user(other.username or "")
+            await self.server.send(other_ws, p.CounterTakenOver(
+                site=m.site, counter=m.counter, clerk=user.username, clerk_name=user.full_name,
+                counters=self._counter_choices(other_user) if other_user else []))
         return None
+
+    def _displace(self, ws, site: str, counter: int, clerk: str) -> list[tuple[Any, Session]]:
+        """Other clerks' connections working at ``counter``, which ``clerk`` has just opened:
+        they no longer work there (counter commands get no_counter_selected; the rules refuse
+        them anyway) and hear no more of the site until they select a counter again. The same
+        clerk's other connections (a second PC) keep it."""
+        displaced = []
+        for other_ws, other in self.server.sessions.items():
+            if (other_ws is not ws and other.role == "clerk" and other.username != clerk
+                    and other.counter == counter and other.site == site):
+                self.server.forget(other_ws, other)
+                other.counter = None
+                displaced.append((other_ws, other))
+        return displaced
 
     async def on_watch_ticket(self, ws, session: Session, m: p.WatchTicket) -> Any:
         self._check_version(m.v)
@@ -231,8 +251,8 @@ class Handlers:
 
     async def on_logout(self, ws, session: Session, m: p.Logout) -> Any:
         if session.role == "clerk" and session.counter is not None and session.site:
-            state = self.server.states[session.site]
-            if state.counters[session.counter].active_ticket is None:
+            counter = self.server.states[session.site].counters[session.counter]
+            if counter.active_ticket is None and counter.clerk == session.username:
                 await self.server.submit(
                     session.site, c.CloseCounter(actor=session.actor, counter=session.counter))
         self.server.forget(ws, session)
@@ -344,7 +364,8 @@ class Handlers:
         if site is None or site not in session.sites:
             raise Rejected("unknown_site", site=m.site or "?")
         outcome = await self.server.submit(site, c.CancelTicket(
-            actor=session.actor, number=m.number[:16], reason=(m.reason or "")[:200] or None))
+            actor=session.actor, number=m.number[:16], reason=(m.reason or "")[:200] or None,
+            counter=session.counter if session.role == "clerk" else None))
         return p.Result(re=m.id, ticket=_event_ticket(outcome))
 
     async def on_rate(self, ws, session: Session, m: p.Rate):
@@ -364,8 +385,8 @@ class Handlers:
             rated = await self._watcher_rates(site, ticket_id or "", m.value, session.actor)
             self.server.end_watch_when_done(ws, rated)  # rated: nothing more to hear
             return p.Result(re=m.id, ticket=views.public_ticket_view(rated))
-        outcome = await self.server.submit(
-            site, c.RateTicket(actor=session.actor, ticket_id=ticket_id or "", value=m.value))
+        outcome = await self.server.submit(site, c.RateTicket(
+            actor=session.actor, ticket_id=ticket_id or "", value=m.value, counter=session.counter))
         return p.Result(re=m.id, ticket=_event_ticket(outcome))
 
     # -- tickets of earlier days: shown as they ended, rateable for PAST_RATING_DAYS --------

@@ -13,6 +13,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
+from common import protocol as p
 from counter.actions import Action, Phase
 from counter.app import CounterApp
 from counter.ports import MemorySettings
@@ -341,6 +342,45 @@ def test_two_counters_never_get_the_same_ticket(qtbot, live_server, make_app):
     assert [a.state.mirror.active_ticket.number for a in winners] == ["A003"]
     loser = lan if winners[0] is ha else ha
     assert loser.state.notice.vi == "Không còn ai đang chờ"
+
+
+def test_a_clerk_whose_counter_is_taken_over_is_told_and_chooses_again(qtbot, live_server, make_app):
+    """Issue 11: ha opens counter 1 on her PC while lan has it open on hers. lan's window is
+    told by the server, says who took the counter (in English too) and offers the choice;
+    lan's connection no longer works at counter 1, and lan works on at counter 2."""
+    issue(live_server, "TP", 2)
+    lan, ha = make_app(), make_app()
+    login(qtbot, lan, "lan", 1)
+    told: list[p.CounterTakenOver] = []
+    lan.link.message.connect(lambda m: told.append(m) if isinstance(m, p.CounterTakenOver) else None)
+    login(qtbot, ha, "ha", 1)
+    qtbot.waitUntil(lambda: bool(told) and lan.state.phase is Phase.CHOOSE, timeout=WAIT)
+    choose = lan.window.counter_page
+    assert lan.window.pages.currentWidget() is choose
+    assert choose.error.isVisible() and choose.error.text() == "Quầy 1 đã được Đỗ Thu Hà mở ở máy khác"
+    labels = {button.property("number"): button.text() for button in choose.group.buttons()}
+    assert labels[1] == "Quầy 1 · Tư pháp 1\nĐang được ha sử dụng"
+    sessions = live_server.call(lambda s: [x.counter for x in s.sessions.values() if x.username == "lan"])
+    assert sessions == [None]  # the server takes no more counter commands from lan's PC
+    lan.window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is lan.window, timeout=WAIT)
+    qtbot.keyClick(lan.window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    assert choose.error.text() == "Counter 1 was opened by Đỗ Thu Hà on another computer"
+    labels = {button.property("number"): button.text() for button in choose.group.buttons()}
+    assert labels[1] == "Counter 1 · Justice desk 1\nIn use by ha"
+
+    press(qtbot, ha, Qt.Key.Key_F1)
+    wait_active(qtbot, ha, "A001")
+    called = server_ticket(live_server, "A001")
+    assert (called.counter, called.clerk) == (1, "ha")
+    button = next(b for b in choose.group.buttons() if b.property("number") == 2)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.keyClick(choose, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: lan.state.phase is Phase.READY, timeout=WAIT)
+    press(qtbot, lan, Qt.Key.Key_F1)
+    wait_active(qtbot, lan, "A002")
+    called = server_ticket(live_server, "A002")
+    assert (called.counter, called.clerk) == (2, "lan")
 
 
 def test_rating_window_records_exactly_one_rating(qtbot, live_server, make_app):

@@ -423,6 +423,55 @@ def test_counter_taken_over_elsewhere(link, sim, clock):
     assert state.notice.vi == "Quầy 1 đã được Đỗ Thu Hà mở ở máy khác"
 
 
+def taken_over(sim: SiteSim, counter: int = 1, clerk: str = "ha", user: str = "lan") -> p.CounterTakenOver:
+    """What the server tells ``user``'s connection once ``clerk`` has opened ``counter``."""
+    sim.do(c.OpenCounter(actor=clerk, counter=counter))
+    return p.CounterTakenOver(site="tinh", counter=counter, clerk=clerk,
+                              clerk_name=sim.config.user(clerk).full_name,
+                              counters=sim.welcome(user).counters)
+
+
+def test_told_the_counter_was_taken_over_goes_back_to_the_choice(link, sim, clock):
+    """Issue 11: the server's counter_taken_over alone (no update needed) ends the work at the
+    counter: a notice naming who took it, in both languages, the counters as they are now,
+    nothing more can be sent, and a reconnect will not reopen the counter."""
+    state = ready_state(link, sim, clock)
+    state.on_message(taken_over(sim))
+    assert state.phase is Phase.CHOOSE
+    assert state.credentials.counter is None and link.credentials().counter is None
+    assert (state.notice.kind, state.notice.vi) == ("error", "Quầy 1 đã được Đỗ Thu Hà mở ở máy khác")
+    state.toggle_language()
+    assert state.notice.text(state.language) == "Counter 1 was opened by Đỗ Thu Hà on another computer"
+    choices = [(ch.number, ch.status, ch.clerk) for ch in state.choices]
+    assert choices == [(1, "open", "ha"), (2, "closed", None)]
+    sent = len(link.requests)
+    assert not state.call_next() and not state.finish("received") and len(link.requests) == sent
+    state.on_message(sim.update())  # the update of ha's opening, arriving after the message
+    assert state.phase is Phase.CHOOSE and state.notice.vi.startswith("Quầy 1 đã được Đỗ Thu Hà")
+    state.choose_counter("tinh", 2)  # and the clerk works on at another counter
+    assert link.requests[-1][0] == p.SelectCounter(site="tinh", counter=2)
+
+
+def test_told_after_the_update_or_while_opening_another_counter(link, sim, clock):
+    state = ready_state(link, sim, clock)
+    message = taken_over(sim)
+    state.on_message(sim.update())  # the update came first: already back at the choice
+    state.notice = None
+    state.on_message(message)  # the message still says so, with the server's list
+    assert state.phase is Phase.CHOOSE and state.notice.vi == "Quầy 1 đã được Đỗ Thu Hà mở ở máy khác"
+    assert [ch.clerk for ch in state.choices] == ["ha", None]
+    # Told about counter 1 while already opening counter 2: the opening goes on.
+    state.choose_counter("tinh", 2)
+    state.on_message(message)
+    assert state.phase is Phase.SELECTING
+    sim.do(c.OpenCounter(actor="lan", counter=2))
+    link.reply()
+    state.on_message(sim.snapshot(2))
+    assert state.phase is Phase.READY and state.mirror.counter_number == 2
+    state.on_message(message)  # a late message about counter 1 leaves counter 2 alone
+    assert state.phase is Phase.READY and state.mirror.counter_number == 2
+
+
 # -- the queue mirror -------------------------------------------------------------------------
 
 

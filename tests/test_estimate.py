@@ -56,9 +56,9 @@ class Day:
 
     def serve(self, counter: int, minutes: float) -> Day:
         """Call the next ticket at ``counter`` now and finish it ``minutes`` later."""
-        self.do(c.CallNext(actor="clerk", counter=counter))
+        self.do(c.CallNext(actor=f"clerk{counter}", counter=counter))
         self.now += timedelta(minutes=minutes)
-        return self.do(c.Finish(actor="clerk", counter=counter, outcome="received"))
+        return self.do(c.Finish(actor=f"clerk{counter}", counter=counter, outcome="received"))
 
     def estimates(self, service: str) -> list[int]:
         """Each waiting ticket's estimate, in queue order."""
@@ -111,7 +111,7 @@ def test_handling_time_is_shrunk_towards_the_prior():
 
 def test_a_busy_counter_is_free_once_its_handling_time_has_passed():
     # Counter 1 called an HT ticket 2 minutes ago; handling 6 → free in 4 minutes.
-    day = Day().open(1).issue("HT").do(c.CallNext(actor="clerk", counter=1)).at(2).issue("HT")
+    day = Day().open(1).issue("HT").do(c.CallNext(actor="clerk1", counter=1)).at(2).issue("HT")
     assert day.estimates("HT") == [4]
     # Later than its handling time: still at least half of it ahead (0.5 x 6 = 3).
     day.at(20).issue("HT")
@@ -133,7 +133,7 @@ def test_newcomers_to_the_preferred_service_delay_the_other_one():
     day = Day().open(2)
     for minute in (0, 4, 8, 12, 16, 20):
         day.at(minute).issue("DD")
-    day.at(20).do(c.CallNext(actor="clerk", counter=2)).issue("HT")
+    day.at(20).do(c.CallNext(actor="clerk2", counter=2)).issue("HT")
     without_newcomers = 6 * 0.5 + 5 * 6  # the busy desk's half handling, then 5 DD tickets
     assert day.estimates("HT")[0] > without_newcomers
 
@@ -146,7 +146,7 @@ def test_counters_of_a_service_nobody_serves_yet_are_assumed_to_open():
 
 def test_a_paused_counter_comes_back_after_the_usual_pause():
     # Counter 1 paused 5 minutes ago: back in 15 - 5 = 10 minutes.
-    day = Day().open(1).do(c.PauseCounter(actor="clerk", counter=1, reason="Họp")).at(5).issue("HT")
+    day = Day().open(1).do(c.PauseCounter(actor="clerk1", counter=1, reason="Họp")).at(5).issue("HT")
     assert day.estimates("HT") == [10]
 
 
@@ -177,7 +177,7 @@ def test_each_waiting_ticket_gets_its_own_simulated_call(rule):
     for i in range(14):
         day.at(i).issue("HT", priority="elderly" if i % 4 == 2 else None)
         day.issue("DD", priority="elderly" if i % 5 == 1 else None)
-    day.at(15).do(c.CallNext(actor="clerk", counter=1))
+    day.at(15).do(c.CallNext(actor="clerk1", counter=1))
     checked = 0
     for service in ("HT", "DD"):
         for t in day.state.tickets.values():

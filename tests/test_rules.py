@@ -60,15 +60,20 @@ def open_counter(state: SiteState, counter: int, clerk: str = "lan", now: dateti
     return run(state, c.OpenCounter(actor=clerk, counter=counter), now)[0]
 
 
+def clerk_at(state: SiteState, counter: int) -> str:
+    """The clerk holding ``counter``: only they may act at it."""
+    return state.counters[counter].clerk or "lan"
+
+
 def call_next(state: SiteState, counter: int, now: datetime = OPEN) -> tuple[SiteState, str]:
-    state, events = run(state, c.CallNext(actor="clerk", counter=counter), now)
+    state, events = run(state, c.CallNext(actor=clerk_at(state, counter), counter=counter), now)
     (event,) = events
     assert isinstance(event, e.TicketCalled) and event.reason == "next"
     return state, event.ticket.number
 
 
 def finish(state: SiteState, counter: int, now: datetime = OPEN, outcome: str = "received") -> SiteState:
-    return run(state, c.Finish(actor="clerk", counter=counter, outcome=outcome), now)[0]
+    return run(state, c.Finish(actor=clerk_at(state, counter), counter=counter, outcome=outcome), now)[0]
 
 
 def ticket(state: SiteState, number: str):
@@ -731,6 +736,76 @@ def test_takeover_rules():
     exc = refused(busy, c.OpenCounter(actor="ha", counter=1))
     assert exc.code == "counter_taken" and exc.params == {"counter": 1, "clerk": "lan"}
     assert run(busy, c.OpenCounter(actor="lan", counter=1)) == (busy, [])
+
+
+def _every_counter_command(clerk: str, counter: int) -> list[c.Command]:
+    return [
+        c.CallNext(actor=clerk, counter=counter), c.CallNumber(actor=clerk, counter=counter, number="A003"),
+        c.Recall(actor=clerk, counter=counter), c.StartService(actor=clerk, counter=counter),
+        c.MarkAbsent(actor=clerk, counter=counter), c.Hold(actor=clerk, counter=counter),
+        c.ResumeHeld(actor=clerk, counter=counter, number="A001"),
+        c.Transfer(actor=clerk, counter=counter, service="DN"),
+        c.Finish(actor=clerk, counter=counter, outcome="received"),
+        c.PauseCounter(actor=clerk, counter=counter, reason="Họp"),
+        c.ResumeCounter(actor=clerk, counter=counter), c.CloseCounter(actor=clerk, counter=counter),
+    ]
+
+
+def test_a_clerk_whose_counter_was_taken_over_can_no_longer_act_on_it():
+    """Issue 11: lan's old session kept calling and finishing at counter 1 after ha opened
+    it, and the tickets were recorded as ha's."""
+    state = fresh()
+    for _ in range(5):
+        state, _ = issue(state, "TP")
+    state = open_counter(state, 1, clerk="lan")
+    state, _ = call_next(state, 1)  # A001, held for later
+    state = run(state, c.Hold(actor="lan", counter=1))[0]
+    state, _ = call_next(state, 1)  # A002, served and finished: rateable
+    state = finish(state, 1)
+    state = run(state, c.OpenCounter(actor="ha", counter=1))[0]  # ha takes the idle counter over
+    for busy in (False, True):
+        if busy:
+            state, _ = call_next(state, 1)  # A003 called by ha
+            assert ticket(state, "A003").clerk == "ha"
+        for command in _every_counter_command("lan", 1):
+            exc = refused(state, command)
+            assert exc.code == "counter_not_held", command
+            assert exc.params == {"counter": 1, "clerk": "ha"}
+            assert "ha" in exc.message_vi and "ha" in exc.message_en
+    # Nothing lan tried changed anything: ha finishes A003 as ha.
+    state = run(state, c.Finish(actor="ha", counter=1, outcome="received"))[0]
+    assert (ticket(state, "A003").state, ticket(state, "A003").clerk) == (TicketState.DONE, "ha")
+    # The same clerk logged in on two PCs is one actor: both hold the counter.
+    state, events = run(state, c.CallNext(actor="ha", counter=1))
+    assert events[0].ticket.number == "A004" and events[0].ticket.clerk == "ha"
+
+
+def test_cancelling_and_rating_from_a_counter_need_the_counter_held():
+    """A clerk's cancel and their rating window act from their counter; a manager's cancel
+    and a citizen's phone name no counter."""
+    state = fresh()
+    for _ in range(4):
+        state, _ = issue(state, "TP")
+    state = open_counter(state, 1, clerk="lan")
+    state, _ = call_next(state, 1)  # A001 served by lan
+    state = finish(state, 1)
+    a001 = ticket(state, "A001").id
+    state = run(state, c.CancelTicket(actor="lan", counter=1, number="A004"))[0]
+    # Before anyone takes counter 1 over, only the clerk who served A001 rates it from there.
+    exc = refused(state, c.RateTicket(actor="lan", counter=2, ticket_id=a001, value=4))
+    assert exc.code == "counter_not_open"
+    taken = run(state, c.OpenCounter(actor="ha", counter=1))[0]
+    for command in (c.CancelTicket(actor="lan", counter=1, number="A003"),
+                    c.RateTicket(actor="lan", counter=1, ticket_id=a001, value=4)):
+        exc = refused(taken, command)
+        assert (exc.code, exc.params) == ("counter_not_held", {"counter": 1, "clerk": "ha"})
+    # The counter's new clerk cannot rate a citizen the previous clerk served.
+    assert refused(taken, c.RateTicket(actor="ha", counter=1, ticket_id=a001, value=1)).code == "not_rateable"
+    rated = run(state, c.RateTicket(actor="lan", counter=1, ticket_id=a001, value=4))[0]
+    assert rated.tickets[a001].rating == 4
+    assert ticket(run(taken, c.CancelTicket(actor="giamdoc", number="A003"))[0], "A003").state is (
+        TicketState.CANCELLED)
+    assert run(taken, c.RateTicket(actor="watcher", ticket_id=a001, value=4))[0].tickets[a001].rating == 4
 
 
 # -- day rollover ----------------------------------------------------------------------------

@@ -228,6 +228,11 @@ class QueueMachine(RuleBasedStateMachine):
         choices = fitting if fitting and index % 8 else [*(t.number for t in tickets), "Z99"]
         return choices[index % len(choices)]
 
+    def clerk_at(self, counter: int) -> str:
+        """Who may act at ``counter``: the clerk holding it (anyone, when it is closed)."""
+        found = self.state.counters.get(counter)
+        return found.clerk if found is not None and found.clerk else "lan"
+
     # -- kiosks ----------------------------------------------------------------------------
 
     @rule(taps=st.lists(st.tuples(SERVICES, PRIORITIES, st.integers(0, 60)), min_size=1, max_size=4))
@@ -250,54 +255,62 @@ class QueueMachine(RuleBasedStateMachine):
 
     @rule(counter=st.sampled_from(COUNTERS))
     def close(self, counter: int) -> None:
-        self.apply(c.CloseCounter(actor="lan", counter=counter))
+        self.apply(c.CloseCounter(actor=self.clerk_at(counter), counter=counter))
 
     @rule(counter=st.sampled_from(COUNTERS), reason=st.sampled_from(["Họp", " ", "Nghỉ giải lao"]))
     def pause(self, counter: int, reason: str) -> None:
-        self.apply(c.PauseCounter(actor="lan", counter=counter, reason=reason))
+        self.apply(c.PauseCounter(actor=self.clerk_at(counter), counter=counter, reason=reason))
 
     @rule(counter=st.sampled_from(COUNTERS))
     def resume(self, counter: int) -> None:
-        self.apply(c.ResumeCounter(actor="lan", counter=counter))
+        self.apply(c.ResumeCounter(actor=self.clerk_at(counter), counter=counter))
 
     # -- calling and serving ---------------------------------------------------------------
 
     @rule(index=st.integers(0, 99))
     def call_next(self, index: int) -> None:
-        self.apply(c.CallNext(actor="lan", counter=self.counter(index, busy=False)))
+        counter = self.counter(index, busy=False)
+        self.apply(c.CallNext(actor=self.clerk_at(counter), counter=counter))
 
     @rule(index=st.integers(0, 99), outcome=st.sampled_from(["received", "received", "nope"]),
           dossier=st.sampled_from([None, "", "H40-0001"]))
     def call_next_and_finish(self, index: int, outcome: str, dossier: str | None) -> None:
         counter = self.counter(index, busy=False)
-        self.apply(c.CallNext(actor="lan", counter=counter))
-        self.apply(c.Finish(actor="lan", counter=counter, outcome=outcome, dossier_code=dossier))
+        clerk = self.clerk_at(counter)
+        self.apply(c.CallNext(actor=clerk, counter=counter))
+        self.apply(c.Finish(actor=clerk, counter=counter, outcome=outcome, dossier_code=dossier))
 
     @rule(index=st.integers(0, 99), pick=st.integers(0, 999))
     def call_number(self, index: int, pick: int) -> None:
         number = self.number(pick, TicketState.WAITING, TicketState.ABSENT)
-        self.apply(c.CallNumber(actor="lan", counter=self.counter(index, busy=False), number=number))
+        counter = self.counter(index, busy=False)
+        self.apply(c.CallNumber(actor=self.clerk_at(counter), counter=counter, number=number))
 
     @rule(index=st.integers(0, 99))
     def recall(self, index: int) -> None:
-        self.apply(c.Recall(actor="lan", counter=self.counter(index, busy=True)))
+        counter = self.counter(index, busy=True)
+        self.apply(c.Recall(actor=self.clerk_at(counter), counter=counter))
 
     @rule(index=st.integers(0, 99))
     def start(self, index: int) -> None:
-        self.apply(c.StartService(actor="lan", counter=self.counter(index, busy=True)))
+        counter = self.counter(index, busy=True)
+        self.apply(c.StartService(actor=self.clerk_at(counter), counter=counter))
 
     @rule(index=st.integers(0, 99))
     def absent(self, index: int) -> None:
-        self.apply(c.MarkAbsent(actor="lan", counter=self.counter(index, busy=True)))
+        counter = self.counter(index, busy=True)
+        self.apply(c.MarkAbsent(actor=self.clerk_at(counter), counter=counter))
 
     @rule(index=st.integers(0, 99))
     def hold(self, index: int) -> None:
-        self.apply(c.Hold(actor="lan", counter=self.counter(index, busy=True), note="bổ sung"))
+        counter = self.counter(index, busy=True)
+        self.apply(c.Hold(actor=self.clerk_at(counter), counter=counter, note="bổ sung"))
 
     @rule(index=st.integers(0, 99), pick=st.integers(0, 999))
     def resume_held(self, index: int, pick: int) -> None:
         number = self.number(pick, TicketState.HELD)
-        self.apply(c.ResumeHeld(actor="lan", counter=self.counter(index, busy=False), number=number))
+        counter = self.counter(index, busy=False)
+        self.apply(c.ResumeHeld(actor=self.clerk_at(counter), counter=counter, number=number))
 
     @rule(index=st.integers(0, 99), service=st.sampled_from([None, "A", "B", "C", "Z"]),
           to_counter=st.sampled_from([None, None, 1, 2, 3, 4, 9]),
@@ -306,7 +319,7 @@ class QueueMachine(RuleBasedStateMachine):
                  position: str | None) -> None:
         counter = self.counter(index, busy=True)
         active = self.state.active_ticket(counter)
-        events = self.apply(c.Transfer(actor="lan", counter=counter, service=service,
+        events = self.apply(c.Transfer(actor=self.clerk_at(counter), counter=counter, service=service,
                                        target_counter=to_counter, position=position))  # type: ignore[arg-type]
         for event in events:
             if isinstance(event, e.TicketTransferred):
@@ -314,7 +327,8 @@ class QueueMachine(RuleBasedStateMachine):
 
     @rule(index=st.integers(0, 99), outcome=st.sampled_from(["received", "received", "nope"]))
     def finish(self, index: int, outcome: str) -> None:
-        self.apply(c.Finish(actor="lan", counter=self.counter(index, busy=True), outcome=outcome))
+        counter = self.counter(index, busy=True)
+        self.apply(c.Finish(actor=self.clerk_at(counter), counter=counter, outcome=outcome))
 
     @rule(steps=st.lists(st.tuples(st.sampled_from(WORK), st.integers(0, 999)), min_size=1, max_size=8))
     def work(self, steps: list[tuple[str, int]]) -> None:
@@ -342,6 +356,49 @@ class QueueMachine(RuleBasedStateMachine):
     def rate(self, pick: int, value: int) -> None:
         ticket = self.state.ticket_by_number(self.number(pick, TicketState.DONE))
         self.apply(c.RateTicket(actor="watcher", ticket_id=ticket.id if ticket else "nope", value=value))
+
+    # -- a clerk acting at a counter someone else holds (issue 11) ------------------------
+
+    @rule(index=st.integers(0, 99), kind=st.integers(0, 13), pick=st.integers(0, 999),
+          clerk=st.sampled_from(["lan", "ha", "clerk1", "clerk2", "mallory"]))
+    def intruder(self, index: int, kind: int, pick: int, clerk: str) -> None:
+        """Any counter command, including a clerk's cancel and rating, by a clerk who does not
+        hold the counter (another clerk has it, or nobody does) never changes the state."""
+        today = self.now.astimezone(CONFIG.tz).date()
+        if self.state.day < today:
+            self.apply(c.RollOver(actor="system", day=today))  # so that only the intrusion is judged
+        counter = self.counter(index, busy=None if pick % 3 else bool(pick % 2))
+        holder = self.state.counters[counter].clerk
+        if clerk == holder:
+            return
+        number = self.number(pick, *TicketState)
+        done = self.state.ticket_by_number(self.number(pick, TicketState.DONE))
+        command = [
+            c.CallNext(actor=clerk, counter=counter),
+            c.CallNumber(actor=clerk, counter=counter, number=number),
+            c.Recall(actor=clerk, counter=counter),
+            c.StartService(actor=clerk, counter=counter),
+            c.MarkAbsent(actor=clerk, counter=counter),
+            c.Hold(actor=clerk, counter=counter),
+            c.ResumeHeld(actor=clerk, counter=counter, number=number),
+            c.Transfer(actor=clerk, counter=counter, service=["A", "B", "C"][pick % 3],
+                       target_counter=[None, 1, 4][pick // 3 % 3]),
+            c.Finish(actor=clerk, counter=counter, outcome="received", dossier_code="H40-1"),
+            c.PauseCounter(actor=clerk, counter=counter, reason="Họp"),
+            c.ResumeCounter(actor=clerk, counter=counter),
+            c.CloseCounter(actor=clerk, counter=counter),
+            c.CancelTicket(actor=clerk, counter=counter, number=number),
+            c.RateTicket(actor=clerk, counter=counter, ticket_id=done.id if done else "nope", value=2),
+        ][kind]
+        before = frozen_copy(self.state)
+        try:
+            new, events = handle(self.state, command, self.now)
+        except Rejected as exc:
+            if holder is not None:
+                assert exc.code == "counter_not_held", (command, exc.code)
+        else:
+            assert events == [] and frozen_copy(new) == before, f"{clerk} changed {counter}: {command}"
+        assert frozen_copy(self.state) == before
 
     # -- time ------------------------------------------------------------------------------
 
@@ -433,12 +490,12 @@ def test_interleave_ratio_holds_per_counter_while_both_classes_wait(ratio, arriv
     for counter in schedule:
         if not normals or not priorities:
             break  # the property is about both classes waiting
-        state, events = handle(state, c.CallNext(actor="x", counter=counter), now)
+        state, events = handle(state, c.CallNext(actor=f"clerk{counter}", counter=counter), now)
         called = events[-1].ticket
         calls[counter].append("p" if called.priority else "n")
         order.append((bool(called.priority), called.sequence))
         normals, priorities = normals - (not called.priority), priorities - bool(called.priority)
-        state, _ = handle(state, c.Finish(actor="x", counter=counter, outcome="received"), now)
+        state, _ = handle(state, c.Finish(actor=f"clerk{counter}", counter=counter, outcome="received"), now)
     for kinds in calls.values():
         expected = ("n" * ratio + "p") * len(kinds)
         assert "".join(kinds) == expected[: len(kinds)]

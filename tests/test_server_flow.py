@@ -176,3 +176,56 @@ async def test_two_clerks_racing_never_share_a_ticket(harness, monkeypatch):
     assert len(calls) == TICKETS and {n for _, n in calls} == {1}
     for client in kiosks + clerks:
         await client.close()
+
+
+COUNTER_COMMANDS_TO_TRY = [
+    {"type": "call_next"}, {"type": "call_number", "number": "A003"}, {"type": "recall"},
+    {"type": "start_service"}, {"type": "mark_absent"}, {"type": "hold"},
+    {"type": "resume_held", "number": "A002"}, {"type": "transfer", "service": "DN"},
+    {"type": "finish", "outcome": "received"}, {"type": "pause_counter", "reason": "Họp"},
+    {"type": "resume_counter"}, {"type": "close_counter"}, {"type": "cancel_ticket", "number": "A004"},
+]
+
+
+async def test_a_clerk_whose_counter_is_taken_over_is_told_and_can_no_longer_act(harness):
+    """Issue 11: ha opens counter 1, which lan had open (on two PCs); both of lan's sessions
+    are told, and from then on get no_counter_selected, while ha works normally."""
+    kiosk = await harness.kiosk()
+    for i in range(5):
+        await kiosk.request({"type": "issue_ticket", "service": "TP", "idempotency_key": f"take-{i:04d}"})
+    lan = await harness.clerk("lan", 1)
+    lan_other_pc = await harness.clerk("lan", 1)  # the same clerk on a second PC holds it too
+    served = (await lan.request({"type": "call_next"}))["ticket"]
+    await lan.request({"type": "finish", "outcome": "received"})
+    await lan_other_pc.request({"type": "call_next"})  # A002, put on hold
+    await lan_other_pc.request({"type": "hold"})
+
+    ha = await harness.clerk("ha", 1)
+    for session in (lan, lan_other_pc):
+        told = await session.next_of("counter_taken_over")
+        assert (told["site"], told["counter"], told["clerk"], told["clerk_name"]) == (
+            "tinh", 1, "ha", "Đỗ Thu Hà")
+        choices = {choice["number"]: (choice["status"], choice["clerk"]) for choice in told["counters"]}
+        assert choices == {1: ("open", "ha"), 2: ("closed", None)}  # lan's counters, as they are now
+
+    for payload in [*COUNTER_COMMANDS_TO_TRY, {"type": "rate", "value": 4, "ticket_id": served["id"]}]:
+        error = await lan.error(payload)
+        assert error["code"] == "no_counter_selected", payload
+    assert (await lan_other_pc.error({"type": "call_next"}))["code"] == "no_counter_selected"
+    # Nothing lan tried changed counter 1; ha works there as ha.
+    counter = harness.server.states["tinh"].counters[1]
+    assert (counter.clerk, counter.status.value, counter.active_ticket) == ("ha", "open", None)
+    called = await ha.request({"type": "call_next"})
+    assert (called["ticket"]["number"], called["ticket"]["clerk"]) == ("A003", "ha")
+    done = await ha.request({"type": "finish", "outcome": "received"})
+    assert (done["ticket"]["state"], done["ticket"]["clerk"]) == ("done", "ha")
+    await ha.request({"type": "rate", "value": 4, "ticket_id": done["ticket"]["id"]})
+    assert not [m for m in ha.inbox if m["type"] == "counter_taken_over"]
+    # lan logging out leaves ha's counter open; lan can open another counter and work there.
+    await lan_other_pc.request({"type": "logout"})
+    assert harness.server.states["tinh"].counters[1].clerk == "ha"
+    await lan.request({"type": "select_counter", "site": "tinh", "counter": 2})
+    called = await lan.request({"type": "call_next"})
+    assert (called["ticket"]["number"], called["counter"]["number"]) == ("A004", 2)
+    for client in (kiosk, lan, lan_other_pc, ha):
+        await client.close()

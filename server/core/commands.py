@@ -100,12 +100,14 @@ class Finish(CounterCommand):
 class CancelTicket(Command):
     number: str
     reason: str | None = None
+    counter: int | None = None  # a clerk cancels from their counter; a manager names none
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RateTicket(Command):
     ticket_id: str
     value: int
+    counter: int | None = None  # a clerk's rating window, at their counter; a phone names none
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -50,6 +50,8 @@ def handle(state: SiteState, command: c.Command, now: datetime) -> Result:
     handler = _HANDLERS.get(type(command))
     if handler is None:
         raise TypeError(f"no rule for {type(command).__name__}")
+    if isinstance(command, c.CounterCommand) and not isinstance(command, c.OpenCounter):
+        _not_held_by_another(state, command.actor, command.counter)
     state, more = handler(state, command, now)
     return state, events + more
 
@@ -86,6 +88,25 @@ def _counter(state: SiteState, number: int) -> CounterState:
     counter = state.counters.get(number)
     if counter is None:
         raise Rejected("unknown_counter", counter=number)
+    return counter
+
+
+def _not_held_by_another(state: SiteState, actor: str, number: int) -> CounterState:
+    """Counter ``number``, refused if another clerk holds it. The clerk who opened a counter
+    last holds it, and only they act at it: under their username, so on every PC they are
+    logged in on. A closed counter is held by nobody; the rules refuse it on their own."""
+    counter = _counter(state, number)
+    if counter.clerk is not None and counter.clerk != actor:
+        raise Rejected("counter_not_held", counter=number, clerk=counter.clerk)
+    return counter
+
+
+def _held(state: SiteState, actor: str, number: int) -> CounterState:
+    """Counter ``number``, refused unless ``actor`` holds it (for a clerk's commands that do
+    not otherwise need their counter open: cancel, the rating window)."""
+    counter = _not_held_by_another(state, actor, number)
+    if counter.clerk is None:
+        raise Rejected("counter_not_open", counter=number)
     return counter
 
 
@@ -384,6 +405,8 @@ def _transfer(state: SiteState, command: c.Transfer, now: datetime) -> Result:
 
 
 def _cancel(state: SiteState, command: c.CancelTicket, now: datetime) -> Result:
+    if command.counter is not None:
+        _held(state, command.actor, command.counter)
     ticket = _by_number(state, command.number)
     if ticket.state not in (TicketState.WAITING, TicketState.HELD, TicketState.ABSENT):
         raise Rejected("invalid_state", number=ticket.number, state=ticket.state.value)
@@ -395,7 +418,12 @@ def _cancel(state: SiteState, command: c.CancelTicket, now: datetime) -> Result:
 
 
 def _rate(state: SiteState, command: c.RateTicket, now: datetime) -> Result:
-    event = rating(state.tickets.get(command.ticket_id), command, state.rules, now)
+    ticket = state.tickets.get(command.ticket_id)
+    if command.counter is not None:  # a clerk's rating window: a citizen they served there
+        _held(state, command.actor, command.counter)
+        if ticket is not None and (ticket.counter != command.counter or ticket.clerk != command.actor):
+            raise Rejected("not_rateable")
+    event = rating(ticket, command, state.rules, now)
     return _put_ticket(state, event.ticket), [event]
 
 
