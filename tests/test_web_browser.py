@@ -372,7 +372,7 @@ def test_login_form_without_scripts_sends_no_credentials(browser, web):
     page.goto(f"{web.base}/manager/login")
     page.fill("#username", "giamdoc")
     page.fill("#password", "mat-khau-bi-mat")
-    with page.expect_request(lambda r: r.url.startswith(f"{web.base}/manager/login") and r.method != "GET"
+    with page.expect_request(lambda r: (r.url.startswith(f"{web.base}/manager/login") and r.method != "GET")
                              or "username=" in r.url):
         page.click("#login-button")
     assert len(seen) >= 2

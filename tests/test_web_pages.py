@@ -319,7 +319,8 @@ async def test_a_failing_page_answers_500_without_a_traceback(harness, monkeypat
                                       "/manager/%E1%BB%9F", "/manager/\t"])
 async def test_malformed_next_neither_fails_nor_burns_the_code(harness, bad_next):
     welcome = await web_login(harness, "giamdoc")
-    page = await get(harness, f"/manager/session?code={welcome['web_code']}&next={bad_next.replace(chr(9), '%09')}")
+    next_path = bad_next.replace(chr(9), "%09")
+    page = await get(harness, f"/manager/session?code={welcome['web_code']}&next={next_path}")
     assert page.status == 303 and page.headers["Location"] == "/manager/"
     cookie = page.headers["Set-Cookie"].split(";", 1)[0]
     assert cookie.startswith("xephang_manager=") and len(cookie) > 40
