@@ -2,7 +2,8 @@
 
 ``authenticate`` runs after every (re)connect on the websocket thread: it logs in with
 the credentials held in memory and, once the clerk has chosen a counter, selects it
-again, so a dropped link or a restarted server comes back to the same screen by itself.
+again, so a dropped link or a restarted server comes back to the same screen by itself —
+unless another clerk opened that counter meanwhile (then the clerk chooses again).
 Everything is reported to the state on the Qt thread. A new ``start`` builds a new
 connection; messages from a stopped one are ignored.
 """
@@ -17,6 +18,7 @@ from PySide6.QtCore import QObject, Signal
 
 from common import protocol as p
 from common.client import ClientError, Connection, RequestFailed
+from common.errors import Rejected
 from common.qt_client import QtConnection
 from counter.ports import Credentials, resolve_counter
 
@@ -57,6 +59,14 @@ class ServerLink(QObject):
             if creds.counter is None or not isinstance(welcome, p.Welcome):
                 return
             choice = resolve_counter(welcome.counters, creds.site, creds.counter)
+            held_by = choice.clerk if choice is not None and choice.status != "closed" else None
+            if held_by is not None and choice is not None and held_by != creds.username:
+                # Taken over while this PC was offline: do not take it back from its new clerk.
+                taken = Rejected("counter_taken", counter=choice.number, clerk=held_by)
+                self._select_failed.emit(RequestFailed(p.Error(
+                    code=taken.code, message_vi=taken.message_vi, message_en=taken.message_en,
+                    details={"counter": choice.number, "clerk": held_by})), generation)
+                return
             site = choice.site if choice else creds.site or ""
             try:
                 await conn.request(p.SelectCounter(site=site, counter=creds.counter))

@@ -383,6 +383,21 @@ def test_a_clerk_whose_counter_is_taken_over_is_told_and_chooses_again(qtbot, li
     assert (called.counter, called.clerk) == (2, "lan")
 
 
+def test_a_counter_taken_over_while_offline_is_not_taken_back_on_reconnect(qtbot, live_server, make_app):
+    """lan's PC drops off; ha opens counter 1 meanwhile (nobody at it yet). When lan's PC comes
+    back it must not reopen counter 1 from under ha: it says who has it and offers the choice."""
+    lan, ha = make_app(), make_app()
+    login(qtbot, lan, "lan", 1)
+    lan.link.stop()  # the PC's network cable
+    login(qtbot, ha, "ha", 1)
+    lan.link.start(lambda: lan.state.credentials)  # the cable is back: log in again by itself
+    qtbot.waitUntil(lambda: lan.state.phase is Phase.CHOOSE, timeout=WAIT)
+    assert lan.window.counter_page.error.text() == "Quầy 1 đang được ha sử dụng"
+    holder = live_server.call(lambda s: s.states["tinh"].counters[1].clerk)
+    assert holder == "ha"
+    assert ha.state.phase is Phase.READY
+
+
 def test_rating_window_records_exactly_one_rating(qtbot, live_server, make_app):
     issue(live_server, "TP", 1)
     app = make_app()
