@@ -7,9 +7,10 @@
   run spread over many addresses), only *known* addresses — where someone logged in
   successfully within ``KNOWN_FOR_SECONDS`` — still get password checks.
 - **Pending checks**: at most ``MAX_UNKNOWN_CHECKS`` checks for unknown addresses wait or run
-  at once; one more is refused at once with ``login_busy`` (counted against its address)
-  instead of queueing, so a flood of attempts never stands between a clerk and the password
-  check (known addresses always get one).
+  at once, ``MAX_CHECKS_PER_ADDRESS`` of them for one address; one more is refused at once with
+  ``login_busy`` (counted against its address) instead of queueing, so a flood of attempts
+  never stands between a clerk and the password check (known addresses always get one, and
+  one flooding address cannot take every slot from a clerk's first login).
 
 Failures count when the attempt starts (a burst of concurrent attempts cannot all slip
 past the throttle while their checks run); a success withdraws its count.
@@ -28,7 +29,8 @@ from server.sessions import LoginThrottle
 PAIR_LIMIT = 5
 ADDRESS_LIMIT = 20
 GLOBAL_FAILURES_PER_MINUTE = 60
-MAX_UNKNOWN_CHECKS = 4
+MAX_UNKNOWN_CHECKS = 8
+MAX_CHECKS_PER_ADDRESS = 2
 KNOWN_FOR_SECONDS = 30 * 24 * 3600.0
 MAX_KNOWN_ADDRESSES = 10_000
 BUSY_RETRY_SECONDS = 2
@@ -51,7 +53,7 @@ class LoginGuard:
         self.addresses = LoginThrottle(limit=ADDRESS_LIMIT)
         self.failures: deque[float] = deque()  # every failure of the last minute, server-wide
         self.known: dict[str, float] = {}  # address → last successful login
-        self.unknown_checks = 0
+        self.unknown_checks: dict[str, int] = {}  # unknown address → its checks waiting or running
 
     def is_known(self, address: str) -> bool:
         seen = self.known.get(address)
@@ -74,10 +76,11 @@ class LoginGuard:
         if not known:
             if self.failures_last_minute() >= GLOBAL_FAILURES_PER_MINUTE:
                 raise Rejected("throttled", seconds=int(60 - (self.clock() - self.failures[0])) + 1)
-            if self.unknown_checks >= MAX_UNKNOWN_CHECKS:
+            pending = self.unknown_checks.get(address, 0)
+            if pending >= MAX_CHECKS_PER_ADDRESS or sum(self.unknown_checks.values()) >= MAX_UNKNOWN_CHECKS:
                 self.addresses.failed(by_address)  # a burst from one address ends throttled
                 raise Rejected("login_busy", seconds=BUSY_RETRY_SECONDS)
-            self.unknown_checks += 1
+            self.unknown_checks[address] = pending + 1
         self.pairs.failed(pair)
         self.addresses.failed(by_address)
         return Attempt(pair=pair, address=by_address, known=known)
@@ -87,12 +90,15 @@ class LoginGuard:
         if not attempt.open:
             return
         attempt.open = False
+        address = attempt.address[0].removeprefix("ip:")
         if not attempt.known:
-            self.unknown_checks -= 1
+            self.unknown_checks[address] -= 1
+            if not self.unknown_checks[address]:
+                del self.unknown_checks[address]
         if ok:
             self.pairs.succeeded(attempt.pair)
             self.addresses.forgive(attempt.address)
-            self._remember(attempt.address[0].removeprefix("ip:"))
+            self._remember(address)
         else:
             self.failures.append(self.clock())
 
