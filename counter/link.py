@@ -17,7 +17,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from common import protocol as p
-from common.client import ClientError, Connection, RequestFailed
+from common.client import ClientError, Connection, Offline, RequestFailed
 from common.errors import Rejected
 from common.qt_client import QtConnection
 from counter.ports import Credentials, resolve_counter
@@ -54,6 +54,8 @@ class ServerLink(QObject):
                 welcome = await conn.request(p.Login(v=p.PROTOCOL_VERSION, username=creds.username,
                                                      password=creds.password))
             except RequestFailed as exc:
+                if exc.code == "login_busy":  # password checks take turns: try again shortly
+                    raise Offline("the server is busy checking logins") from exc
                 self._auth_failed.emit(exc, generation)
                 raise
             if creds.counter is None or not isinstance(welcome, p.Welcome):

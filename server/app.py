@@ -44,7 +44,7 @@ from server.http import (
     route_http,
     text_response,
 )
-from server.login_guard import LoginGuard
+from server.login_guard import PASSWORD_WORKERS, LoginGuard
 from server.sessions import Session, TokenBucket
 from server.store import Store
 
@@ -116,9 +116,9 @@ class QueueServer(FanOut):
         # Per address: connections not logged in or following a ticket (bounded, see _connection).
         self.public_connections: Counter[str] = Counter()
         self.issue_buckets: dict[str, TokenBucket] = {}  # kiosk device id → its issuing pace
-        self.login_guard = LoginGuard()
         self.db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db")
-        self.kdf_thread = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kdf")
+        self.kdf_thread = ThreadPoolExecutor(max_workers=PASSWORD_WORKERS, thread_name_prefix="kdf")
+        self.login_guard = LoginGuard(self.kdf_thread)
         self.checkpoint_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoint")
         self._queue: asyncio.Queue[_Job | object] = asyncio.Queue()
         self._tasks: list[asyncio.Task] = []

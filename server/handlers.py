@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 import re
@@ -20,7 +19,6 @@ from server.core import commands as c
 from server.core import events as ev
 from server.core.model import Ticket, TicketState
 from server.core.rules import past_rating, rateable_until
-from server.login_guard import Attempt
 from server.sessions import COUNTER_COMMANDS, PERMISSIONS, PUBLIC_TYPES, UNAUTHENTICATED, Session
 from server.web.sessions import issue_login_code
 
@@ -129,14 +127,14 @@ class Handlers:
         self._check_version(m.v)
         server = self.server
         name = m.username[:64]
-        try:  # see server.login_guard: throttles, and a bound on waiting password checks
-            attempt = server.login_guard.begin(name, session.remote)
+        user = self.config.user(m.username)
+        verify = functools.partial(verify_password, m.password[:1024],
+                                   user.password_hash if user else _DUMMY_HASH)
+        try:  # see server.login_guard: throttles, and turns between addresses
+            ok = await server.login_guard.check(name, session.remote, verify)
         except Rejected as exc:
             audit.warning("login of %r from %s refused: %s", name, session.remote, exc.code)
             raise
-        user = self.config.user(m.username)
-        ok = await self._check_password(attempt, user.password_hash if user else _DUMMY_HASH,
-                                        m.password[:1024])
         if user is None or not ok:
             audit.warning("failed login of %r from %s", name, session.remote)
             raise Rejected("bad_credentials")
@@ -161,15 +159,6 @@ class Handlers:
                 server.audiences[code].staff.add(ws)
                 await server.send(ws, self.snapshot(code, session))
         return None
-
-    async def _check_password(self, attempt: Attempt, stored: str, password: str) -> bool:
-        ok = False
-        try:
-            loop = asyncio.get_running_loop()
-            ok = await loop.run_in_executor(self.server.kdf_thread, verify_password, password, stored)
-        finally:
-            self.server.login_guard.end(attempt, ok=ok)
-        return ok
 
     def _counter_choices(self, user) -> list[p.CounterChoice]:
         choices = []

@@ -398,6 +398,26 @@ def test_a_counter_taken_over_while_offline_is_not_taken_back_on_reconnect(qtbot
     assert ha.state.phase is Phase.READY
 
 
+def test_a_busy_login_is_retried_by_itself(qtbot, live_server, make_app):
+    """The server answers login_busy while many password checks wait (server/login_guard.py):
+    the app tries again by itself instead of sending the clerk back to the login form."""
+    from common.errors import Rejected
+
+    guard = live_server.server.login_guard
+    real_begin, refused = guard.begin, []
+
+    def busy_once(username: str, address: str):
+        if not refused:
+            refused.append(username)
+            raise Rejected("login_busy", seconds=2)
+        return real_begin(username, address)
+
+    guard.begin = busy_once
+    app = make_app()
+    login(qtbot, app, "lan", 1)
+    assert refused == ["lan"]
+
+
 def test_rating_window_records_exactly_one_rating(qtbot, live_server, make_app):
     issue(live_server, "TP", 1)
     app = make_app()
