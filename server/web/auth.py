@@ -37,7 +37,8 @@ def login_page(server: QueueServer, request: Request, query: dict[str, str]) -> 
     other = "en" if t.language == "vi" else "vi"
     body = f"""
 <main class="login">
-  <form class="card login-card" id="login-form" method="post" action="/manager/login" autocomplete="on" novalidate>
+  <form class="card login-card" id="login-form" method="post" action="/manager/login" autocomplete="on"
+        novalidate>
     <div class="brand"><span class="logo" aria-hidden="true">XP</span>
       <div><p class="eyebrow">{e(server.config.centre_name)}</p><h1>{e(t.text("login_title"))}</h1></div>
     </div>
