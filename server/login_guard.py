@@ -33,7 +33,7 @@ from server.sessions import LoginThrottle
 PAIR_LIMIT = 5
 ADDRESS_LIMIT = 20
 GLOBAL_FAILURES_PER_MINUTE = 60
-MAX_WAITING_UNKNOWN = 64
+MAX_WAITING_UNKNOWN = 1000  # a province's clerks logging in at once after a restart
 PASSWORD_WORKERS = 2
 KNOWN_FOR_SECONDS = 30 * 24 * 3600.0
 MAX_KNOWN_ADDRESSES = 10_000

@@ -282,7 +282,7 @@ async def test_a_flood_of_logins_never_queues_password_checks_ahead_of_a_known_c
     # her PC is known, so her check is the next to start: at most the two running finish first
     # (and a few more start while her login travels).
     assert ahead <= 6, f"{ahead} password checks started while the clerk waited"
-    # Every attempt is answered; past 60 failures a minute (or 64 waiting) the rest are
+    # Every attempt is answered; past 60 failures a minute (or 1,000 waiting) the rest are
     # refused unchecked.
     assert codes.count("bad_credentials") == len(checks) - 1  # all but the clerk's check
     assert set(codes) <= {"bad_credentials", "throttled", "login_busy"} and len(codes) == 200
