@@ -49,10 +49,10 @@ def measure_kiosk(app: Any, url: str, token: str, taps: int) -> dict[str, Any]:
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
+    from bench.printer_fake import FakePrinter
     from kiosk.cli import SIZES, KioskApp
     from kiosk.printing import PrinterSettings
     from kiosk.state import KioskSettings, Screen
-    from tests.printer_fake import FakePrinter
 
     class TimedPrinter(FakePrinter):
         """Stamps each finished job (the kiosk closes the connection after the job and

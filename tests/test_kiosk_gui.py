@@ -12,11 +12,11 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
 
+from bench.printer_fake import FakePrinter
 from common.config import Config
 from kiosk.printing import PrinterSettings
 from kiosk.state import KioskSettings, PrintPhase, Screen
 from tests.helpers import COMMUNE_KIOSK_TOKEN, example_config
-from tests.printer_fake import FakePrinter
 
 pytest_plugins = ["tests.kiosk_fixtures"]
 pytestmark = pytest.mark.gui

@@ -14,12 +14,12 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import Qt, QTimer
 
+from bench.escpos_decode import Command, Cut, Init, Qr, Raster, StatusQuery, decode, raster_image
+from bench.printer_fake import PAPER_OUT, FakePrinter
 from common import protocol as p
 from kiosk.printing import PrinterSettings, PrintOutcome, PrintService, printed_ticket
 from kiosk.state import PrintPhase, Screen
 from kiosk.ticket_image import qr_target_dots, render_qr, render_ticket
-from tests.escpos_decode import Command, Cut, Init, Qr, Raster, StatusQuery, decode, raster_image
-from tests.printer_fake import PAPER_OUT, FakePrinter
 
 pytest_plugins = ["tests.kiosk_fixtures"]
 pytestmark = pytest.mark.gui

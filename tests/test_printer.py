@@ -12,16 +12,8 @@ from pathlib import Path
 import pytest
 
 import kiosk.printer as printer_module
-from kiosk.printer import (
-    PrinterConfigError,
-    PrinterError,
-    PrinterState,
-    open_printer,
-    parse_printer_uri,
-)
-from kiosk.ticket_image import PrintedTicket, render_ticket
-from tests import printer_fake
-from tests.escpos_decode import (
+from bench import printer_fake
+from bench.escpos_decode import (
     Align,
     Command,
     Cut,
@@ -35,7 +27,15 @@ from tests.escpos_decode import (
     decode_stream,
     raster_image,
 )
-from tests.printer_fake import FakePrinter
+from bench.printer_fake import FakePrinter
+from kiosk.printer import (
+    PrinterConfigError,
+    PrinterError,
+    PrinterState,
+    open_printer,
+    parse_printer_uri,
+)
+from kiosk.ticket_image import PrintedTicket, render_ticket
 
 URL = "http://192.168.10.5:8765/t/Xq3vT9kLmN2p"
 

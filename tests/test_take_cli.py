@@ -11,12 +11,12 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from bench.escpos_decode import Cut, Raster, StatusQuery, decode
+from bench.printer_fake import PAPER_OUT, FakePrinter
 from common.assets import asset_path
 from common.config import Config, parse_config
 from kiosk import take_cli
-from tests.escpos_decode import Cut, Raster, StatusQuery, decode
 from tests.helpers import example_config
-from tests.printer_fake import PAPER_OUT, FakePrinter
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,4 @@
-"""A strict decoder for the subset of ESC/POS the kiosk sends, for tests.
+"""A strict decoder for the subset of ESC/POS the kiosk sends, for tests and the fake printer.
 
 ``decode(data)`` turns a captured byte stream into a list of commands and raises
 ``DecodeError`` on anything unknown or truncated, so a malformed stream fails

@@ -1,4 +1,4 @@
-"""A loopback TCP "printer" for tests (port 9100 style raw ESC/POS).
+"""A loopback TCP "printer" for tests and the benchmark (port 9100 style raw ESC/POS).
 
 It records every byte, answers DLE EOT n / GS r n with configurable status
 bytes (it parses the stream, so a 0x10 0x04 inside image data is not mistaken
@@ -13,7 +13,7 @@ import socketserver
 import threading
 from typing import Literal
 
-from tests.escpos_decode import StatusQuery, decode_stream
+from bench.escpos_decode import StatusQuery, decode_stream
 
 Mode = Literal["normal", "silent", "hang", "refuse"]
 
