@@ -21,7 +21,7 @@ Role = Literal["kiosk", "display", "clerk", "manager", "watcher"]
 
 
 class ProtocolError(Exception):
-    """A message that cannot be accepted; ``code`` is one of common.errors.MESSAGES."""
+    """A message that cannot be accepted; ``code`` is one of common.errors.CODES."""
 
     def __init__(self, code: str, detail: str = "", request_id: RequestId = None) -> None:
         self.code, self.detail, self.request_id = code, detail, request_id
