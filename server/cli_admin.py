@@ -13,7 +13,10 @@ from pathlib import Path
 from common.cli_args import add_config_argument, load_or_exit
 from common.config import ConfigError, load_config
 from common.example_secrets import example_secrets
+from common.i18n import Translator
 from common.passwords import hash_password
+
+TEXTS = Translator("admin")  # assets/translations/admin.toml
 
 
 def _config_check(args: argparse.Namespace) -> int:
@@ -35,6 +38,11 @@ def _config_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _prompt(key: str) -> str:
+    """A bilingual prompt for the terminal: "Mật khẩu / password: "."""
+    return " / ".join(TEXTS.both(key)) + ": "
+
+
 def _toml_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -43,8 +51,8 @@ def _user_add(args: argparse.Namespace) -> int:
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
-        password = getpass.getpass("Mật khẩu / password: ")
-        if getpass.getpass("Nhập lại / again: ") != password:
+        password = getpass.getpass(_prompt("password"))
+        if getpass.getpass(_prompt("password_again")) != password:
             print("error: the passwords differ", file=sys.stderr)
             return 2
     if len(password) < 8:
