@@ -1,8 +1,8 @@
 """Run a ``Connection`` on a background asyncio thread and talk to it from Qt.
 
-Everything the connection reports (messages, status changes, request results) is
-delivered on the Qt thread through queued signals, so app state objects never see a
-second thread.
+Everything the connection reports is delivered on the Qt thread: messages and status
+changes through queued signals, request results through the apps' one thread-to-Qt bridge
+(``common/qt_bridge.py``). So app state objects never see a second thread.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from common import protocol as p
 from common.client import ClientError, Connection, Status
+from common.qt_bridge import QtBridge
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +30,11 @@ class QtConnection(QObject):
 
     message = Signal(object)  # a protocol ServerMessage
     status_changed = Signal(str, str)  # status, detail
-    _deliver = Signal(object, object)  # callback, value
 
     def __init__(self, url: str, authenticate: Callable[[Connection], Awaitable[None]],
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._deliver.connect(self._on_deliver)
+        self._bridge = QtBridge(self)
         self.status: Status = "connecting"
         self._loop = asyncio.new_event_loop()
         self.connection = Connection(
@@ -74,16 +74,12 @@ class QtConnection(QObject):
                 reply = await self.connection.request(message)
             except ClientError as exc:
                 if on_error:
-                    self._deliver.emit(on_error, exc)
+                    self._bridge.deliver(on_error, exc)
                 return
             if on_result:
-                self._deliver.emit(on_result, reply)
+                self._bridge.deliver(on_result, reply)
 
         asyncio.run_coroutine_threadsafe(send(), self._loop)
-
-    @Slot(object, object)
-    def _on_deliver(self, callback: Callback, value: Any) -> None:
-        callback(value)
 
     def stop(self, timeout: float = 3.0) -> None:
         if not self._started or self._loop.is_closed():

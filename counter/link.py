@@ -10,6 +10,7 @@ connection; messages from a stopped one are ignored.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,7 @@ from PySide6.QtCore import QObject, Signal
 from common import protocol as p
 from common.client import ClientError, Connection, Offline, RequestFailed
 from common.errors import Rejected
+from common.qt_bridge import QtBridge
 from common.qt_client import QtConnection
 from counter.ports import Credentials, resolve_counter
 
@@ -30,16 +32,13 @@ class ServerLink(QObject):
     status_changed = Signal(str, str)
     auth_failed = Signal(object)  # ClientError: the login was refused
     select_failed = Signal(object)  # ClientError: the counter could not be reopened
-    _auth_failed = Signal(object, int)
-    _select_failed = Signal(object, int)
 
     def __init__(self, url: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.url = url
         self.connection: QtConnection | None = None
         self.generation = 0
-        self._auth_failed.connect(self._relay_auth_failed)
-        self._select_failed.connect(self._relay_select_failed)
+        self._bridge = QtBridge(self)  # authenticate runs on the websocket thread
 
     def start(self, credentials: Callable[[], Credentials | None]) -> None:
         self.stop()
@@ -56,7 +55,7 @@ class ServerLink(QObject):
             except RequestFailed as exc:
                 if exc.code == "login_busy":  # password checks take turns: try again shortly
                     raise Offline("the server is busy checking logins") from exc
-                self._auth_failed.emit(exc, generation)
+                self._report(generation, self.auth_failed, exc)
                 raise
             if creds.counter is None or not isinstance(welcome, p.Welcome):
                 return
@@ -65,15 +64,16 @@ class ServerLink(QObject):
             if held_by is not None and choice is not None and held_by != creds.username:
                 # Taken over while this PC was offline: do not take it back from its new clerk.
                 taken = Rejected("counter_taken", counter=choice.number, clerk=held_by)
-                self._select_failed.emit(RequestFailed(p.Error(
+                refusal = RequestFailed(p.Error(
                     code=taken.code, message_vi=taken.message_vi, message_en=taken.message_en,
-                    details={"counter": choice.number, "clerk": held_by})), generation)
+                    details={"counter": choice.number, "clerk": held_by}))
+                self._report(generation, self.select_failed, refusal)
                 return
             site = choice.site if choice else creds.site or ""
             try:
                 await conn.request(p.SelectCounter(site=site, counter=creds.counter))
             except RequestFailed as exc:  # stay logged in; the clerk chooses again
-                self._select_failed.emit(exc, generation)
+                self._report(generation, self.select_failed, exc)
 
         connection = QtConnection(self.url, authenticate, parent=self)
         connection.message.connect(lambda m: self._relay(generation, self.message, m))
@@ -86,11 +86,9 @@ class ServerLink(QObject):
         if generation == self.generation:
             signal.emit(value)
 
-    def _relay_auth_failed(self, error: Any, generation: int) -> None:
-        self._relay(generation, self.auth_failed, error)
-
-    def _relay_select_failed(self, error: Any, generation: int) -> None:
-        self._relay(generation, self.select_failed, error)
+    def _report(self, generation: int, signal: Any, error: ClientError) -> None:
+        """From the websocket thread: ``signal(error)`` on the Qt thread, unless stopped since."""
+        self._bridge.post(functools.partial(self._relay, generation, signal, error))
 
     def stop(self, timeout: float = 0.0) -> None:
         """Stop the current connection; by default without waiting (the UI never blocks)."""

@@ -16,9 +16,9 @@ import tempfile
 from pathlib import Path
 
 from common.assets import asset_path
-from common.vi_numbers import NUMBER_STYLES, THOUSAND_WORDS, ZERO_TENS_WORDS
 from display.announcement import AnnouncementSettings, announcement_text
 from display.speech import EspeakSynthesizer, concat_wavs
+from display.vi_numbers import NUMBER_STYLES, THOUSAND_WORDS, ZERO_TENS_WORDS
 
 TICKET_RE = re.compile(r"[A-Z]{0,3}[0-9]{1,6}")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 
-from common.vi_numbers import (
+from display.vi_numbers import (
     FOUR_WORDS,
     NUMBER_STYLES,
     THOUSAND_WORDS,

@@ -15,7 +15,7 @@ then the next announcement starts. Guarantees:
 
 Threading: the Announcer is driven from one thread (the Qt GUI thread). Synthesis
 Futures complete on the engine thread, so their completion is handed back through
-``dispatch`` (``QtDispatcher`` for Qt; the default calls directly, which is only
+``dispatch`` (``QtBridge.post`` for Qt; the default calls directly, which is only
 right when futures complete on the driving thread, as in tests). Players must
 call ``on_finished`` on the driving thread.
 """
@@ -30,9 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, QUrl
 
 from common.assets import asset_path
+from common.qt_bridge import QtBridge
 from display.announcement import Announcement, AnnouncementSettings
 from display.speech import EspeakSynthesizer, Synthesizer, wav_duration
 
@@ -311,23 +312,6 @@ class RecordingPlayer:
         self._pending.popleft()()
 
 
-class QtDispatcher(QObject):
-    """Runs callables on this object's thread via a queued signal (thread-safe)."""
-
-    _posted = Signal(object)
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._posted.connect(self._run)
-
-    def __call__(self, fn: Callable[[], None]) -> None:
-        self._posted.emit(fn)
-
-    @Slot(object)
-    def _run(self, fn: Callable[[], None]) -> None:
-        fn()
-
-
 class QtPlayer:
     """QMediaPlayer + QAudioOutput; finishes on end of media, on error, or by watchdog.
 
@@ -433,7 +417,7 @@ def create_qt_announcer(
         EspeakSynthesizer.from_settings(settings, cache_dir),
         make_qt_player(parent),
         settings,
-        dispatch=QtDispatcher(parent),
+        dispatch=QtBridge(parent).post,
         on_started=on_started,
         on_finished=on_finished,
     )

@@ -13,11 +13,9 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from common import protocol as p
@@ -30,6 +28,7 @@ from common.cli_args import (
 )
 from common.client import Connection
 from common.logs import setup_logging
+from common.qt_bridge import QtBridge
 from common.qt_client import QtConnection
 from common.qt_gc import collected_on_gui_thread
 from common.qt_theme import install_fonts, platform_or_complain
@@ -46,23 +45,6 @@ SIZES = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
 SCREENSHOT_WAIT_MS = 8000
 
 
-class _Bridge(QObject):
-    """Runs callbacks handed over from worker threads on the Qt thread."""
-
-    _call = Signal(object, object)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._call.connect(self._run, Qt.ConnectionType.QueuedConnection)
-
-    def deliver(self, callback: Callable[[Any], None], value: Any) -> None:
-        self._call.emit(callback, value)
-
-    @Slot(object, object)
-    def _run(self, callback: Callable[[Any], None], value: Any) -> None:
-        callback(value)
-
-
 class KioskApp:
     """Connection + printer + state + window for one kiosk device."""
 
@@ -70,7 +52,7 @@ class KioskApp:
                  settings: KioskSettings | None = None) -> None:
         self.token = token
         self.printer_override = printer_override
-        self.bridge = _Bridge()
+        self.bridge = QtBridge()
         self.printing = PrintService(printer, deliver=self.bridge.deliver)
         self.connection = QtConnection(url, self._authenticate)
         self.state = KioskState(request=self.connection.request, printer=self.printing, clock=time.monotonic,

@@ -15,8 +15,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest
 
 from common.assets import asset_path
+from common.qt_bridge import QtBridge
 from display.announcement import Announcement, AnnouncementSettings
-from display.announcer import Announcer, QtDispatcher, QtPlayer, RecordingPlayer
+from display.announcer import Announcer, QtPlayer, RecordingPlayer
 from display.speech import EspeakSynthesizer
 
 CHIME = Path("/fake/chime.wav")
@@ -331,7 +332,7 @@ def test_qt_announcer_end_to_end(qtbot, tmp_path: Path) -> None:
         EspeakSynthesizer.from_settings(settings, tmp_path),
         QtPlayer(),
         settings,
-        dispatch=QtDispatcher(),
+        dispatch=QtBridge().post,
         on_finished=lambda a: finished.append(a.ticket_number),
     )
     announcer.announce("e1", 1, "A001", 1)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from common.vi_numbers import (
+from display.vi_numbers import (
     DIGIT_WORDS,
     LETTER_NAMES,
     digits_to_words,
