@@ -85,7 +85,7 @@ async def serve(config: Config, db: Path, host: str, port: int) -> int:
         loop.add_signal_handler(sig, stop.set)
     log.info("serving on %s:%d, database %s", host, server.port, db)
     waiter = asyncio.create_task(stop.wait())
-    closed = asyncio.create_task(server._server.wait_closed())  # type: ignore[union-attr]
+    closed = asyncio.create_task(server.closed())
     await asyncio.wait({waiter, closed}, return_when=asyncio.FIRST_COMPLETED)
     log.info("shutting down")
     await server.stop()

@@ -1,10 +1,12 @@
-"""The queue server's fan-out: after each committed batch, who hears what.
+"""The fan-out: after each committed batch, who hears what.
 
-Mixed into ``QueueServer`` (server/app.py), whose states, audiences, configuration and
-estimate budget it reads. One ``update`` per site and batch to its staff (clerks,
-displays, managers), the services part to its kiosks, a ``ticket_status`` to each phone
-whose ticket or queue changed; the services views (waiting counts, estimates) computed
-once per batch, and under load held back and caught up by the writer between batches.
+The writer's ``Listener`` (server/writer.py). It reads the committed states (the
+writer's), the audiences (server/connections.py) and the estimate budget. One ``update``
+per site and batch to its staff (clerks, displays, managers), the services part to its
+kiosks, a ``ticket_status`` to each phone whose ticket or queue changed; the services
+views (waiting counts, estimates) computed once per batch, and under load held back and
+caught up by the writer between batches. It also keeps each site's recent calls (the
+boards' list) and the people ahead of each waiting ticket (``waiting_lines``).
 """
 
 from __future__ import annotations
@@ -12,49 +14,86 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from websockets.asyncio.server import ServerConnection, broadcast
+from websockets.asyncio.server import broadcast
 
 from common import protocol as p
 from common.config import Config
-from server import views
+from server import wire
+from server.connections import Connections
 from server.core import events as ev
-from server.core.model import SiteState, Ticket
+from server.core.model import SiteState
 from server.core.positions import WaitingLines
-from server.estimates import EstimateBudget
-
-if TYPE_CHECKING:
-    import asyncio
+from server.estimate_budget import EstimateBudget
 
 log = logging.getLogger(__name__)
 
 ESTIMATE_REFRESH_SECONDS = 2.0  # under constant load, one stale site is estimated this often
 SERVICES_EVERY = 0.1  # under load, a site's services update at most this often (s)
+RECENT_CALLS = 20  # calls a board shows
 
 
 class FanOut:
-    """The fan-out half of ``QueueServer`` (see the module docstring)."""
+    """See the module docstring. ``states`` are the writer's (read only); ``busy`` says
+    whether more commands are waiting for the writer."""
 
-    config: Config
-    clock: Any
-    states: dict[str, SiteState]
-    audiences: dict[str, Any]
-    recent_calls: dict[str, deque[p.CallView]]
-    sent_services: dict[str, dict[str, p.ServiceView]]
-    estimates: EstimateBudget
-    sessions: dict[ServerConnection, Any]
-    _queue: asyncio.Queue
-    _stale_estimates: set[str]
-    _waiting_lines: dict[str, tuple[SiteState, WaitingLines]]
-    _pending_services: set[str]
-    _services_sent_at: dict[str, float]
-    _estimates_refreshed_at: float
-    end_watch_when_done: Callable[[ServerConnection, Ticket], None]
+    def __init__(self, config: Config, clock: Callable[[], datetime], states: Mapping[str, SiteState],
+                 connections: Connections, busy: Callable[[], bool]) -> None:
+        self.config = config
+        self.clock = clock
+        self.states = states
+        self.connections = connections
+        self.busy = busy
+        self.estimates = EstimateBudget(wire.service_estimates)
+        self.recent_calls: dict[str, deque[p.CallView]] = {}
+        self.sent_services: dict[str, dict[str, p.ServiceView]] = {}
+        self._stale_estimates: set[str] = set()  # sites whose sent estimates lag their state
+        self._waiting_lines: dict[str, tuple[SiteState, WaitingLines]] = {}
+        self._pending_services: set[str] = set()  # sites whose services update was held back
+        self._services_sent_at: dict[str, float] = {}  # site → when (monotonic)
+        self._estimates_refreshed_at = 0.0
 
-    def _call_view(
+    def load(self, site: str, state: SiteState, calls: Iterable[dict[str, Any]]) -> None:
+        """At start-up: a site's recent calls (from the store) and what its kiosks are sent."""
+        self.recent_calls[site] = deque(maxlen=RECENT_CALLS)
+        for row in calls:
+            self.recent_calls[site].append(self.call_view(site, **row))
+        estimates = wire.service_estimates(state)  # at start-up, outside the budget
+        self.estimates.remember(site, state, estimates)
+        self.sent_services[site] = {s.code: s for s in wire.service_views(state, self.clock(), estimates)}
+
+    @property
+    def behind(self) -> bool:
+        """Services updates held back or estimates served stale: ask the writer to refresh."""
+        return bool(self._pending_services or self._stale_estimates)
+
+    # -- the writer's Listener ------------------------------------------------------------------
+
+    def new_day(self, site: str) -> None:
+        self.recent_calls[site].clear()  # yesterday's calls leave the boards
+
+    def committed(self, site: str, pairs: list[tuple[ev.Event, int]], before: SiteState) -> None:
+        self._fan_out(site, pairs, before)
+
+    def has_idle_work(self) -> bool:
+        return bool(self._stale_estimates) and self.estimates.affordable()
+
+    def idle_work(self) -> None:
+        self._catch_up()
+
+    def between_batches(self) -> None:
+        self._refresh_estimates()
+
+    def services_changed(self, site: str) -> None:
+        """The clock opened or closed issuing (the ticker): tell staff and kiosks."""
+        self._broadcast_services(site, self._changed_services(site, self.states[site]))
+
+    # -- what each hears --------------------------------------------------------------------------
+
+    def call_view(
         self, site: str, *, seq: int, ticket_id: str, number: str, service: str, counter: int,
         reason: str, at: datetime,
     ) -> p.CallView:
@@ -82,7 +121,7 @@ class FanOut:
         else:
             self._stale_estimates.add(site)
         waiting = self.waiting_lines(site, state).by_service()
-        fresh = {s.code: s for s in views.service_views(state, self.clock(), estimates, waiting)}
+        fresh = {s.code: s for s in wire.service_views(state, self.clock(), estimates, waiting)}
         sent = self.sent_services[site]
         changed = [view for code, view in fresh.items() if sent.get(code) != view]
         self.sent_services[site] = fresh
@@ -96,7 +135,7 @@ class FanOut:
         rolled = False
         for event, seq in pairs:
             if isinstance(event, ev.TicketEvent):
-                tickets[event.ticket.id] = views.ticket_view(event.ticket)
+                tickets[event.ticket.id] = wire.ticket_view(event.ticket)
                 if event.ticket.counter is not None:
                     counters.add(event.ticket.counter)
             if isinstance(event, ev.CounterEvent):
@@ -105,7 +144,7 @@ class FanOut:
                 counters.add(event.from_counter)
             if isinstance(event, ev.TicketCalled):
                 t = event.ticket
-                call = self._call_view(
+                call = self.call_view(
                     site, seq=seq, ticket_id=t.id, number=t.number, service=t.service,
                     counter=t.counter or 0, reason=event.reason, at=event.at,
                 )
@@ -117,12 +156,12 @@ class FanOut:
             counters |= set(state.counters)
         # A counter whose active ticket moved away is also in the events' counters.
         counter_views = [
-            views.counter_view(self.config, state, state.counters[n])
+            wire.counter_view(self.config, state, state.counters[n])
             for n in sorted(counters) if n in state.counters
         ]
         self._advance_waiting_lines(site, before, state, tickets)
         services = self._services_for_batch(site, state)
-        audience = self.audiences[site]
+        audience = self.connections.audiences[site]
         update = p.Update(
             site=site, tickets=list(tickets.values()), counters=counter_views,
             services=services, calls=calls, day=state.day,
@@ -134,17 +173,17 @@ class FanOut:
         self._notify_watchers(site, state, set(tickets), {t.service for t in tickets.values()})
 
     def _notify_watchers(self, site: str, state: SiteState, ids: set[str], services: set[str]) -> None:
-        for ticket_id, connections in list(self.audiences[site].watchers.items()):
+        for ticket_id, connections in list(self.connections.audiences[site].watchers.items()):
             ticket = state.tickets.get(ticket_id)
             if ticket is None or (ticket_id not in ids and ticket.service not in services):
                 continue
-            status = views.ticket_status(
+            status = wire.ticket_status(
                 self.config, state, ticket, ahead=self.waiting_lines(site, state).ahead(ticket),
                 estimate=lambda state, service, ahead: self.estimates.ticket(site, state, service, ahead))
             broadcast(connections, p.encode(status).decode())
             if ticket.state.is_final:
                 for ws in list(connections):
-                    self.end_watch_when_done(ws, ticket)
+                    self.connections.end_watch_when_done(ws, ticket)
 
     def _advance_waiting_lines(self, site: str, before: SiteState, state: SiteState,
                                changed: Iterable[str]) -> None:
@@ -159,7 +198,7 @@ class FanOut:
         queued) at most one services update per site every SERVICES_EVERY seconds, the
         rest caught up by the writer between batches. Tickets and calls never wait."""
         now = time.monotonic()
-        if not self._queue.empty() and now - self._services_sent_at.get(site, 0.0) < SERVICES_EVERY:
+        if self.busy() and now - self._services_sent_at.get(site, 0.0) < SERVICES_EVERY:
             self._pending_services.add(site)
             return []
         self._pending_services.discard(site)
@@ -203,4 +242,5 @@ class FanOut:
     def _broadcast_services(self, site: str, services: list[p.ServiceView]) -> None:
         if services:
             message = p.encode(p.Update(site=site, services=services)).decode()
-            broadcast(self.audiences[site].staff | self.audiences[site].kiosks, message)
+            audience = self.connections.audiences[site]
+            broadcast(audience.staff | audience.kiosks, message)

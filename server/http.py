@@ -1,8 +1,9 @@
-"""Plain HTTP on the websocket port: health check and the read-only pages.
+"""Plain HTTP on the websocket port: the route table's pages (server/web/routes.py).
 
-``route_http`` runs before the websocket handshake: requests for ``/ws`` continue into
-the handshake (refused with 403 when a browser opens it from another origin); everything
-else gets an HTTP response from the route table, for GET and HEAD only (405 otherwise).
+``route_http`` runs before the websocket handshake: requests for ``/ws`` and
+``/ws/public`` continue into the handshake (refused with 403 when a browser opens them from
+another origin); everything else gets an HTTP response from the route table, for GET and
+HEAD only (405 otherwise).
 ``dropping_failed_connections`` wraps it: a connection that sent more than its request is
 closed without an answer.
 """
@@ -13,7 +14,7 @@ import asyncio
 import dataclasses
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -21,28 +22,18 @@ from urllib.parse import urlsplit
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
-if TYPE_CHECKING:
-    from server.app import QueueServer
+from common.i18n import Translator
+from server.access import WEBSOCKET_PATHS
 
-WEBSOCKET_PATH = "/ws"  # every role
-PUBLIC_WEBSOCKET_PATH = "/ws/public"  # ticket watchers only: the one to expose to the internet
-WEBSOCKET_PATHS = frozenset({WEBSOCKET_PATH, PUBLIC_WEBSOCKET_PATH})
+if TYPE_CHECKING:
+    from server.service import Service
+
 ALLOWED_METHODS = "GET, HEAD"  # every route; HEAD answers GET's headers without the body
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[["QueueServer", Request, dict[str, str]], Awaitable[Response] | Response]
-ROUTES: dict[str, Handler] = {}
-
-
-def route(path: str) -> Callable[[Handler], Handler]:
-    """Register a GET handler for an exact path, or a prefix ending in ``/``."""
-
-    def register(handler: Handler) -> Handler:
-        ROUTES[path] = handler
-        return handler
-
-    return register
+Handler = Callable[["Service", Request, dict[str, str]], Awaitable[Response] | Response]
+Routes = Mapping[str, Handler]  # an exact path, or a prefix ending in "/" → its handler
 
 
 def response(status: int, body: bytes | str, content_type: str, **headers: str) -> Response:
@@ -71,25 +62,30 @@ def _split(path: str) -> tuple[str, dict[str, str]]:
     return parts.path, dict(parse_qsl(parts.query, keep_blank_values=True))
 
 
-async def route_http(server: QueueServer, connection: Any, request: Request) -> Response | None:
-    from server.web import routes  # noqa: F401  (the web pages register their routes on import)
+def plain_text(key: str) -> str:
+    """A plain-text HTTP answer's text, Vietnamese / English (translations/web.toml)."""
+    return " / ".join(Translator("web").both(key))
 
+
+async def route_http(server: Service, routes: Routes, connection: Any, request: Request) -> Response | None:
+    """The answer to a plain HTTP request from ``routes``; None for a websocket handshake
+    (which then goes on)."""
     path, query = _split(request.path)
     if path in WEBSOCKET_PATHS:  # websockets itself answers 405 to a method other than GET
         if not _origin_allowed(server, request):
             log.warning("refused a websocket from %s: Origin %.100r is not this server's",
                         _remote(connection), request.headers.get_all("Origin"))
-            return text_response(403, "Trang web khác không được mở kết nối này / Cross-origin refused")
+            return text_response(403, plain_text("http_cross_origin"))
         return None
-    handler = ROUTES.get(path)
+    handler = routes.get(path)
     if handler is None:
         prefix = path[: path.rfind("/") + 1]
-        handler = ROUTES.get(prefix) if prefix != "/" else None
+        handler = routes.get(prefix) if prefix != "/" else None
     if handler is None:
-        result = text_response(404, "Không tìm thấy trang / Not found")
+        result = text_response(404, plain_text("http_not_found"))
     elif request.method not in ("GET", "HEAD"):
-        result = response(405, "Phương thức không được phép / Method not allowed",
-                          "text/plain; charset=utf-8", Allow=ALLOWED_METHODS)
+        result = response(405, plain_text("http_method_not_allowed"), "text/plain; charset=utf-8",
+                          Allow=ALLOWED_METHODS)
     else:
         result = handler(server, request, query)
         if isinstance(result, Awaitable):
@@ -120,7 +116,7 @@ def _origin_key(url: str) -> tuple[str, str, int] | None:
     return scheme, parts.hostname.lower(), port or (443 if scheme == "https" else 80)
 
 
-def _origin_allowed(server: QueueServer, request: Request) -> bool:
+def _origin_allowed(server: Service, request: Request) -> bool:
     """A handshake with no Origin is not a browser's (the desktop apps send none): allowed. A
     browser's must come from this server: the origin the browser reached it by (the Host
     header) or the configured ``public_url``. Otherwise any web page a clerk or manager
@@ -171,15 +167,3 @@ def dropping_failed_connections(process_request: Process) -> Process:
 
 def _failed(connection: Any) -> bool:
     return bool(getattr(connection.protocol, "eof_sent", False))
-
-
-@route("/healthz")
-def healthz(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
-    healthy = server.failed is None
-    return json_response(200 if healthy else 503, {
-        "status": "ok" if healthy else "failed",
-        "sites": {code: {"day": s.day.isoformat(), "tickets": len(s.tickets)}
-                  for code, s in server.states.items()},
-        "connections": len(server.sessions),
-        "time": server.clock().isoformat(),
-    })

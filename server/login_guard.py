@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from common.errors import Rejected
-from server.sessions import LoginThrottle
+from server.limits import LoginThrottle
 
 PAIR_LIMIT = 5
 ADDRESS_LIMIT = 20

@@ -8,6 +8,7 @@ fixtures only: ``make_kiosk`` (a started kiosk, driven through ``KioskDriver``),
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -87,7 +88,7 @@ class ServerProbe:
 
     def devices(self) -> dict[str, dict]:
         async def query(server):
-            rows = await server._db(lambda: list(server.store.db.query("select * from devices")))
+            rows = await server.run_db(lambda: list(server.store.db.query("select * from devices")))
             return {row["id"]: row for row in rows}
 
         return self.live.call(query)
@@ -100,7 +101,7 @@ class ServerProbe:
                 for i in range(count):
                     await server.submit(site, c.IssueTicket(
                         actor=device, device=device, service=code, priority=None,
-                        idempotency_key=f"seed-{code}-{i}", token=server.new_ticket_token()))
+                        idempotency_key=f"seed-{code}-{i}", token=secrets.token_urlsafe(16)))
 
         self.live.call(issue)
 

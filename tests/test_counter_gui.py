@@ -360,7 +360,8 @@ def test_a_clerk_whose_counter_is_taken_over_is_told_and_chooses_again(qtbot, li
     assert choose.error.isVisible() and choose.error.text() == "Quầy 1 đã được Đỗ Thu Hà mở ở máy khác"
     labels = {button.property("number"): button.text() for button in choose.group.buttons()}
     assert labels[1] == "Quầy 1 · Tư pháp 1\nĐang được ha sử dụng"
-    sessions = live_server.call(lambda s: [x.counter for x in s.sessions.values() if x.username == "lan"])
+    sessions = live_server.call(
+        lambda s: [x.counter for x in s.connections.sessions.values() if x.username == "lan"])
     assert sessions == [None]  # the server takes no more counter commands from lan's PC
     lan.window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is lan.window, timeout=WAIT)

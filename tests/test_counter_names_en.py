@@ -17,7 +17,7 @@ import pytest
 from common import protocol as p
 from common.assets import asset_path
 from common.config import COUNTER_NAME_EN_MAX, ConfigError, parse_config
-from server import views
+from server import wire
 from tests.helpers import DISPLAY_TOKEN, example_config
 from tests.test_web_pages import get, manager_cookie
 
@@ -130,14 +130,14 @@ async def test_calls_restored_after_a_restart_keep_their_english_names(harness):
     await kiosk.close()
     await clerk.close()
     server = await harness.restart()
-    calls = list(server.recent_calls["tinh"])
+    calls = list(server.fanout.recent_calls["tinh"])
     assert [(c.counter, c.counter_name_en) for c in calls] == [(3, "Finance desk")]
 
 
 async def test_counter_view_takes_the_configured_english_name(harness):
     server = harness.server
     state = server.states["tinh"]
-    view = views.counter_view(server.config, state, state.counters[13])
+    view = wire.counter_view(server.config, state, state.counters[13])
     assert (view.name, view.name_en) == ("Điện lực – Văn hóa", "Electricity – Culture")
 
 

@@ -23,7 +23,7 @@ from counter.model import Mirror, format_duration
 from counter.ports import MemorySettings, resolve_counter
 from counter.rating_state import RatingPhase, RatingPrompt
 from counter.state import CounterState
-from server import views
+from server import wire
 from server.core import commands as c
 from server.core.model import SiteRules, new_site_state
 from server.core.rules import handle
@@ -94,19 +94,19 @@ class SiteSim:
     def snapshot(self, counter: int | None) -> p.Snapshot:
         state = self.state
         return p.Snapshot(
-            site=views.site_info(self.config, self.site, state),
-            services=views.service_views(state, self.clock()),
-            counters=[views.counter_view(self.config, state, x) for x in state.counters.values()],
-            tickets=[views.ticket_view(t) for t in state.tickets.values()],
+            site=wire.site_info(self.config, self.site, state),
+            services=wire.service_views(state, self.clock()),
+            counters=[wire.counter_view(self.config, state, x) for x in state.counters.values()],
+            tickets=[wire.ticket_view(t) for t in state.tickets.values()],
             recent_calls=[], server_time=self.clock(), counter=counter,
         )
 
     def update(self) -> p.Update:
         state = self.state
         return p.Update(
-            site=self.site.code, tickets=[views.ticket_view(t) for t in state.tickets.values()],
-            counters=[views.counter_view(self.config, state, x) for x in state.counters.values()],
-            services=views.service_views(state, self.clock()), day=state.day,
+            site=self.site.code, tickets=[wire.ticket_view(t) for t in state.tickets.values()],
+            counters=[wire.counter_view(self.config, state, x) for x in state.counters.values()],
+            services=wire.service_views(state, self.clock()), day=state.day,
         )
 
     def welcome(self, username: str = "lan", role: str = "clerk") -> p.Welcome:
@@ -161,7 +161,7 @@ def act(state: CounterState, link: FakeLink, sim: SiteSim, command: c.Command) -
     sim.do(command)
     state.on_message(sim.update())
     ticket = sim.state.active_ticket(command.counter) if isinstance(command, c.CounterCommand) else None
-    link.reply(p.Result(ticket=views.ticket_view(ticket) if ticket else None))
+    link.reply(p.Result(ticket=wire.ticket_view(ticket) if ticket else None))
 
 
 # -- logging in -------------------------------------------------------------------------------
@@ -385,7 +385,7 @@ def test_finish_sends_outcome_and_dossier_and_announces_the_ticket(link, sim, cl
     ticket_id = sim.state.counters[1].active_ticket
     sim.do(c.Finish(actor="lan", counter=1, outcome="received", dossier_code="H40.22-251125-0001"))
     state.on_message(sim.update())
-    link.reply(p.Result(ticket=views.ticket_view(sim.state.tickets[ticket_id])))
+    link.reply(p.Result(ticket=wire.ticket_view(sim.state.tickets[ticket_id])))
     assert [t.number for t in finished] == ["A001"]
     assert state.mirror.active_ticket is None
     assert state.notice.vi == "Đã kết thúc số A001"

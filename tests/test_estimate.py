@@ -8,6 +8,7 @@ from datetime import timedelta
 import msgspec
 import pytest
 
+from bench.estimate_accuracy import ESTIMATORS, _local, simulate_day, simulated_rules, summary
 from common.config import PriorityClass
 from server.core import commands as c
 from server.core.estimate import (
@@ -20,7 +21,6 @@ from server.core.estimate import (
 from server.core.model import SiteRules, TicketState, new_site_state
 from server.core.rules import handle
 from server.core.selection import waiting_ahead
-from server.estimate_sim import ESTIMATORS, _local, simulate_day, simulated_rules, summary
 
 START = _local(8.0)  # 08:00 on the simulated Wednesday; issuing 07:30-11:00
 

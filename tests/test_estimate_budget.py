@@ -1,10 +1,10 @@
-"""server.estimates.EstimateBudget: exact while affordable, the last estimates beyond."""
+"""server.estimate_budget.EstimateBudget: exact while affordable, the last estimates beyond."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from server.estimates import EstimateBudget
+from server.estimate_budget import EstimateBudget
 from tests.helpers import example_config
 
 

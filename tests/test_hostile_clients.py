@@ -28,7 +28,7 @@ import pytest
 from common.assets import asset_path
 from common.config import load_config, parse_config
 from common.passwords import N, hash_password, verify_password
-from server import app as server_app
+from server import connections as server_connections
 from tests.helpers import KIOSK_TOKEN, PASSWORD
 from tests.reliability import report_plugin
 from tests.reliability.config_gen import always_open_config
@@ -134,7 +134,7 @@ def test_many_flooders_are_rate_limited_then_closed_and_nobody_else_notices(serv
     during = canary.latencies_between(started, time.monotonic())
     load = max(load_before, _processes_per_core())
     assert outcome.closes == {(1008, "flooding"): FLOODERS}, outcome.closes
-    assert outcome.replies["rate_limited"] == FLOODERS * server_app.FLOOD_CLOSE_AFTER
+    assert outcome.replies["rate_limited"] == FLOODERS * server_connections.FLOOD_CLOSE_AFTER
     assert set(outcome.replies) == {"pong", "rate_limited"}
     _canary_alive(canary)
     # The canary's rounds that overlapped the flood (each ~3 commits, paced to 0.1 s). A

@@ -15,7 +15,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from server.http import WEBSOCKET_PATHS
+from server.access import WEBSOCKET_PATHS
 from tests.helpers import KIOSK_TOKEN, ServerHarness
 
 pytestmark = pytest.mark.asyncio
@@ -71,7 +71,7 @@ async def test_two_requests_in_one_packet_close_the_connection_with_one_warning(
     status, _, _ = head_and_body(await exchange(harness.port, page()))
     assert status == 200  # the server carries on
     await asyncio.sleep(0.1)
-    assert harness.server.sessions == {}  # no connection handler kept for the dropped one
+    assert harness.server.connections.sessions == {}  # no connection handler kept for the dropped one
 
 
 async def test_a_request_followed_by_a_half_close_is_dropped_quietly(harness, caplog):
@@ -139,7 +139,7 @@ async def test_a_browser_from_another_origin_is_refused(harness, caplog, origin,
     with pytest.raises(InvalidStatus) as refused:
         await login_kiosk(f"ws://127.0.0.1:{harness.port}{path}", origin=origin)
     assert refused.value.response.status_code == 403
-    assert harness.server.sessions == {}
+    assert harness.server.connections.sessions == {}
     assert [r.levelname for r in caplog.records] == ["WARNING"]
 
 

@@ -148,12 +148,13 @@ def test_an_answer_lost_in_an_outage_gives_the_same_ticket_after_it(make_kiosk, 
     kiosk = make_kiosk()
 
     def swallow_replies(server):
-        original = server.handlers.on_issue_ticket
+        table = server.dispatcher.table
+        original = table["issue_ticket"]
 
         async def issue_without_reply(ws, session, message):
             await original(ws, session, message)  # the ticket is committed; the reply is lost
 
-        server.handlers.on_issue_ticket = issue_without_reply
+        table["issue_ticket"] = issue_without_reply
 
     live_server.call(swallow_replies)
     kiosk.tap_service("GPLX")

@@ -9,8 +9,8 @@ import logging
 
 import pytest
 
-from server import app as server_app
-from server import views
+from server import wire
+from server import writer as server_writer
 from server.core import commands as c
 from tests.helpers import KIOSK_TOKEN
 
@@ -39,7 +39,7 @@ async def test_a_failure_of_the_rules_on_an_issue_logs_neither_key_nor_token(har
         seen.append(command)
         raise RuntimeError("a bug in the rules")
 
-    monkeypatch.setattr(server_app, "handle", broken)
+    monkeypatch.setattr(server_writer, "handle", broken)
     kiosk = await harness.kiosk(KIOSK_TOKEN)
     error = await kiosk.error({"type": "issue_ticket", "service": "TP", "idempotency_key": KEY})
     assert error["code"] == "internal"
@@ -63,7 +63,7 @@ async def test_a_failing_ticket_page_logs_its_path_without_the_token(harness, ca
     def broken(*args):
         raise RuntimeError("a bug in the page")
 
-    monkeypatch.setattr(views, "ticket_status", broken)
+    monkeypatch.setattr(wire, "ticket_status", broken)
 
     def fetch() -> int:
         conn = http.client.HTTPConnection("127.0.0.1", harness.port, timeout=10)

@@ -59,21 +59,21 @@ async def roll_over_to(harness, *local: int) -> None:
 
 async def stored(harness, ticket_id: str) -> tuple:
     server = harness.server
-    return tuple(await server._db(lambda: server.store.db.execute(
+    return tuple(await server.run_db(lambda: server.store.db.execute(
         "select rating, (select count(*) from events where type = 'ticket_rated' and ticket_id = ?) "
         "from tickets where id = ?", [ticket_id, ticket_id]).fetchone()))
 
 
 async def report_of(harness, day: date) -> stats.Report:
     server = harness.server
-    return await server._db(stats.report, server.store.db.conn, server.config, "tinh", day, day)
+    return await server.read_db(stats.report, server.config, "tinh", day, day)
 
 
 async def test_yesterdays_ticket_is_rated_once_after_the_rollover_and_counted_for_its_day(harness):
     issued = await issue_and_serve(harness, 2, served=1)
     done, unserved = issued[0], issued[1]
     await roll_over_to(harness, 2026, 11, 26, 0, 20)
-    assert token_of(done) not in harness.server.tokens  # only the database knows it now
+    assert token_of(done) not in harness.server.writer.tokens  # only the database knows it now
 
     threads: list[str] = []  # the past rating is written on the server's database thread
     store = harness.server.store
@@ -102,7 +102,7 @@ async def test_yesterdays_ticket_is_rated_once_after_the_rollover_and_counted_fo
     assert await stored(harness, done["ticket"]["id"]) == (3, 1)
     assert await stored(harness, unserved["ticket"]["id"]) == (None, 0)
     server = harness.server
-    event = await server._db(lambda: server.store.db.execute(
+    event = await server.run_db(lambda: server.store.db.execute(
         "select actor, counter, data from events where type = 'ticket_rated'").fetchone())
     assert event[0] == "watcher" and event[1] == 1  # as a rating of today: the phone, the counter
     assert json.loads(event[2])["ticket"]["rating"] == 3

@@ -11,7 +11,7 @@ import pytest
 
 from common import protocol as p
 from common.errors import MESSAGES
-from server.sessions import PERMISSIONS, UNAUTHENTICATED
+from server.access import PERMISSIONS, UNAUTHENTICATED
 
 DOC = (Path(__file__).parents[1] / "docs" / "protocol.md").read_text(encoding="utf-8")
 PROSE_SECTIONS = {"Transport", "Connection lifecycle", "Requests and replies", "Idempotency keys",
@@ -135,8 +135,23 @@ def test_the_permission_table_matches_the_server():
     expected = "\n".join(
         f"| `{kind}` | " + " | ".join("✓" if role in roles else "—" for role in ROLES) + " |"
         for kind, roles in PERMISSIONS.items())
-    assert documented == PERMISSIONS, f"regenerate the table from server.sessions.PERMISSIONS:\n{expected}"
+    assert documented == PERMISSIONS, f"regenerate the table from server.access.PERMISSIONS:\n{expected}"
 
 
 def test_the_roles_are_the_protocols_roles():
     assert set(ROLES) - {UNAUTHENTICATED} == set(p.Role.__args__)
+
+
+def test_a_ticket_view_carries_the_tickets_own_fields():
+    """server.wire.ticket_view fills the wire's TicketView from the Ticket's fields of the same
+    names: a view field the model lacks is a mistake in one of them."""
+    import dataclasses
+
+    import msgspec
+
+    from server.core.model import Ticket
+
+    model = {f.name for f in dataclasses.fields(Ticket)}
+    view = {f.name for f in msgspec.structs.fields(p.TicketView)}
+    assert view <= model, view - model
+    assert {"token", "idempotency_key"} & view == set()  # secrets stay in the model

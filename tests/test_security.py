@@ -13,7 +13,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-import server.app
+import server.connections
 from common.config import Config
 from server.web.html import script_data
 from tests.helpers import KIOSK_TOKEN, PASSWORD, RawClient, example_config
@@ -69,12 +69,12 @@ async def closed(client: RawClient, timeout: float = 5.0) -> tuple[int | None, s
 
 @pytest.mark.asyncio
 async def test_an_earlier_days_ticket_has_the_same_watcher_bound(harness):
-    from server.handlers import MAX_WATCHERS_PER_TICKET
+    from server.handlers.watching import MAX_WATCHERS_PER_TICKET
 
     issued = await issue_and_serve(harness, 1, served=1)
     await roll_over_to(harness, 2026, 11, 26, 7, 30)
     token = token_of(issued[0])
-    assert token not in harness.server.tokens  # an earlier day's: only the database knows it
+    assert token not in harness.server.writer.tokens  # an earlier day's: only the database knows it
     phones = [(await watch_from(harness, token, "127.0.1.1"))[0] for _ in range(MAX_WATCHERS_PER_TICKET + 3)]
     for phone in phones[:3]:
         assert await closed(phone) == (1008, "followed on another device")
@@ -85,7 +85,7 @@ async def test_an_earlier_days_ticket_has_the_same_watcher_bound(harness):
 
 @pytest.mark.asyncio
 async def test_a_finished_tickets_phone_is_let_go_once_it_has_nothing_to_hear(harness, monkeypatch):
-    monkeypatch.setattr(server.app, "FINISHED_WATCH_SECONDS", 1.5)  # the rating's time, shortened
+    monkeypatch.setattr(server.connections, "FINISHED_WATCH_SECONDS", 1.5)  # the rating's time, shortened
     issued = await issue_and_serve(harness, 3, served=2)
     # Finished and rated: nothing more can happen to it; the phone is closed normally.
     rated, status = await watch_from(harness, token_of(issued[0]), "127.0.1.2")
@@ -122,14 +122,14 @@ async def test_connections_not_logged_in_are_bounded_per_address(harness):
     await idle[0].request({"type": "login_device", "v": 1, "token": KIOSK_TOKEN}, expect="welcome")
     await idle[0].next_of("snapshot")
     extra = await client_from(harness.url, "127.0.2.1")
-    assert server_.public_connections["127.0.2.1"] == 4
+    assert server_.connections.public_connections["127.0.2.1"] == 4
     for client in [*idle, other, extra]:
         await client.close()
     for _ in range(100):
-        if not server_.public_connections:
+        if not server_.connections.public_connections:
             break
         await asyncio.sleep(0.02)
-    assert dict(server_.public_connections) == {}
+    assert dict(server_.connections.public_connections) == {}
 
 
 @pytest.mark.asyncio
@@ -159,7 +159,7 @@ async def test_a_kiosk_cannot_issue_faster_than_a_person(harness, caplog):
     copy = await harness.kiosk()  # the same device token on a second connection
     issued = [await kiosk.request({"type": "issue_ticket", "service": "TP",
                                    "idempotency_key": f"pace-{i:03d}"}) for i in range(burst)]
-    with caplog.at_level(logging.WARNING, logger="server.handlers"):
+    with caplog.at_level(logging.WARNING, logger="server.handlers.kiosk"):
         refused = await copy.error({"type": "issue_ticket", "service": "TP", "idempotency_key": "pace-extra"})
     assert refused["code"] == "issuing_too_fast" and refused["message_en"].startswith("Please wait")
     assert any("kiosk-sanh-1" in r.getMessage() and "refused" in r.getMessage() for r in caplog.records)
@@ -257,17 +257,17 @@ async def test_wrong_passwords_from_elsewhere_do_not_lock_a_clerk_out_of_their_p
 
 @pytest.mark.asyncio
 async def test_a_flood_of_logins_never_queues_password_checks_ahead_of_a_known_clerk(harness, monkeypatch):
-    import server.handlers
+    import server.handlers.logins
 
     assert (await login_from(harness, "127.0.6.1", "hung", PASSWORD))["type"] == "welcome"  # her PC
     checks: list[str] = []
-    real_verify = server.handlers.verify_password
+    real_verify = server.handlers.logins.verify_password
 
     def counted(password: str, stored: str) -> bool:
         checks.append(password)
         return real_verify(password, stored)
 
-    monkeypatch.setattr(server.handlers, "verify_password", counted)
+    monkeypatch.setattr(server.handlers.logins, "verify_password", counted)
     attackers = [await client_from(harness.url, f"127.0.7.{1 + i % 100}") for i in range(200)]
     replies = [asyncio.create_task(a.request(
         {"type": "login", "v": 1, "username": f"ten-bia-{i}", "password": f"doan-{i}"}, expect="error",
@@ -294,16 +294,16 @@ async def test_a_flood_of_logins_never_queues_password_checks_ahead_of_a_known_c
 async def test_a_first_login_waits_for_one_check_per_flooding_address_not_for_the_flood(harness, monkeypatch):
     """A clerk at a PC the server does not know yet (say, after a restart), while two addresses
     each fire 20 wrong logins: her check waits for one of each address's, not for all 40."""
-    import server.handlers
+    import server.handlers.logins
 
     checks: list[str] = []
-    real_verify = server.handlers.verify_password
+    real_verify = server.handlers.logins.verify_password
 
     def counted(password: str, stored: str) -> bool:
         checks.append(password)
         return real_verify(password, stored)
 
-    monkeypatch.setattr(server.handlers, "verify_password", counted)
+    monkeypatch.setattr(server.handlers.logins, "verify_password", counted)
     attackers = [await client_from(harness.url, f"127.0.10.{1 + i % 2}") for i in range(40)]
     replies = [asyncio.create_task(a.request(
         {"type": "login", "v": 1, "username": f"ten-{i}", "password": f"doan-{i}"}, expect="error",

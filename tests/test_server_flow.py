@@ -10,8 +10,8 @@ import pytest
 from websockets.asyncio.client import connect
 
 from common.config import Config, config_problems
-from server import sessions
-from server.sessions import TokenBucket
+from server import connections
+from server.limits import TokenBucket
 from tests.helpers import KIOSK_TOKEN, PASSWORD, RawClient, example_config
 
 pytestmark = pytest.mark.asyncio
@@ -129,7 +129,7 @@ TICKETS = 1000
 async def test_two_clerks_racing_never_share_a_ticket(harness, monkeypatch):
     """1,000 tickets issued by two kiosks at once, then called and finished by two clerks racing
     for the same queue (each pressing call_next twice): every ticket is called exactly once."""
-    monkeypatch.setattr(sessions, "TokenBucket", _UnlimitedBucket)
+    monkeypatch.setattr(connections, "TokenBucket", _UnlimitedBucket)
     kiosks = []
     for token in (KIOSK_TOKEN, "sG82Nwe9UjlW9ZZvLYsKkzfW"):
         kiosk = await _connect(harness)

@@ -15,12 +15,12 @@ from websockets import ConnectionClosed
 from websockets.asyncio.client import connect
 
 from common import protocol as p
-from server import app as server_app
+from server import connections as server_connections
 from server import store
+from server.access import COUNTER_COMMANDS, PERMISSIONS, UNAUTHENTICATED
 from server.core import commands as c
 from server.core.model import SiteRules, new_site_state
 from server.core.rules import handle
-from server.sessions import COUNTER_COMMANDS, PERMISSIONS, UNAUTHENTICATED
 from tests.helpers import DISPLAY_TOKEN, KIOSK_TOKEN, PASSWORD, TZ, RawClient, example_config
 
 KIOSK_2_TOKEN = "sG82Nwe9UjlW9ZZvLYsKkzfW"  # kiosk-sanh-2 at site "tinh"
@@ -165,7 +165,7 @@ def _site_state(server, code: str) -> dict[str, Any]:
     return {
         "day": state.day, "tickets": dict(state.tickets), "counters": dict(state.counters),
         "sequences": dict(state.sequences), "keys": dict(state.keys), "next_order": state.next_order,
-        "front_order": state.front_order, "recent_calls": list(server.recent_calls[code]),
+        "front_order": state.front_order, "recent_calls": list(server.fanout.recent_calls[code]),
     }
 
 
@@ -200,7 +200,7 @@ async def test_restart_restores_queues_counters_and_numbering_exactly(hall, harn
     await ha.request({"type": "transfer", "counter": 14, "position": "back"})  # ... to counter 14
 
     before = {code: _site_state(harness.server, code) for code in ("tinh", "giavien")}
-    tokens = dict(harness.server.tokens)
+    tokens = dict(harness.server.writer.tokens)
     states = {t.number: t.state.value for t in harness.server.states["tinh"].tickets.values()}
     assert states == {
         "A001": "done", "A002": "serving", "A003": "held", "A004": "waiting", "B001": "cancelled",
@@ -212,7 +212,7 @@ async def test_restart_restores_queues_counters_and_numbering_exactly(hall, harn
     for code in before:
         for key in before[code]:
             assert after[code][key] == before[code][key], f"{code}.{key} differs after restart"
-    assert harness.server.tokens == tokens
+    assert harness.server.writer.tokens == tokens
 
     # Numbering continues, and the counters carry on where they were.
     kiosk = await hall.device(KIOSK_TOKEN)
@@ -591,7 +591,7 @@ async def test_a_flood_is_rate_limited_then_closed(hall):
                 key = message["code"] if message["type"] == "error" else message["type"]
                 kinds[key] = kinds.get(key, 0) + 1
     assert client.ws.close_code == 1008
-    assert kinds["rate_limited"] == server_app.FLOOD_CLOSE_AFTER
+    assert kinds["rate_limited"] == server_connections.FLOOD_CLOSE_AFTER
     assert kinds["pong"] >= 90  # the burst allowance was served first
     assert set(kinds) == {"pong", "rate_limited"}
     await bystander.request({"type": "ping"}, expect="pong")
@@ -644,7 +644,7 @@ async def test_a_protocol_version_mismatch_is_refused(hall, payload):
 
 
 async def test_an_unauthenticated_connection_is_closed_after_the_timeout(hall, monkeypatch):
-    monkeypatch.setattr(server_app, "AUTH_TIMEOUT", 1.0)
+    monkeypatch.setattr(server_connections, "AUTH_TIMEOUT", 1.0)
     kiosk = await hall.device(KIOSK_TOKEN)  # logs in at once: well inside the second
     idle = await hall.client()
     pinging = await hall.client()

@@ -69,7 +69,7 @@ class WebServer:
         return self.call(issue)
 
     def report(self, start: date, end: date, group: str = "service") -> stats.Report:
-        return self.call(lambda s: s._db(stats.report, s.store.db.conn, s.config, "tinh", start, end, group))
+        return self.call(lambda s: s.read_db(stats.report, s.config, "tinh", start, end, group))
 
     def close(self) -> None:
         self.threaded.close()
@@ -245,7 +245,7 @@ def test_ticket_page_called_live_and_rated_once(browser, web):
         "Số này đã được đánh giá. Mỗi số chỉ đánh giá một lần.")
     refused = clerk.request({"type": "rate", "value": 1, "ticket_id": ticket.id})
     assert refused["code"] == "already_rated"
-    rating, events = web.call(lambda s: s._db(lambda: s.store.db.execute(
+    rating, events = web.call(lambda s: s.run_db(lambda: s.store.db.execute(
         "select rating, (select count(*) from events where type = 'ticket_rated' and ticket_id = ?) "
         "from tickets where id = ?", [ticket.id, ticket.id]).fetchone()))
     assert (rating, events) == (3, 1)
@@ -260,7 +260,7 @@ def test_ticket_page_called_live_and_rated_once(browser, web):
 
 
 def test_yesterdays_ticket_page_takes_a_rating(browser, web):
-    token, ticket_id = web.call(lambda s: s._db(lambda: tuple(s.store.db.execute(
+    token, ticket_id = web.call(lambda s: s.run_db(lambda: tuple(s.store.db.execute(
         "select token, id from tickets where site = 'tinh' and day = '2026-11-24' and state = 'done' "
         "and rating is null limit 1").fetchone())))
     page = browser.new_context(**PHONE).new_page()
@@ -269,7 +269,7 @@ def test_yesterdays_ticket_page_takes_a_rating(browser, web):
     expect(page.locator("#status .level")).to_have_count(4)
     page.click('#status .level[data-value="4"]')
     expect(page.locator("#status .thanks")).to_have_text("Cảm ơn bạn đã đánh giá: Rất hài lòng")
-    rating = web.call(lambda s: s._db(lambda: s.store.db.execute(
+    rating = web.call(lambda s: s.run_db(lambda: s.store.db.execute(
         "select rating from tickets where id = ?", [ticket_id]).fetchone()[0]))
     assert rating == 4
 

@@ -279,11 +279,11 @@ async def test_rating_is_recorded_once_from_phone_or_counter(harness):
     again = await clerk.error({"type": "rate", "value": 1, "ticket_id": ticket_id})
     assert again["code"] == "already_rated"
     server = harness.server
-    rows = await server._db(lambda: server.store.db.execute(
+    rows = await server.run_db(lambda: server.store.db.execute(
         "select rating, (select count(*) from events where type = 'ticket_rated' and ticket_id = ?) "
         "from tickets where id = ?", [ticket_id, ticket_id]).fetchone())
     assert tuple(rows) == (3, 1)
-    report = await server._db(stats.report, server.store.db.conn, server.config, "tinh", date(2026, 11, 25),
+    report = await server.read_db(stats.report, server.config, "tinh", date(2026, 11, 25),
                               date(2026, 11, 25))
     assert report.summary["rated"] == 1 and report.summary["ratings"] == {3: 1}
     assert report.channels == {"phone": 1, "counter": 0}

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 from websockets.http11 import Request, Response
 
 from common.assets import ASSETS_DIR
-from server.http import text_response
-from server.web.html import respond, web_route
+from server.http import plain_text, text_response
+from server.web.html import respond
 
 if TYPE_CHECKING:
-    from server.app import QueueServer
+    from server.service import Service
 
 TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 FONTS = {f"BeVietnamPro-{w}.ttf" for w in ("Regular", "Medium", "SemiBold", "Bold", "ExtraBold")}
@@ -23,22 +23,20 @@ def _file(folder: str, name: str, content_type: str) -> Response:
     try:
         data = path.read_bytes()
     except OSError:
-        return text_response(404, "Không tìm thấy / Not found")
+        return text_response(404, plain_text("http_not_found"))
     return respond(200, data, content_type, cache=CACHE)
 
 
-@web_route("/web/")
-def web_asset(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
+def web_asset(server: Service, request: Request, query: dict[str, str]) -> Response:
     name = request.path.split("?", 1)[0].rsplit("/", 1)[-1]
     suffix = name[name.rfind("."):] if "." in name else ""
     if suffix not in TYPES or not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
-        return text_response(404, "Không tìm thấy / Not found")
+        return text_response(404, plain_text("http_not_found"))
     return _file("web", name, TYPES[suffix])
 
 
-@web_route("/fonts/")
-def font(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
+def font(server: Service, request: Request, query: dict[str, str]) -> Response:
     name = request.path.split("?", 1)[0].rsplit("/", 1)[-1]
     if name not in FONTS:
-        return text_response(404, "Không tìm thấy / Not found")
+        return text_response(404, plain_text("http_not_found"))
     return _file("fonts", name, "font/ttf")

@@ -1,6 +1,6 @@
 """The managers' login page, the exchange of a one-time code for a session cookie, logout.
 
-See ``server.web.sessions`` for the design (the password travels over the websocket).
+See ``server.manager_sessions`` for the design (the password travels over the websocket).
 The form's fields have no ``name`` and the form posts: should its script ever not run, a
 native submission carries no credentials, and never in a URL.
 """
@@ -13,6 +13,7 @@ from urllib.parse import quote
 from websockets.http11 import Request, Response
 
 from common.i18n import Translator
+from server.manager_sessions import SESSION_HOURS
 from server.web.html import (
     cookies,
     e,
@@ -22,16 +23,14 @@ from server.web.html import (
     layout,
     redirect,
     script_data,
-    web_route,
 )
-from server.web.sessions import COOKIE, SESSION_HOURS, safe_next, secure_cookies, web_auth
+from server.web.manager_login import COOKIE, safe_next, secure_cookies
 
 if TYPE_CHECKING:
-    from server.app import QueueServer
+    from server.service import Service
 
 
-@web_route("/manager/login")
-def login_page(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
+def login_page(server: Service, request: Request, query: dict[str, str]) -> Response:
     t = Translator("web", language(request, query))
     target = safe_next(query.get("next"))
     other = "en" if t.language == "vi" else "vi"
@@ -65,10 +64,9 @@ def login_page(server: QueueServer, request: Request, query: dict[str, str]) -> 
     return html_response(200, page, headers=language_cookie(query))
 
 
-@web_route("/manager/session")
-def open_session(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
+def open_session(server: Service, request: Request, query: dict[str, str]) -> Response:
     target = safe_next(query.get("next"))  # before the one-time code is spent
-    token = web_auth(server).redeem(query.get("code", ""))
+    token = server.manager_sessions.redeem(query.get("code", ""))
     if token is None:
         return redirect("/manager/login?expired=1")
     attributes = f"Path=/; HttpOnly; SameSite=Strict; Max-Age={SESSION_HOURS * 3600}"
@@ -78,8 +76,7 @@ def open_session(server: QueueServer, request: Request, query: dict[str, str]) -
     return redirect(target, headers=[cookie])
 
 
-@web_route("/manager/logout")
-def logout(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
-    web_auth(server).end(cookies(request).get(COOKIE))
+def logout(server: Service, request: Request, query: dict[str, str]) -> Response:
+    server.manager_sessions.end(cookies(request).get(COOKIE))
     expired = f"{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
     return redirect("/manager/login", headers=[("Set-Cookie", expired)])

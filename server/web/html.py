@@ -23,7 +23,7 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from common.i18n import Language, Translator
-from server.http import route
+from server.http import Handler
 
 log = logging.getLogger(__name__)
 
@@ -35,25 +35,21 @@ CSP = (
 LANGUAGE_COOKIE = "xephang_lang"
 
 
-def web_route(path: str) -> Callable[[Callable], Callable]:
-    """``server.http.route`` for a web page: a failure inside it is logged and answered with
-    a plain 500 page (in the visitor's language), never a traceback."""
+def guarded(handler: Callable[..., Any]) -> Handler:
+    """A web page's handler whose failure is logged and answered with a plain 500 page (in
+    the visitor's language), never a traceback."""
 
-    def register(handler: Callable) -> Callable:
-        @functools.wraps(handler)
-        async def guarded(server: Any, request: Request, query: dict[str, str]) -> Response:
-            try:
-                result = handler(server, request, query)
-                return await result if inspect.isawaitable(result) else result
-            except Exception:
-                log.exception("web page %s failed", _loggable(request.path))
-                t = Translator("web", language(request, query))
-                return error_page(500, t, t.text("server_error_title"), t.text("server_error"))
+    @functools.wraps(handler)
+    async def page(server: Any, request: Request, query: dict[str, str]) -> Response:
+        try:
+            result = handler(server, request, query)
+            return await result if inspect.isawaitable(result) else result
+        except Exception:
+            log.exception("web page %s failed", _loggable(request.path))
+            t = Translator("web", language(request, query))
+            return error_page(500, t, t.text("server_error_title"), t.text("server_error"))
 
-        route(path)(guarded)
-        return handler
-
-    return register
+    return page
 
 
 def _loggable(path: str) -> str:

@@ -30,13 +30,12 @@ from server.web.html import (
     language_cookie,
     layout,
     redirect,
-    web_route,
 )
 from server.web.live import live
 from server.web.shell import choose_site, link, manager_context, run_job, topbar
 
 if TYPE_CHECKING:
-    from server.app import QueueServer
+    from server.service import Service
 
 REFRESH_SECONDS = 3
 PRINTER_STATES = ("ok", "paper_low", "paper_out", "offline", "error", "disabled", "unknown")
@@ -44,11 +43,11 @@ PRINTER_STATES = ("ok", "paper_low", "paper_out", "offline", "error", "disabled"
 TODAY_SECONDS = 10.0
 # Today's report per site: recomputed when something was committed since, at most every
 # TODAY_SECONDS (the live part of the overview is read from memory and always current).
-_today: weakref.WeakKeyDictionary[QueueServer, dict[str, tuple[tuple, float, stats.Report]]] = (
+_today: weakref.WeakKeyDictionary[Service, dict[str, tuple[tuple, float, stats.Report]]] = (
     weakref.WeakKeyDictionary())
 
 
-async def overview_data(server: QueueServer, site: str) -> dict[str, Any]:
+async def overview_data(server: Service, site: str) -> dict[str, Any]:
     """Everything the overview shows, as plain data (also the JSON API's answer)."""
     now = server.clock()
     state = server.states[site]
@@ -62,8 +61,8 @@ async def overview_data(server: QueueServer, site: str) -> dict[str, Any]:
         report, _ = await run_job(server, stats.ReportJob(server.config, site, state.day, state.day))
         cached = cache[site] = (stamp, time.monotonic(), report)
     report = cached[2]
-    rows = await server._db(stats.kiosk_rows, server.store.db.conn, site)
-    connected = {s.device for s in server.sessions.values() if s.role == "kiosk" and site in s.sites}
+    rows = await server.read_db(stats.kiosk_rows, site)
+    connected = server.connections.devices_at(site, "kiosk")
     config_site = server.config.site(site)
     assert config_site is not None
     picture["kiosks"] = [
@@ -83,7 +82,7 @@ def _minutes(value: float | None, t: Translator) -> str:
     return "–" if value is None else f"{fmt_int(value, t.language)} {t.text('minutes_short')}"
 
 
-def _local_time(server: QueueServer, text: str | None) -> str:
+def _local_time(server: Service, text: str | None) -> str:
     if not text:
         return "–"
     local = datetime.fromisoformat(text).astimezone(server.config.tz)
@@ -141,7 +140,7 @@ def _services(data: dict[str, Any], t: Translator) -> str:
             f'<tbody>{"".join(rows)}</tbody></table></div></section>')
 
 
-def _counters(server: QueueServer, data: dict[str, Any], t: Translator) -> str:
+def _counters(server: Service, data: dict[str, Any], t: Translator) -> str:
     cards = []
     for c in data["counters"]:
         status = c["status"]
@@ -173,7 +172,7 @@ def _counters(server: QueueServer, data: dict[str, Any], t: Translator) -> str:
             f'<div class="desks">{"".join(cards)}</div></section>')
 
 
-def _kiosks(server: QueueServer, data: dict[str, Any], t: Translator) -> str:
+def _kiosks(server: Service, data: dict[str, Any], t: Translator) -> str:
     items = []
     for k in data["kiosks"]:
         online = "online" if k["connected"] else "offline"
@@ -194,7 +193,7 @@ def _kiosks(server: QueueServer, data: dict[str, Any], t: Translator) -> str:
             f'<ul class="kiosks">{"".join(items)}</ul></section>')
 
 
-def live_fragment(server: QueueServer, data: dict[str, Any], t: Translator) -> str:
+def live_fragment(server: Service, data: dict[str, Any], t: Translator) -> str:
     at = server.clock().astimezone(server.config.tz).strftime("%H:%M:%S")
     chart = charts.hourly_chart(data["hourly"], t)
     return f"""
@@ -211,13 +210,11 @@ def live_fragment(server: QueueServer, data: dict[str, Any], t: Translator) -> s
 </div>"""
 
 
-@web_route("/manager")
-def manager_root(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
+def manager_root(server: Service, request: Request, query: dict[str, str]) -> Response:
     return redirect("/manager/")
 
 
-@web_route("/manager/")
-async def overview_page(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
+async def overview_page(server: Service, request: Request, query: dict[str, str]) -> Response:
     ctx = manager_context(server, request, query)
     if isinstance(ctx, Response):
         return ctx
@@ -249,8 +246,7 @@ async def overview_page(server: QueueServer, request: Request, query: dict[str, 
     return html_response(200, page, headers=language_cookie(query))
 
 
-@web_route("/manager/live")
-async def overview_live(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
+async def overview_live(server: Service, request: Request, query: dict[str, str]) -> Response:
     ctx = manager_context(server, request, query, api=True)
     if isinstance(ctx, Response):
         return ctx
@@ -261,8 +257,7 @@ async def overview_live(server: QueueServer, request: Request, query: dict[str, 
     return html_response(200, live_fragment(server, data, ctx.t))
 
 
-@web_route("/manager/api/overview")
-async def overview_json(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
+async def overview_json(server: Service, request: Request, query: dict[str, str]) -> Response:
     ctx = manager_context(server, request, query, api=True)
     if isinstance(ctx, Response):
         return ctx

@@ -23,7 +23,6 @@ from server.web.html import (
     language_cookie,
     layout,
     respond,
-    web_route,
 )
 from server.web.labels import COLUMNS, group_label, group_title, rating_names
 from server.web.shell import (
@@ -39,7 +38,7 @@ from server.web.shell import (
 )
 
 if TYPE_CHECKING:
-    from server.app import QueueServer
+    from server.service import Service
 
 
 def cell(value: Any, kind: str, lang: str) -> str:
@@ -52,20 +51,20 @@ def cell(value: Any, kind: str, lang: str) -> str:
     return fmt_number(value, lang)  # type: ignore[arg-type]
 
 
-def common_target(server: QueueServer, site: str) -> int | None:
+def common_target(server: Service, site: str) -> int | None:
     config = server.config.site(site)
     targets = Counter(s.wait_target_minutes for s in config.services) if config else Counter()
     return targets.most_common(1)[0][0] if targets else None
 
 
-async def _load(server: QueueServer, params: ReportParams) -> tuple[stats.Report, list[dict[str, Any]]]:
+async def _load(server: Service, params: ReportParams) -> tuple[stats.Report, list[dict[str, Any]]]:
     groups = (params.group,) if params.group == "counter" else (params.group, "counter")
     job = stats.ReportJob(server.config, params.site, params.start, params.end, groups)
     result, rows = await run_job(server, job)
     return result, rows["counter"]
 
 
-def _filters(server: QueueServer, ctx: Context, params: ReportParams) -> str:
+def _filters(server: Service, ctx: Context, params: ReportParams) -> str:
     t = ctx.t
     sites = "".join(
         f'<option value="{e(code)}"{" selected" if code == params.site else ""}>'
@@ -122,7 +121,7 @@ def _kpis(result: stats.Report, t: Translator) -> str:
     return kpi_cards(cards, t)
 
 
-def _charts(server: QueueServer, params: ReportParams, result: stats.Report,
+def _charts(server: Service, params: ReportParams, result: stats.Report,
             counters: list[dict[str, Any]], t: Translator) -> str:
     config = server.config
     per_counter = [
@@ -153,7 +152,7 @@ def _charts(server: QueueServer, params: ReportParams, result: stats.Report,
     ) + "</section>"
 
 
-def _table(server: QueueServer, params: ReportParams, result: stats.Report, t: Translator) -> str:
+def _table(server: Service, params: ReportParams, result: stats.Report, t: Translator) -> str:
     lang = t.language
     top, sub = [f'<th scope="col" rowspan="2">{e(group_title(t, params.group))}</th>'], []
     for i, c in enumerate(COLUMNS):
@@ -193,8 +192,7 @@ def _definitions(t: Translator) -> str:
             f"<ul>{items}</ul></details>")
 
 
-@web_route("/manager/report")
-async def report_page(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
+async def report_page(server: Service, request: Request, query: dict[str, str]) -> Response:
     ctx = manager_context(server, request, query)
     if isinstance(ctx, Response):
         return ctx
@@ -239,8 +237,7 @@ def _download(data: bytes, content_type: str, name: str) -> Response:
     return respond(200, data, content_type, headers=[disposition])
 
 
-@web_route("/manager/export.csv")
-async def export_csv(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
+async def export_csv(server: Service, request: Request, query: dict[str, str]) -> Response:
     ctx = manager_context(server, request, query, api=True)
     if isinstance(ctx, Response):
         return ctx
@@ -254,8 +251,7 @@ async def export_csv(server: QueueServer, request: Request, query: dict[str, str
     return _download(data, "text/csv; charset=utf-8", name)
 
 
-@web_route("/manager/export.xlsx")
-async def export_xlsx(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
+async def export_xlsx(server: Service, request: Request, query: dict[str, str]) -> Response:
     ctx = manager_context(server, request, query, api=True)
     if isinstance(ctx, Response):
         return ctx

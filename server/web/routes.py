@@ -1,5 +1,27 @@
-"""Imported by ``server.http`` so that every web page registers its route."""
+"""The route table: every path the HTTP side answers, and its page (server/http.py routes
+by it; a path ending in "/" is a prefix)."""
 
-from server.web import assets, auth, overview, report, ticket
+from __future__ import annotations
 
-__all__ = ["assets", "auth", "overview", "report", "ticket"]
+from server.http import Routes
+from server.web import assets, auth, health, overview, report, ticket
+from server.web.html import guarded
+
+
+def route_table() -> Routes:
+    pages = {
+        "/web/": assets.web_asset,
+        "/fonts/": assets.font,
+        "/t/": ticket.ticket_page,
+        "/manager": overview.manager_root,
+        "/manager/": overview.overview_page,
+        "/manager/live": overview.overview_live,
+        "/manager/api/overview": overview.overview_json,
+        "/manager/login": auth.login_page,
+        "/manager/session": auth.open_session,
+        "/manager/logout": auth.logout,
+        "/manager/report": report.report_page,
+        "/manager/export.csv": report.export_csv,
+        "/manager/export.xlsx": report.export_xlsx,
+    }
+    return {"/healthz": health.healthz, **{path: guarded(page) for path, page in pages.items()}}

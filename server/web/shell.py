@@ -17,39 +17,38 @@ from common.i18n import Translator
 from server import stats
 from server.stats import GROUPS, MAX_RANGE_DAYS
 from server.web.html import current, e, error_page, language
-from server.web.sessions import allowed_sites, current_manager, login_redirect
+from server.web.manager_login import allowed_sites, current_manager, login_redirect
 
 if TYPE_CHECKING:
-    from server.app import QueueServer
+    from server.service import Service
 
 
-_report_locks: weakref.WeakKeyDictionary[QueueServer, asyncio.Lock] = weakref.WeakKeyDictionary()
+_report_locks: weakref.WeakKeyDictionary[Service, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
-async def run_job(server: QueueServer, job: stats.ReportJob) -> tuple[stats.Report, dict[str, Any]]:
+async def run_job(server: Service, job: stats.ReportJob) -> tuple[stats.Report, dict[str, Any]]:
     """A report's database steps one call at a time on the database thread, so the queue's
     commits go on between them (one report at a time: they share a temporary table); then
     the assembly, off the event loop."""
     lock = _report_locks.setdefault(server, asyncio.Lock())
-    conn = server.store.db.conn
     async with lock:
         try:
             for step in job.steps():
-                await server._db(step, conn)
+                await server.read_db(step)
         finally:
-            await server._db(job.cleanup, conn)
+            await server.read_db(job.cleanup)
     return await asyncio.to_thread(job.build)
 
 
-def today(server: QueueServer) -> date:
-    return server.clock().astimezone(server.config.tz).date()
+def today(server: Service) -> date:
+    return server.today()
 
 
 def link(path: str, **params: object) -> str:
     return f"{path}?{urlencode({k: v for k, v in params.items() if v is not None})}"
 
 
-def topbar(server: QueueServer, t: Translator, user: User, active: str, switch_href: str) -> str:
+def topbar(server: Service, t: Translator, user: User, active: str, switch_href: str) -> str:
     pages = [("overview", "/manager/"), ("report", "/manager/report")]
     nav = "".join(
         f'<a href="{href}"{current(key == active)}>{e(t.text("nav_" + key))}</a>' for key, href in pages)
@@ -77,7 +76,7 @@ class Context:
     sites: list[str]
 
 
-def manager_context(server: QueueServer, request: Request, query: dict[str, str],
+def manager_context(server: Service, request: Request, query: dict[str, str],
                     *, api: bool = False) -> Context | Response:
     """The logged-in manager, or the response to send instead (login page, or 401)."""
     user = current_manager(server, request)
@@ -91,7 +90,7 @@ def manager_context(server: QueueServer, request: Request, query: dict[str, str]
     return Context(user=user, t=t, sites=allowed_sites(server, user))
 
 
-def choose_site(server: QueueServer, ctx: Context, query: dict[str, str], back: str) -> str | Response:
+def choose_site(server: Service, ctx: Context, query: dict[str, str], back: str) -> str | Response:
     site = query.get("site") or ctx.sites[0]
     if server.config.site(site) is None:
         return error_page(400, ctx.t, ctx.t.text("bad_request"), ctx.t.text("error_unknown_site", site=site),
@@ -123,7 +122,7 @@ def _date(text: str | None, fallback: date) -> date | None:
         return None
 
 
-def report_params(server: QueueServer, ctx: Context, query: dict[str, str]) -> ReportParams | Response:
+def report_params(server: Service, ctx: Context, query: dict[str, str]) -> ReportParams | Response:
     """Validated report parameters, or a clear 400/403 page saying what is wrong."""
     t, back = ctx.t, "/manager/report"
     site = choose_site(server, ctx, query, back)

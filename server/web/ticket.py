@@ -18,12 +18,12 @@ from websockets.http11 import Request, Response
 from common import protocol as p
 from common.config import Site
 from common.i18n import Translator, catalogue
-from server import views
+from server import past_tickets, wire
 from server.core.model import Ticket
-from server.web.html import e, html_response, language, layout, script_data, web_route
+from server.web.html import e, html_response, language, layout, script_data
 
 if TYPE_CHECKING:
-    from server.app import QueueServer
+    from server.service import Service
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 def _texts() -> dict[str, dict[str, str]]:
@@ -48,7 +48,7 @@ def _not_found(t: Translator) -> Response:
                                      body_class="ticket"))
 
 
-def _past(t: Translator, row: dict, server: QueueServer) -> Response:
+def _past(t: Translator, row: dict, server: Service) -> Response:
     """A ticket of an earlier day whose site or service is no longer configured."""
     site = server.config.site(row["site"])
     service = site.service(row["service"]) if site else None
@@ -65,26 +65,24 @@ def _past(t: Translator, row: dict, server: QueueServer) -> Response:
                                      stylesheet="ticket.css", body_class="ticket"))
 
 
-@web_route("/t/")
-async def ticket_page(server: QueueServer, request: Request, query: dict[str, str]) -> Response:
+async def ticket_page(server: Service, request: Request, query: dict[str, str]) -> Response:
     t = Translator("web", language(request, query))
     token = request.path.split("?", 1)[0].rsplit("/", 1)[-1]
     if not TOKEN.match(token):
         return _not_found(t)
-    found = server.tokens.get(token)
-    ticket = server.states[found[0]].tickets.get(found[1]) if found else None
+    ticket = server.today_ticket(token)
     if ticket is not None:
-        status = views.ticket_status(server.config, server.states[ticket.site], ticket)
+        status = wire.ticket_status(server.config, server.states[ticket.site], ticket)
         return _live(t, server, token, ticket, status)
-    past = await server.handlers.past_ticket(token, None)
+    past = await past_tickets.find(server, token, None)
     if past is not None:  # an earlier day's: as it ended, and rateable for a few days
         past_day = t.text("t_past_day", day=past.day.strftime("%d/%m/%Y"))
-        return _live(t, server, token, past, server.handlers.past_status(past), past_day)
-    row = await server._db(server.store.ticket_by_token, token)
+        return _live(t, server, token, past, past_tickets.status(server, past), past_day)
+    row = await server.run_db(server.store.ticket_by_token, token)
     return _past(t, row, server) if row else _not_found(t)
 
 
-def _live(t: Translator, server: QueueServer, token: str, ticket: Ticket, status: p.TicketStatus,
+def _live(t: Translator, server: Service, token: str, ticket: Ticket, status: p.TicketStatus,
           past_day: str | None = None) -> Response:
     """The page that follows the ticket over the websocket (``ticket.js``)."""
     initial = msgspec.json.decode(p.encode(status))

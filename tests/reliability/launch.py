@@ -17,12 +17,12 @@ import sys
 
 
 def main() -> int:
-    import server.app
+    import server.connections
     from server.cli import main as server_main
 
     timeout = os.environ.get("XEPHANG_TEST_AUTH_TIMEOUT")
     if timeout:
-        server.app.AUTH_TIMEOUT = float(timeout)
+        server.connections.AUTH_TIMEOUT = float(timeout)
     if os.environ.get("XEPHANG_TEST_CENSUS") == "1":
         _add_census_route()
     fail_after = os.environ.get("XEPHANG_TEST_FAIL_COMMIT_AFTER")
@@ -48,21 +48,24 @@ def census(server) -> dict[str, int]:
         name = type(obj).__name__
         if name in counts:
             counts[name] += 1
-    audiences = server.audiences.values()
+    audiences = server.connections.audiences.values()
     return {
         **counts,
-        "sessions": len(server.sessions),
+        "sessions": len(server.connections.sessions),
         "audience members": sum(len(a.staff) + len(a.kiosks) for a in audiences),
         "watchers": sum(len(w) for a in audiences for w in a.watchers.values()),
-        "closing": len(server._closing),
+        "closing": len(server.connections.closing),
         "tasks": len(asyncio.all_tasks()),
     }
 
 
 def _add_census_route() -> None:
-    from server.http import json_response, route
+    from server.http import json_response
+    from server.web import routes
 
-    route("/testz/census")(lambda server, request, query: json_response(200, census(server)))
+    every_page = routes.route_table
+    routes.route_table = lambda: {  # type: ignore[assignment]
+        **every_page(), "/testz/census": lambda server, request, query: json_response(200, census(server))}
 
 
 def _break_disk_after(commits: int) -> None:

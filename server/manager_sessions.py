@@ -1,4 +1,4 @@
-"""Managers' web sessions: one-time login codes and the session cookies they open.
+"""Managers' web sessions: one-time login codes and the sessions they open.
 
 The websocket port cannot read a request body (``process_request`` sees the request line
 and headers only), so the login form never posts: its script sends the protocol's
@@ -6,30 +6,18 @@ and headers only), so the login form never posts: its script sends the protocol'
 with the same hashing and throttles as the desktop apps. For a manager the ``welcome``
 carries a one-time code (valid ``CODE_SECONDS``); the page then opens
 ``/manager/session?code=…``, which trades the code for a session cookie: random, HttpOnly,
-SameSite=Strict, Secure under TLS, valid ``SESSION_HOURS``. Clerks get ``forbidden``.
+SameSite=Strict, Secure under TLS, valid ``SESSION_HOURS`` (server/web/manager_login.py).
+Clerks get ``forbidden``.
 
 Sessions live in the server's memory: a restart asks managers to log in again.
 """
 
 from __future__ import annotations
 
-import re
 import secrets
 import time
-import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-from urllib.parse import quote
 
-from websockets.http11 import Request, Response
-
-from common.config import User
-from server.web.html import cookies, redirect
-
-if TYPE_CHECKING:
-    from server.app import QueueServer
-
-COOKIE = "xephang_manager"
 CODE_SECONDS = 60
 SESSION_HOURS = 12
 MAX_SESSIONS = 1000
@@ -41,7 +29,7 @@ class WebSession:
     expires: float
 
 
-class WebAuth:
+class ManagerSessions:
     """One-time login codes and the sessions they open (monotonic clock)."""
 
     def __init__(self) -> None:
@@ -82,48 +70,3 @@ class WebAuth:
 
     def end(self, token: str | None) -> None:
         self.sessions.pop(token or "", None)
-
-
-_auth: weakref.WeakKeyDictionary[QueueServer, WebAuth] = weakref.WeakKeyDictionary()
-
-
-def web_auth(server: QueueServer) -> WebAuth:
-    if server not in _auth:
-        _auth[server] = WebAuth()
-    return _auth[server]
-
-
-def issue_login_code(server: QueueServer, username: str) -> str:
-    """Called by the ``login`` handler for a manager who asked for a web session."""
-    return web_auth(server).issue_code(username)
-
-
-def current_manager(server: QueueServer, request: Request) -> User | None:
-    """The manager this request's cookie belongs to, or None."""
-    username = web_auth(server).user(cookies(request).get(COOKIE))
-    user = server.config.user(username) if username else None
-    return user if user is not None and user.role == "manager" else None
-
-
-def allowed_sites(server: QueueServer, user: User) -> list[str]:
-    return [s.code for s in server.config.sites if not user.sites or s.code in user.sites]
-
-
-def login_redirect(request: Request) -> Response:
-    return redirect(f"/manager/login?next={quote(request.path, safe='')}")
-
-
-# A page of this site's manager area, in printable ASCII (a Location header's characters).
-_MANAGER_PATH = re.compile(r"/manager[!-~]*")
-
-
-def safe_next(target: str | None) -> str:
-    """Only pages of this site's manager area: no scheme, no host, no '//', no backslash, no
-    control, space or non-ASCII character (anything else: the overview)."""
-    if target and _MANAGER_PATH.fullmatch(target) and "//" not in target and "\\" not in target:
-        return target
-    return "/manager/"
-
-
-def secure_cookies(server: QueueServer) -> bool:
-    return bool(server.config.server.tls_cert) or server.config.server.public_url.startswith("https:")

@@ -1,4 +1,5 @@
-"""Turn rule values (tickets, counters, site state) into protocol views."""
+"""Turn rule values (tickets, counters, site state) into the wire protocol's values and
+messages (common/protocol.py)."""
 
 from __future__ import annotations
 
@@ -16,16 +17,14 @@ from server.core.model import CounterState, SiteState, Ticket, TicketState
 from server.core.selection import waiting_ahead
 
 
+# Every field of the wire's TicketView is the Ticket's field of the same name (the state as
+# its text): the view follows the model instead of copying it by hand.
+_TICKET_VIEW_FIELDS = tuple(f.name for f in msgspec.structs.fields(p.TicketView) if f.name != "state")
+
+
 def ticket_view(t: Ticket) -> p.TicketView:
-    return p.TicketView(
-        id=t.id, number=t.number, service=t.service, origin_service=t.origin_service,
-        priority=t.priority, state=t.state.value, order=t.order, counter=t.counter,
-        target_counter=t.target_counter, clerk=t.clerk, issued_at=t.issued_at,
-        called_at=t.called_at, first_called_at=t.first_called_at, started_at=t.started_at,
-        finished_at=t.finished_at, absent_at=t.absent_at, held_at=t.held_at, recalls=t.recalls,
-        transfers=t.transfers, outcome=t.outcome, dossier_code=t.dossier_code, rating=t.rating,
-        note=t.note,
-    )
+    fields = {name: getattr(t, name) for name in _TICKET_VIEW_FIELDS}
+    return p.TicketView(state=t.state.value, **fields)
 
 
 def public_ticket_view(t: Ticket) -> p.TicketView:

@@ -1,0 +1,57 @@
+"""What each role may send: the single source of the access rules.
+
+The access-control tests and docs/protocol.md are checked against ``PERMISSIONS``.
+"""
+
+from __future__ import annotations
+
+from common import protocol as p
+
+WEBSOCKET_PATH = "/ws"  # every role
+PUBLIC_WEBSOCKET_PATH = "/ws/public"  # ticket watchers only: the one to expose to the internet
+WEBSOCKET_PATHS = frozenset({WEBSOCKET_PATH, PUBLIC_WEBSOCKET_PATH})
+
+UNAUTHENTICATED = "anonymous"
+
+# Message type → roles that may send it. The single source of the access rules; the
+# access-control tests and docs/protocol.md are checked against it.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "login_device": frozenset({UNAUTHENTICATED}),
+    "login": frozenset({UNAUTHENTICATED}),
+    "watch_ticket": frozenset({UNAUTHENTICATED}),
+    "ping": frozenset({UNAUTHENTICATED, "kiosk", "display", "clerk", "manager", "watcher"}),
+    "logout": frozenset({"kiosk", "display", "clerk", "manager", "watcher"}),
+    "select_counter": frozenset({"clerk"}),
+    "issue_ticket": frozenset({"kiosk"}),
+    "printer_status": frozenset({"kiosk"}),
+    "call_next": frozenset({"clerk"}),
+    "call_number": frozenset({"clerk"}),
+    "recall": frozenset({"clerk"}),
+    "start_service": frozenset({"clerk"}),
+    "mark_absent": frozenset({"clerk"}),
+    "hold": frozenset({"clerk"}),
+    "resume_held": frozenset({"clerk"}),
+    "transfer": frozenset({"clerk"}),
+    "finish": frozenset({"clerk"}),
+    "pause_counter": frozenset({"clerk"}),
+    "resume_counter": frozenset({"clerk"}),
+    "close_counter": frozenset({"clerk"}),
+    "cancel_ticket": frozenset({"clerk", "manager"}),
+    "rate": frozenset({"clerk", "watcher"}),
+}
+
+# Clerk commands that act on the counter the session selected (never on another).
+COUNTER_COMMANDS = frozenset({
+    "call_next", "call_number", "recall", "start_service", "mark_absent", "hold",
+    "resume_held", "transfer", "finish", "pause_counter", "resume_counter", "close_counter",
+    "cancel_ticket", "rate",
+})
+
+assert set(PERMISSIONS) == set(p.CLIENT_TYPES), "every message type needs a permission entry"
+
+# What a connection on the public websocket path (server.http.PUBLIC_WEBSOCKET_PATH) may send:
+# a citizen's phone following and rating its ticket. Logins are refused there.
+PUBLIC_TYPES = frozenset({"watch_ticket", "ping", "rate", "logout"})
+
+# Roles whose connections count against an address's public-connection bound.
+PUBLIC_ROLES = frozenset({UNAUTHENTICATED, "watcher"})

@@ -1,0 +1,131 @@
+"""Logging in and out: devices by token, staff by password (``login_device``, ``login``,
+``logout``), and ``ping``. Every login, failure and refusal leaves an audit line."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import TYPE_CHECKING, Any
+
+from websockets.asyncio.server import ServerConnection
+
+from common import protocol as p
+from common.config import Display, Kiosk, Site
+from common.errors import Rejected
+from common.passwords import verify_password
+from server.access import UNAUTHENTICATED
+from server.core import commands as c
+from server.handlers.counter import counter_choices
+from server.handlers.snapshot import snapshot
+
+if TYPE_CHECKING:
+    from server.connections import Session
+    from server.service import Service
+
+audit = logging.getLogger("xephang.audit")  # who logged in, who failed: never a secret
+
+# A valid hash of a random password: verifying against it costs the same as a real user,
+# so response times do not reveal which usernames exist.
+_DUMMY_HASH = (
+    "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+)
+
+
+def check_version(v: int) -> None:
+    if v != p.PROTOCOL_VERSION:
+        raise Rejected("unsupported_version")
+
+
+class Logins:
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.config = service.config
+
+    async def login_device(self, ws: ServerConnection, session: Session, m: p.LoginDevice) -> None:
+        check_version(m.v)
+        keys = [f"ip:{session.remote}"]
+        throttle = self.service.login_guard.addresses
+        wait = throttle.retry_after(keys)
+        if wait:
+            audit.warning("device login refused from %s: address locked for %d s", session.remote, wait)
+            raise Rejected("throttled", seconds=wait)
+        for site in self.config.sites:
+            for device in (*site.kiosks, *site.displays):
+                if device.token == m.token:
+                    kind = "kiosk" if isinstance(device, Kiosk) else "display"
+                    audit.info("device %s (%s) logged in from %s", device.id, kind, session.remote)
+                    return await self._welcome_device(ws, session, m, site, device)
+        throttle.failed(keys)
+        audit.warning("bad device token from %s", session.remote)
+        raise Rejected("bad_token")
+
+    async def _welcome_device(self, ws: ServerConnection, session: Session, m: p.LoginDevice,
+                              site: Site, device: Kiosk | Display) -> None:
+        service = self.service
+        kind = "kiosk" if isinstance(device, Kiosk) else "display"
+        session.role, session.device, session.sites = kind, device.id, (site.code,)
+        if isinstance(device, Kiosk):
+            service.connections.join_kiosks(ws, site.code)
+            view = p.DeviceView(id=device.id, name=device.name, kind=kind, site=site.code,
+                                printer=device.printer, paper_width_mm=device.paper_width_mm, qr=device.qr)
+        else:
+            service.connections.join_staff(ws, site.code)
+            view = p.DeviceView(id=device.id, name=device.name, kind=kind, site=site.code,
+                                counters=device.counters, services=device.services)
+        await service.connections.send(ws, p.Welcome(
+            re=m.id, role=kind, server_time=service.clock(), device=view))
+        if kind == "kiosk":
+            await service.run_db(service.store.record_device, device.id, site.code, kind, None, None,
+                                 service.clock())
+        await service.connections.send(ws, snapshot(service, site.code, session))
+
+    async def login(self, ws: ServerConnection, session: Session, m: p.Login) -> None:
+        check_version(m.v)
+        service = self.service
+        name = m.username[:64]
+        user = self.config.user(m.username)
+        verify = functools.partial(verify_password, m.password[:1024],
+                                   user.password_hash if user else _DUMMY_HASH)
+        try:  # see server.login_guard: throttles, and turns between addresses
+            ok = await service.login_guard.check(name, session.remote, verify)
+        except Rejected as exc:
+            audit.warning("login of %r from %s refused: %s", name, session.remote, exc.code)
+            raise
+        if user is None or not ok:
+            audit.warning("failed login of %r from %s", name, session.remote)
+            raise Rejected("bad_credentials")
+        audit.info("%s %s logged in from %s", user.role, user.username, session.remote)
+        web_code = None
+        if m.web_session:  # the manager web pages: managers only, for a one-time cookie code
+            if user.role != "manager":
+                raise Rejected("forbidden")
+            web_code = service.manager_sessions.issue_code(user.username)
+            audit.info("manager web session code issued to %s at %s", user.username, session.remote)
+        sites = tuple(s.code for s in self.config.sites if not user.sites or s.code in user.sites)
+        session.role, session.username, session.sites = user.role, user.username, sites
+        user_view = p.UserView(username=user.username, full_name=user.full_name, role=user.role)
+        welcome = p.Welcome(
+            re=m.id, role=user.role, server_time=service.clock(), user=user_view,
+            counters=counter_choices(service, user) if user.role == "clerk" else [],
+            web_code=web_code,
+        )
+        await service.connections.send(ws, welcome)
+        if user.role == "manager":
+            for code in sites:
+                service.connections.join_staff(ws, code)
+                await service.connections.send(ws, snapshot(service, code, session))
+
+    async def logout(self, ws: ServerConnection, session: Session, m: p.Logout) -> p.Result:
+        service = self.service
+        if session.role == "clerk" and session.counter is not None and session.site:
+            counter = service.states[session.site].counters[session.counter]
+            if counter.active_ticket is None and counter.clerk == session.username:
+                await service.submit(
+                    session.site, c.CloseCounter(actor=session.actor, counter=session.counter))
+        service.connections.forget(ws, session)
+        session.role, session.username, session.device = UNAUTHENTICATED, None, None
+        session.sites, session.counter, session.ticket_id = (), None, None
+        return p.Result(re=m.id)
+
+    async def ping(self, ws: ServerConnection, session: Session, m: p.Ping) -> Any:
+        return p.Pong(re=m.id, server_time=self.service.clock())

@@ -1,0 +1,66 @@
+"""What the message handlers and the web pages may use of the server: one narrow, public
+interface, implemented by ``server.app.QueueServer``.
+
+Handlers and pages read the committed state, submit commands to the single writer, run
+database work on the database thread and reach the connections through it, and nothing
+else; they never see the server's parts' insides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from common.config import Config
+    from server.connections import Connections
+    from server.core import commands as c
+    from server.core.model import SiteState, Ticket
+    from server.fanout import FanOut
+    from server.login_guard import LoginGuard
+    from server.manager_sessions import ManagerSessions
+    from server.store import Store
+    from server.writer import Outcome
+
+T = TypeVar("T")
+
+
+class Service(Protocol):
+    config: Config
+    store: Store  # its methods run on the database thread only, through ``run_db``
+    connections: Connections
+    fanout: FanOut  # recent calls, people ahead, estimates
+    login_guard: LoginGuard
+    manager_sessions: ManagerSessions
+
+    def clock(self) -> datetime:
+        """Now (UTC; a fake clock in tests)."""
+
+    def today(self) -> date:
+        """The centre's local day now."""
+
+    @property
+    def states(self) -> Mapping[str, SiteState]:
+        """Every site's committed state (read only: only the writer changes it)."""
+
+    @property
+    def failed(self) -> BaseException | None:
+        """The commit that failed: the server is stopping."""
+
+    @property
+    def committed_batches(self) -> int:
+        """How many batches the writer has committed (changes whenever the state does)."""
+
+    def today_ticket(self, token: str) -> Ticket | None:
+        """Today's ticket with ``token``, if any."""
+
+    async def submit(self, site: str, command: c.Command) -> Outcome:
+        """Apply ``command`` durably through the single writer; raises Rejected."""
+
+    async def run_db(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` on the database thread (the store's connection is not thread-safe)."""
+
+    async def read_db(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(connection, *args)`` on the database thread, for reports."""
+
