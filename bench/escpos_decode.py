@@ -12,14 +12,16 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from common.errors import BenchError
+
 ESC, GS, DLE, EOT, LF = 0x1B, 0x1D, 0x10, 0x04, 0x0A
 
 
-class DecodeError(ValueError):
+class DecodeError(BenchError, ValueError):
     """The stream holds an unknown or truncated command."""
 
 
-class _Incomplete(Exception):
+class _Incomplete(BenchError):
     """More bytes are needed to finish the command at the current offset."""
 
 

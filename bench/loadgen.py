@@ -30,6 +30,7 @@ from websockets import ConnectionClosed
 from websockets.asyncio.client import ClientConnection, connect
 
 from bench.procstat import raise_open_files
+from common.errors import BenchError
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ _decode = msgspec.json.Decoder(Envelope).decode
 _encode = msgspec.json.Encoder().encode
 
 
-class Refused(Exception):
+class Refused(BenchError):
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code

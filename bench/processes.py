@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from common.errors import BenchError
+
 log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -21,10 +23,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-class BenchError(Exception):
-    """The benchmark cannot go on (a process did not start, a phase failed)."""
 
 
 class ServerProcess:

@@ -22,6 +22,7 @@ from websockets import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.asyncio.client import ClientConnection, connect
 
 from common import protocol as p
+from common.errors import AppError
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,8 @@ BACKOFF_MAX = 3.0
 REQUEST_TIMEOUT = 10.0
 
 
-class ClientError(Exception):
-    """Root of the client-side errors."""
+class ClientError(AppError):
+    """Root of the errors of the link to the server."""
 
 
 class Offline(ClientError):

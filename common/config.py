@@ -17,6 +17,7 @@ from typing import Literal
 
 import msgspec
 
+from common.errors import CommonError
 from common.passwords import is_password_hash
 from common.printer_uri import PrinterConfigError, parse_printer_uri
 
@@ -28,7 +29,7 @@ TEMPLATE_FIELDS = {"number", "counter"}
 COUNTER_NAME_EN_MAX = 40  # characters: what a board card and the counter display show unshrunk
 
 
-class ConfigError(Exception):
+class ConfigError(CommonError):
     """A configuration file that cannot be used; ``str()`` names the file, key and problem."""
 
     def __init__(self, file: str, key: str, problem: str) -> None:

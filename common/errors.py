@@ -1,4 +1,30 @@
-"""Stable error codes; their Vietnamese and English messages are in one translation catalogue.
+"""The project's exceptions, rooted in one tree, and the stable error codes.
+
+Everything xephang raises on purpose derives from ``XephangError``, through exactly one
+root per layer; each class lives beside the code that raises it::
+
+    XephangError
+    ├── CommonError                 the shared layer: wire protocol, error codes, configuration
+    │   ├── ProtocolError           common/protocol.py: a message that cannot be accepted
+    │   ├── Rejected                common/errors.py: a request refused, by a stable code
+    │   ├── ConfigError             common/config.py: a configuration file that cannot be used
+    │   └── PrinterConfigError      common/printer_uri.py: a bad printer URI (also a ValueError)
+    ├── ServerError                 the server
+    │   └── StoreError              server/store.py: the database cannot be opened or written
+    ├── AppError                    the client side: the desktop apps and ``xephang take``
+    │   ├── ClientError             common/client.py: the link to the server
+    │   │   ├── Offline             the server cannot be reached now
+    │   │   └── RequestFailed       the server refused a request (its error code)
+    │   ├── PrinterError            kiosk/printer.py: a print job failed
+    │   └── TakeError               kiosk/take_cli.py: ``xephang take`` cannot issue or print
+    └── BenchError                  bench/: the benchmark cannot go on (raised itself too)
+        ├── Refused                 bench/loadgen.py: the server refused a load generator
+        └── DecodeError             bench/escpos_decode.py: bytes that are no printer command
+                                    (also a ValueError)
+
+Errors of Python and of the libraries (OSError, msgspec's, websockets') are not wrapped
+where nothing is added by doing so. tests/test_exception_tree.py keeps this tree and the
+code in step.
 
 The rules raise ``Rejected(code, **params)``; the server turns it into an ``error`` reply;
 clients show ``message_vi`` (or ``message_en``). Codes never change meaning. The texts live
@@ -24,7 +50,28 @@ MESSAGES: Mapping[str, tuple[str, str]] = MappingProxyType(
 """Each code's (Vietnamese, English) message templates, read from the catalogue."""
 
 
-class Rejected(Exception):
+class XephangError(Exception):
+    """Root of every exception xephang raises on purpose."""
+
+
+class CommonError(XephangError):
+    """Root of the shared layer's errors (common/: the wire protocol, configuration)."""
+
+
+class ServerError(XephangError):
+    """Root of the server's errors."""
+
+
+class AppError(XephangError):
+    """Root of the client side's errors: the desktop apps and ``xephang take``."""
+
+
+class BenchError(XephangError):
+    """Root of the benchmark's errors; raised itself when the benchmark cannot go on
+    (a process did not start, a phase failed). Also importable from bench.processes."""
+
+
+class Rejected(CommonError):
     """A command refused for a reason the user can be told, by a stable code."""
 
     def __init__(self, code: str, **params: Any) -> None:

@@ -6,9 +6,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
+from common.errors import CommonError
 
-class PrinterConfigError(ValueError):
-    """The printer URI is invalid or names an unusable connection type."""
+
+class PrinterConfigError(CommonError, ValueError):
+    """The printer URI is invalid or names an unusable connection type.
+
+    Also a ValueError, as it has been from the start: a string that is not a usable value."""
 
 
 @dataclass(frozen=True)

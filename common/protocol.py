@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 import msgspec
 
+from common.errors import CommonError
+
 PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 65536
 
@@ -20,7 +22,7 @@ RequestId = str | int | None
 Role = Literal["kiosk", "display", "clerk", "manager", "watcher"]
 
 
-class ProtocolError(Exception):
+class ProtocolError(CommonError):
     """A message that cannot be accepted; ``code`` is one of common.errors.CODES."""
 
     def __init__(self, code: str, detail: str = "", request_id: RequestId = None) -> None:

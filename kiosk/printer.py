@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from common.errors import AppError
 from common.printer_uri import PrinterConfigError, PrinterTarget, parse_printer_uri
 
 __all__ = [
@@ -98,7 +99,7 @@ class PrinterStatus:
         return _STATE_VI[self.state]
 
 
-class PrinterError(Exception):
+class PrinterError(AppError):
     """A print job failed; the ticket itself stays issued."""
 
     def __init__(self, message_en: str, message_vi: str,

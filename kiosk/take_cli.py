@@ -29,6 +29,7 @@ from common.cli_args import (
     websocket_url,
 )
 from common.config import Config, Kiosk, Site
+from common.errors import AppError
 from common.i18n import Translator
 from kiosk.printing import PrinterSettings, PrintOutcome, PrintService, printed_ticket, validate_uri
 
@@ -39,7 +40,7 @@ ATTEMPTS = 3  # a dropped connection is retried with the same idempotency key
 TIMEOUT = 10.0
 
 
-class TakeError(Exception):
+class TakeError(AppError):
     def __init__(self, message: str, code: int) -> None:
         super().__init__(message)
         self.code = code

@@ -27,6 +27,7 @@ import sqlite_utils
 from immutables import Map
 from sqlite_utils.migrations import Migrations
 
+from common.errors import ServerError
 from server.core import events as ev
 from server.core.model import (
     CounterState,
@@ -172,7 +173,7 @@ class Checkpointer:
         self.conn.close()
 
 
-class StoreError(Exception):
+class StoreError(ServerError):
     """The database cannot be opened or written; the server must stop rather than guess."""
 
 
