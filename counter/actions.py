@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from counter.model import CALLED, SERVING
+from common.i18n import Translator
+from counter.model import CALLED, SERVING, Mirror
 
-if TYPE_CHECKING:
-    from counter.state import CounterState
 
 class Phase(enum.StrEnum):
     LOGIN = "login"  # the login form
@@ -49,13 +48,26 @@ class Availability:
     enabled: bool
     reason: str = ""  # why not, in the current language (the button's tooltip)
 
+
+class Situation(Protocol):
+    """What decides it (the counter state, ``counter/state.py``)."""
+
+    tr: Translator
+    mirror: Mirror
+    phase: Phase
+    pending: Action | str | None
+
+    @property
+    def online(self) -> bool: ...
+
+
 _NEEDS_ACTIVE = ("recall", "start", "finish", "absent", "hold", "transfer")
 _NEEDS_FREE = ("call_next", "call_number", "resume_held")
 
 
-def availability(state: CounterState, action: Action) -> Availability:
+def availability(state: Situation, action: Action) -> Availability:
     def no(key: str, **params: object) -> Availability:
-        return Availability(False, state.text(key, **params))
+        return Availability(False, state.tr.text(key, **params))
 
     if state.phase is not Phase.READY or state.mirror.counter is None:
         return no("reason_not_ready")
@@ -93,11 +105,11 @@ def availability(state: CounterState, action: Action) -> Availability:
     return Availability(True)
 
 
-def primary_action(state: CounterState) -> Action | None:
+def primary_action(state: Situation) -> Action | None:
     """The button the clerk most likely presses next, drawn as the big one."""
     if state.phase is not Phase.READY or state.mirror.counter is None:
         return None
-    if state.is_paused:
+    if state.mirror.paused:
         return Action.PAUSE
     ticket = state.mirror.active_ticket
     if ticket is None:

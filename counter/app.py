@@ -1,21 +1,27 @@
-"""Wiring: the link, the state, the window and the optional rating window, together."""
+"""``CounterApp``: the clerk's app put together — the link to the server, the state, the
+window and the optional rating window, and the settings kept between runs (QSettings).
+
+``counter/cli.py`` builds one from the command line; the GUI tests build the same against
+a live server.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime
 
 from PySide6.QtCore import QObject, QSettings
+from PySide6.QtWidgets import QApplication
 
 from common import protocol as p
+from common.clock import WallClock, utc_now
 from common.i18n import Language
+from common.qt_gc import collected_on_gui_thread
 from counter.link import ServerLink
-from counter.ports import SettingsStore, utc_now
-from counter.rating import RatingWindow
 from counter.rating_state import RatingPrompt
+from counter.settings import SettingsStore
 from counter.state import CounterState
 from counter.view import CounterWindow
+from counter.view_rating import RatingWindow
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +44,7 @@ class QtSettingsStore:
 class CounterApp(QObject):
     def __init__(self, url: str, *, settings: SettingsStore | None = None, language: Language | None = None,
                  counter: int | None = None, site: str | None = None,
-                 now: Callable[[], datetime] = utc_now) -> None:
+                 now: WallClock = utc_now) -> None:
         super().__init__()
         self.url = url
         self.now = now
@@ -52,11 +58,27 @@ class CounterApp(QObject):
         self.link.status_changed.connect(self.state.on_status)
         self.link.auth_failed.connect(self.state.on_auth_failed)
         self.link.select_failed.connect(self.state.on_select_failed)
-        self.prompt = RatingPrompt(self.state.rate)
+        self.prompt = RatingPrompt(self.state.commands.rate)
         self.rating_window: RatingWindow | None = None
         self.window = CounterWindow(self.state, url, toggle_rating=self.toggle_rating)
         self.window.closing.connect(self.shutdown)
-        self.state.finished.connect(self._finished)
+        self.state.commands.finished.connect(self._finished)
+
+    def run(self, *, username: str | None = None, password: str | None = None,
+            rating_window: bool = False) -> int:
+        """Show the window (logging in at once with both ``username`` and ``password``)
+        until it is closed; the exit code."""
+        if username:
+            self.window.login_page.username.setText(username)
+        self.show(rating_window=rating_window)
+        if username and password:
+            self.state.login(username, password)
+        else:
+            self.window.login_page.focus_first_empty()
+        with collected_on_gui_thread():  # never on a worker thread (see common/qt_gc.py)
+            code = QApplication.instance().exec()
+        self.shutdown()
+        return code
 
     def show(self, rating_window: bool = False) -> None:
         self.window.show()

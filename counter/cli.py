@@ -1,4 +1,5 @@
-"""``xephang counter``: the clerk's counter app."""
+"""``xephang counter``: the clerk's counter app — its command line, checked, then the
+``CounterApp`` (``counter/app.py``) it builds, run or photographed (``counter/screenshot.py``)."""
 
 from __future__ import annotations
 
@@ -82,13 +83,12 @@ def main(argv: list[str]) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from common.qt_gc import collected_on_gui_thread
     from common.qt_theme import install_fonts, platform_or_complain
 
     if not platform_or_complain(parser.prog, screenshot=args.screenshot is not None):
         return 2
-    from counter.app import CounterApp
-    from counter.ports import MemorySettings
+    from counter.app import CounterApp, QtSettingsStore
+    from counter.settings import MemorySettings
 
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl+C in a terminal quits
     app = QApplication.instance() or QApplication(["xephang-counter"])
@@ -97,8 +97,6 @@ def main(argv: list[str]) -> int:
     install_fonts(app)
     settings = None
     if args.screenshot is not None:  # a screenshot run leaves the clerk's settings alone
-        from counter.app import QtSettingsStore
-
         real = QtSettingsStore()
         settings = MemorySettings({k: v for k in ("last_username", "last_counter", "last_outcome")
                                    if (v := real.value(k)) is not None})
@@ -112,14 +110,4 @@ def main(argv: list[str]) -> int:
             return take(counter_app, screen, args.screenshot, args.user, password)
         finally:
             counter_app.shutdown()
-    if args.user:
-        counter_app.window.login_page.username.setText(args.user)
-    counter_app.show(rating_window=args.rating_window)
-    if args.user and password:
-        counter_app.state.login(args.user, password)
-    else:
-        counter_app.window.login_page.focus_first_empty()
-    with collected_on_gui_thread():  # never on a worker thread (see common/qt_gc.py)
-        code = app.exec()
-    counter_app.shutdown()
-    return code
+    return counter_app.run(username=args.user, password=password, rating_window=args.rating_window)

@@ -22,7 +22,7 @@ from common.client import ClientError, Connection, Offline, RequestFailed
 from common.errors import Rejected
 from common.qt_bridge import QtBridge
 from common.qt_client import QtConnection
-from counter.ports import Credentials, resolve_counter
+from counter.credentials import Credentials, resolve_counter
 
 log = logging.getLogger(__name__)
 

@@ -76,6 +76,11 @@ class Mirror:
         return self.counters.get(self.counter_number)
 
     @property
+    def paused(self) -> bool:
+        counter = self.counter
+        return counter is not None and counter.status == "paused"
+
+    @property
     def active_ticket(self) -> p.TicketView | None:
         counter = self.counter
         if counter is None or counter.active_ticket is None:

@@ -76,10 +76,10 @@ def take(app: CounterApp, screen: str, file: Path, username: str | None, passwor
 
 def _serve_one(app: CounterApp) -> None:
     state = app.state
-    if state.mirror.active_ticket is None and state.call_next():
+    if state.mirror.active_ticket is None and state.commands.call_next():
         wait_until(lambda: state.pending is None and state.mirror.active_ticket is not None, WAIT_SECONDS)
     ticket = state.mirror.active_ticket
-    if ticket is not None and ticket.state == "called" and state.start():
+    if ticket is not None and ticket.state == "called" and state.commands.start():
         wait_until(lambda: state.pending is None and state.active_state == "serving", WAIT_SECONDS)
 
 

@@ -1,16 +1,18 @@
 """The counter app's behaviour, with no window and no socket.
 
 ``CounterState`` is driven by three inputs: the clerk's intents (``login``,
-``call_next``, ...), the server's messages (``on_message``) and the connection's status
-(``on_status``, ``on_auth_failed``, ``on_select_failed``). It talks to the server only
-through an injected ``Link`` (``start``/``stop``/``request``), reads time only through an
-injected ``now`` and remembers the last username/counter through an injected settings
-store. Views subscribe to ``changed`` and redraw from the state's properties; tests feed it
-messages and assert on those same properties.
+``choose_counter``, ... and, once a counter is open, ``commands.call_next`` ...), the
+server's messages (``on_message``) and the connection's status (``on_status``,
+``on_auth_failed``, ``on_select_failed``). It talks to the server only through an
+injected ``Link``, reads time only through an injected ``now`` and remembers the last
+username/counter through an injected ``SettingsStore`` (``counter/settings.py``). Views
+subscribe to ``changed`` and redraw from the state's properties; tests feed it messages and
+assert on those same properties.
 
-This module is the session (log in, choose a counter, follow the server); the clerk's
-commands on the open counter are in ``counter/clerk_commands.py``, mixed in, and which of
-them are possible now in ``counter/actions.py``.
+This module is the session (log in, choose a counter, follow the server). The clerk's
+commands on the open counter are a ``ClerkCommands`` it owns (``counter/clerk_commands.py``),
+which of them are possible now is ``counter/actions.py``, and the server's view of the site
+is the ``Mirror`` (``counter/model.py``).
 """
 
 from __future__ import annotations
@@ -19,40 +21,45 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
+
+import msgspec
 
 from common import protocol as p
 from common.client import ClientError, RequestFailed
+from common.clock import WallClock, utc_now
 from common.i18n import Language, Translator
+from common.listeners import Listeners
+from common.notice import Notice
 from counter.actions import Action, Phase
 from counter.clerk_commands import ClerkCommands
-from counter.model import Mirror
-from counter.ports import (
-    Credentials,
-    Link,
-    Listeners,
-    MemorySettings,
-    Notice,
-    SettingsStore,
-    error_notice,
-    replace_choice,
-    resolve_counter,
-    utc_now,
-)
+from counter.credentials import Credentials, resolve_counter
+from counter.model import CALLED, SERVING, Mirror
+from counter.settings import MemorySettings, SettingsStore
 
 log = logging.getLogger(__name__)
 
+Callback = Callable[[Any], None]
 
-class CounterState(ClerkCommands):
+
+class Link(Protocol):
+    """The connection as the state sees it (``counter.link.ServerLink`` in the app)."""
+
+    def start(self, credentials: Callable[[], Credentials | None]) -> None: ...
+    def stop(self) -> None: ...
+    def request(self, message: p.ClientMessage, on_result: Callback | None = None,
+                on_error: Callback | None = None) -> None: ...
+
+
+class CounterState:
     def __init__(self, link: Link, *, settings: SettingsStore | None = None,
-                 now: Callable[[], datetime] = utc_now, language: Language = "vi",
+                 now: WallClock = utc_now, language: Language = "vi",
                  preset_counter: int | None = None, preset_site: str | None = None) -> None:
         self.link = link
         self.settings = settings or MemorySettings()
         self.now = now
         self.tr = Translator("counter", language)
         self.changed = Listeners()
-        self.finished = Listeners()  # (TicketView) after this clerk finished a ticket
         self.phase = Phase.LOGIN
         self.connection = "offline"  # connecting | online | offline | rejected
         self.credentials: Credentials | None = None
@@ -63,6 +70,7 @@ class CounterState(ClerkCommands):
         self.notice: Notice | None = None
         self.login_error: Notice | None = None
         self.preset_counter, self.preset_site = preset_counter, preset_site
+        self.commands = ClerkCommands(self, link.request)
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -74,10 +82,12 @@ class CounterState(ClerkCommands):
         return self.tr.text(key, **params)
 
     def _notice(self, kind: str, key: str, **params: object) -> Notice:
-        vi, en = self.tr.both(key, **params)
-        return Notice(kind, vi, en)
+        return Notice(kind, *self.tr.both(key, **params))
 
-    def _notify(self) -> None:
+    def _failed(self, error: ClientError) -> Notice:
+        return Notice.from_failure(error, self.tr.both("request_offline"))
+
+    def notify(self) -> None:
         self.changed.emit()
 
     def server_now(self) -> datetime:
@@ -86,6 +96,15 @@ class CounterState(ClerkCommands):
     @property
     def online(self) -> bool:
         return self.connection == "online"
+
+    @property
+    def is_paused(self) -> bool:
+        return self.mirror.paused
+
+    @property
+    def active_state(self) -> str | None:
+        ticket = self.mirror.active_ticket
+        return ticket.state if ticket and ticket.state in (CALLED, SERVING) else None
 
     @property
     def remembered_username(self) -> str:
@@ -100,7 +119,7 @@ class CounterState(ClerkCommands):
     def toggle_language(self) -> None:
         self.tr.toggle()
         self.settings.set_value("language", self.tr.language)
-        self._notify()
+        self.notify()
 
     # -- logging in -------------------------------------------------------------------------
 
@@ -110,14 +129,14 @@ class CounterState(ClerkCommands):
             return
         if not username or not password:
             self.login_error = self._notice("error", "login_missing")
-            self._notify()
+            self.notify()
             return
         counter, site = self.preset_counter, self.preset_site
         self.credentials = Credentials(username, password, site=site, counter=counter)
         self.login_error = None
         self.phase = Phase.LOGGING_IN
         self.connection = "connecting"
-        self._notify()
+        self.notify()
         self.link.start(lambda: self.credentials)
 
     def cancel_login(self) -> None:
@@ -135,12 +154,12 @@ class CounterState(ClerkCommands):
         self.connection = "offline"
         self.login_error = error
         self.notice = None
-        self._notify()
+        self.notify()
 
     def on_auth_failed(self, error: ClientError) -> None:
         """The server refused the login (wrong password, throttled, ...): back to the form."""
         if isinstance(error, RequestFailed):
-            notice = Notice("error", error.message_vi, error.message_en)
+            notice = Notice.from_refusal(error)
         else:
             notice = self._notice("error", "login_failed", detail=str(error))
         self._reset_to_login(notice)
@@ -150,8 +169,8 @@ class CounterState(ClerkCommands):
         self.credentials = replace(self.credentials, counter=None) if self.credentials else None
         self.preset_counter = None
         self.phase = Phase.CHOOSE if self.credentials else Phase.LOGIN
-        self.notice = error_notice(error, self.tr)
-        self._notify()
+        self.notice = self._failed(error)
+        self.notify()
 
     def choose_counter(self, site: str, number: int) -> None:
         if self.phase is not Phase.CHOOSE or self.pending:
@@ -164,16 +183,16 @@ class CounterState(ClerkCommands):
             self.pending = None
             if self.credentials:
                 self.credentials = replace(self.credentials, site=site, counter=number)
-            self._notify()
+            self.notify()
 
         def fail(error: ClientError) -> None:
             self.pending = None
             if self.phase is Phase.SELECTING:
                 self.phase = Phase.CHOOSE
-            self.notice = error_notice(error, self.tr)
-            self._notify()
+            self.notice = self._failed(error)
+            self.notify()
 
-        self._notify()
+        self.notify()
         self.link.request(p.SelectCounter(site=site, counter=number), ok, fail)
 
     def logout(self) -> None:
@@ -187,7 +206,7 @@ class CounterState(ClerkCommands):
             self._reset_to_login(None)
 
         self.pending = "logout"
-        self._notify()
+        self.notify()
         self.link.request(p.Logout(), done, done)
 
     # -- what the server says -------------------------------------------------------------
@@ -200,7 +219,7 @@ class CounterState(ClerkCommands):
             return
         if status == "online" and self.notice and self.notice.kind == "offline":
             self.notice = None
-        self._notify()
+        self.notify()
 
     def on_message(self, message: p.ServerMessage) -> None:
         if isinstance(message, p.Welcome):
@@ -231,7 +250,7 @@ class CounterState(ClerkCommands):
             self.phase = Phase.CHOOSE
         elif self.phase is not Phase.READY:
             self.phase = Phase.SELECTING  # authenticate is reopening it; the snapshot follows
-        self._notify()
+        self.notify()
 
     def _on_snapshot(self, snapshot: p.Snapshot) -> None:
         if snapshot.counter is None or self.credentials is None:
@@ -242,14 +261,14 @@ class CounterState(ClerkCommands):
         self.settings.set_value("last_counter", f"{snapshot.site.code}:{snapshot.counter}")
         self.phase = Phase.READY
         self._check_counter_still_mine()
-        self._notify()
+        self.notify()
 
     def _on_update(self, update: p.Update) -> None:
         if self.phase is not Phase.READY:
             return
         self.mirror.apply_update(update)
         self._check_counter_still_mine()
-        self._notify()
+        self.notify()
 
     def _on_taken_over(self, message: p.CounterTakenOver) -> None:
         """Another clerk opened the counter this connection worked at: the server no longer
@@ -262,31 +281,31 @@ class CounterState(ClerkCommands):
         if self.phase is Phase.READY:
             if (site, self.mirror.counter_number) != (message.site, message.counter):
                 return  # about a counter this app has already left
-            self._back_to_choose(notice)
+            self.back_to_choose(notice)
         elif self.phase is Phase.CHOOSE:
             self.notice = notice
         if message.counters:
             self.choices = list(message.counters)
-        self._notify()
+        self.notify()
 
     def _check_counter_still_mine(self) -> None:
         counter = self.mirror.counter
         if counter is None or self.credentials is None:
             return
         if counter.clerk is not None and counter.clerk != self.credentials.username:
-            self._back_to_choose(self._notice("error", "counter_taken_over", counter=counter.number,
+            self.back_to_choose(self._notice("error", "counter_taken_over", counter=counter.number,
                                               clerk=counter.clerk_name or counter.clerk))
         elif counter.status == "closed":
-            self._back_to_choose(self._notice("info", "counter_closed", counter=counter.number))
+            self.back_to_choose(self._notice("info", "counter_closed", counter=counter.number))
 
-    def _back_to_choose(self, notice: Notice | None) -> None:
+    def back_to_choose(self, notice: Notice | None) -> None:
         """Leave the counter's screen; the choices are refreshed from what the mirror knows."""
         site = self.mirror.site.code if self.mirror.site else None
         fresh = []
         for choice in self.choices:
             live = self.mirror.counters.get(choice.number) if choice.site == site else None
             if live is not None:
-                choice = replace_choice(choice, status=live.status, clerk=live.clerk)
+                choice = msgspec.structs.replace(choice, status=live.status, clerk=live.clerk)
             fresh.append(choice)
         self.choices = fresh
         if self.credentials:

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import QApplication, QDialog, QMainWindow, QStackedWidget
 from counter import present
 from counter.actions import SHORTCUTS, Action, Phase
 from counter.state import CounterState
-from counter.style import STYLE_SHEET
 from counter.view_dialogs import (
     CallNumberDialog,
     ConfirmDialog,
@@ -26,6 +25,7 @@ from counter.view_dialogs import (
 )
 from counter.view_main import MainPage
 from counter.view_start import CounterPage, LoginPage
+from counter.view_style import STYLE_SHEET
 
 DEFAULT_SIZE = (460, 720)
 MINIMUM_SIZE = (420, 640)  # below that the main page's layout cannot fit
@@ -125,17 +125,17 @@ class CounterWindow(QMainWindow):
     # -- actions ----------------------------------------------------------------------------
 
     def trigger(self, action: Action, number: str | None = None) -> None:
-        state = self.state
-        if self.dialog is not None or not state.explain(action):
+        state, commands = self.state, self.state.commands
+        if self.dialog is not None or not commands.explain(action):
             return
         ticket = state.mirror.active_ticket
         current = ticket.number if ticket else ""
         if action is Action.CALL_NEXT:
-            state.call_next()
+            commands.call_next()
         elif action is Action.RECALL:
-            state.recall()
+            commands.recall()
         elif action is Action.START:
-            state.start()
+            commands.start()
         elif action is Action.FINISH:
             last = state.settings.value("last_outcome")
             self._open(FinishDialog(self, state, current, last, self._finish))
@@ -144,32 +144,32 @@ class CounterWindow(QMainWindow):
             self._open(ConfirmDialog(
                 self, state, state.text("absent_title", number=current),
                 state.text("absent_message", number=current, minutes=minutes),
-                state.text("absent_confirm"), lambda _: state.mark_absent()))
+                state.text("absent_confirm"), lambda _: commands.mark_absent()))
         elif action is Action.HOLD:
-            self._open(HoldDialog(self, state, current, state.hold))
+            self._open(HoldDialog(self, state, current, commands.hold))
         elif action is Action.TRANSFER:
-            self._open(TransferDialog(self, state, current, lambda v: state.transfer(**v)))
+            self._open(TransferDialog(self, state, current, lambda v: commands.transfer(**v)))
         elif action is Action.CALL_NUMBER:
-            self._open(CallNumberDialog(self, state, state.call_number, number or ""))
+            self._open(CallNumberDialog(self, state, commands.call_number, number or ""))
         elif action is Action.PAUSE:
             if state.is_paused:
-                state.toggle_pause()
+                commands.toggle_pause()
             else:
-                self._open(PauseDialog(self, state, state.toggle_pause))
+                self._open(PauseDialog(self, state, commands.toggle_pause))
         elif action is Action.RESUME_HELD:
             rows = present.held_rows(state, state.server_now())
-            self._open(ResumeHeldDialog(self, state, rows, state.resume_held, number))
+            self._open(ResumeHeldDialog(self, state, rows, commands.resume_held, number))
         elif action is Action.CLOSE:
             counter = state.mirror.counter
             self._open(ConfirmDialog(
                 self, state, state.text("close_title"),
                 state.text("close_message", counter=counter.number if counter else ""),
-                state.text("close_confirm"), lambda _: state.close_counter()))
+                state.text("close_confirm"), lambda _: commands.close_counter()))
 
     def _finish(self, value: tuple[str, str]) -> None:
         outcome, dossier = value
         self.state.settings.set_value("last_outcome", outcome)
-        self.state.finish(outcome, dossier)
+        self.state.commands.finish(outcome, dossier)
 
     def _open(self, dialog: QDialog) -> None:
         self.dialog = dialog

@@ -264,11 +264,11 @@ class MainPage(QWidget):
 
     def _render_actions(self) -> None:
         state = self.state
-        primary = state.primary_action
+        primary = state.commands.primary_action
         for action, button in self.buttons.items():
             key = "resume_counter" if action is Action.PAUSE and state.is_paused else action.value
             button.set_label(state.text(f"action_{key}"))
-            available = state.availability(action)
+            available = state.commands.availability(action)
             if button.isEnabled() != available.enabled:
                 button.setEnabled(available.enabled)
                 repolish(button)  # the labels inside take their disabled colours

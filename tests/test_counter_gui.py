@@ -16,8 +16,8 @@ from PySide6.QtWidgets import QApplication
 from common import protocol as p
 from counter.actions import Action, Phase
 from counter.app import CounterApp
-from counter.ports import MemorySettings
 from counter.rating_state import RatingPhase
+from counter.settings import MemorySettings
 from counter.view_dialogs import (
     CallNumberDialog,
     ConfirmDialog,
@@ -330,10 +330,10 @@ def test_two_counters_never_get_the_same_ticket(qtbot, live_server, make_app):
         assert app.window.main_page.ticket_number.text() == app.state.mirror.active_ticket.number
 
     for app in (lan, ha):
-        app.state.finish("guided")
+        app.state.commands.finish("guided")
     qtbot.waitUntil(lambda: all(a.state.mirror.active_ticket is None for a in (lan, ha)), timeout=WAIT)
     issue(live_server, "TP", 1)
-    qtbot.waitUntil(lambda: all(a.state.availability(Action.CALL_NEXT).enabled for a in (lan, ha)),
+    qtbot.waitUntil(lambda: all(a.state.commands.availability(Action.CALL_NEXT).enabled for a in (lan, ha)),
                     timeout=WAIT)
     for app in (lan, ha):
         qtbot.mouseClick(app.window.main_page.buttons[Action.CALL_NEXT], Qt.MouseButton.LeftButton)

@@ -147,10 +147,11 @@ def test_the_counter_app_shows_its_english_name_after_switching(qtbot, live_serv
     assert title.full_text == "Quầy 3 · Tài chính"
     qtbot.keyClick(app.window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
     assert title.full_text == "Counter 3 · Finance desk"
-    assert app.state.transfer_target_name(None, 12) == "Counter 12 · Tax desk"  # transfer dialog, notices
+    target = app.state.commands.transfer_target_name
+    assert target(None, 12) == "Counter 12 · Tax desk"  # transfer dialog, notices
     qtbot.keyClick(app.window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
     assert title.full_text == "Quầy 3 · Tài chính"
-    assert app.state.transfer_target_name(None, 12) == "Quầy 12 · Thuế"
+    assert target(None, 12) == "Quầy 12 · Thuế"
 
 
 def test_the_counter_choice_after_login_lists_english_names_after_switching(qtbot, live_server, make_app):  # noqa: F811

@@ -19,9 +19,10 @@ from common.client import Offline, RequestFailed
 from common.i18n import catalogue
 from counter import present
 from counter.actions import Action, Phase
+from counter.credentials import resolve_counter
 from counter.model import Mirror, format_duration
-from counter.ports import MemorySettings, resolve_counter
 from counter.rating_state import RatingPhase, RatingPrompt
+from counter.settings import MemorySettings
 from counter.state import CounterState
 from server import wire
 from server.core import commands as c
@@ -272,7 +273,8 @@ def test_logout_sends_logout_then_shows_the_form(link, sim, clock):
 
 
 def reasons(state: CounterState) -> dict[str, str]:
-    return {a.value: state.availability(a).reason for a in Action if not state.availability(a).enabled}
+    commands = state.commands
+    return {a.value: commands.availability(a).reason for a in Action if not commands.availability(a).enabled}
 
 
 def test_idle_counter_with_people_waiting(link, sim, clock):
@@ -283,7 +285,7 @@ def test_idle_counter_with_people_waiting(link, sim, clock):
     for action in ("recall", "start", "finish", "absent", "hold", "transfer"):
         assert blocked[action] == "Chưa gọi số nào"
     assert blocked["resume_held"] == "Không có số nào đang tạm giữ"
-    assert state.primary_action is Action.CALL_NEXT
+    assert state.commands.primary_action is Action.CALL_NEXT
 
 
 def test_nobody_waiting_disables_call_next_with_the_reason(link, sim, clock):
@@ -296,39 +298,39 @@ def test_nobody_waiting_disables_call_next_with_the_reason(link, sim, clock):
 def test_called_then_serving(link, sim, clock):
     sim.issue("TP")
     state = ready_state(link, sim, clock)
-    assert state.call_next()
+    assert state.commands.call_next()
     act(state, link, sim, c.CallNext(actor="lan", counter=1))
     blocked = reasons(state)
     assert blocked["call_next"] == "Đang gọi số A001 – hãy kết thúc trước"
     assert blocked["pause"] == "Hãy kết thúc số A001 trước khi tạm dừng"
     assert blocked["close"] == "Hãy kết thúc số A001 trước khi đóng quầy"
     assert not {"recall", "start", "finish", "absent", "hold", "transfer"} & set(blocked)
-    assert state.primary_action is Action.START
+    assert state.commands.primary_action is Action.START
     assert state.notice.vi == "Đã gọi số A001"
 
-    state.start()
+    state.commands.start()
     act(state, link, sim, c.StartService(actor="lan", counter=1))
     blocked = reasons(state)
     assert blocked["call_next"] == "Đang phục vụ số A001 – hãy kết thúc trước"
     assert blocked["recall"] == "Số A001 đang được phục vụ – không cần gọi lại"
     assert blocked["absent"] == "Số A001 đang được phục vụ – không thể báo vắng"
     assert blocked["start"] == "Đã bắt đầu phục vụ số A001"
-    assert state.primary_action is Action.FINISH
+    assert state.commands.primary_action is Action.FINISH
 
 
 def test_paused_counter(link, sim, clock):
     sim.issue("TP")
     state = ready_state(link, sim, clock)
-    assert not state.toggle_pause("  ")  # a reason is required
+    assert not state.commands.toggle_pause("  ")  # a reason is required
     assert state.notice.kind == "error" and not link.sent()[1:]
-    state.toggle_pause("Họp")
+    state.commands.toggle_pause("Họp")
     assert isinstance(link.requests[-1][0], p.PauseCounter) and link.requests[-1][0].reason == "Họp"
     act(state, link, sim, c.PauseCounter(actor="lan", counter=1, reason="Họp"))
-    assert state.is_paused and state.primary_action is Action.PAUSE
+    assert state.is_paused and state.commands.primary_action is Action.PAUSE
     assert reasons(state)["call_next"] == "Quầy đang tạm dừng – bấm Tiếp tục phục vụ (F9)"
     card = present.ticket_card(state, state.server_now())
     assert card.kind == "paused" and "Họp" in card.lines
-    state.toggle_pause()
+    state.commands.toggle_pause()
     assert isinstance(link.requests[-1][0], p.ResumeCounter)
 
 
@@ -337,7 +339,7 @@ def test_offline_disables_everything(link, sim, clock):
     state = ready_state(link, sim, clock)
     state.on_status("offline")
     assert set(reasons(state).values()) == {"Mất kết nối – đang kết nối lại…"}
-    assert not state.call_next()
+    assert not state.commands.call_next()
     state.on_status("online")
     assert "call_next" not in reasons(state)
 
@@ -347,8 +349,8 @@ def test_one_request_at_a_time(link, sim, clock):
     sim.issue("TP")
     state = ready_state(link, sim, clock)
     before = len(link.requests)
-    assert state.call_next()
-    assert not state.call_next()  # a double press sends nothing more
+    assert state.commands.call_next()
+    assert not state.commands.call_next()  # a double press sends nothing more
     assert reasons(state)["call_next"] == "Đang chờ máy chủ trả lời…"
     assert len(link.requests) == before + 1
 
@@ -356,18 +358,18 @@ def test_one_request_at_a_time(link, sim, clock):
 def test_refusal_and_lost_connection_go_to_the_status_line(link, sim, clock):
     sim.issue("TP")
     state = ready_state(link, sim, clock)
-    state.call_next()
+    state.commands.call_next()
     link.fail(refused("queue_empty", "Không còn ai đang chờ", "Nobody is waiting"))
     assert state.pending is None
     assert (state.notice.kind, state.notice.text("vi")) == ("error", "Không còn ai đang chờ")
-    state.call_next()
+    state.commands.call_next()
     link.fail(Offline("connection lost"))
     assert state.notice.kind == "offline" and "chưa được gửi" in state.notice.vi
 
 
 def test_explain_puts_the_reason_in_the_status_line(link, sim, clock):
     state = ready_state(link, sim, clock)
-    assert not state.explain(Action.FINISH)
+    assert not state.commands.explain(Action.FINISH)
     assert state.notice.text("vi") == "Chưa gọi số nào"
     assert state.notice.text("en") == "No number has been called"
 
@@ -376,10 +378,10 @@ def test_finish_sends_outcome_and_dossier_and_announces_the_ticket(link, sim, cl
     sim.issue("TP")
     state = ready_state(link, sim, clock)
     finished = []
-    state.finished.connect(finished.append)
-    state.call_next()
+    state.commands.finished.connect(finished.append)
+    state.commands.call_next()
     act(state, link, sim, c.CallNext(actor="lan", counter=1))
-    state.finish("received", "  H40.22-251125-0001 ")
+    state.commands.finish("received", "  H40.22-251125-0001 ")
     message = link.requests[-1][0]
     assert (message.outcome, message.dossier_code) == ("received", "H40.22-251125-0001")
     ticket_id = sim.state.counters[1].active_ticket
@@ -394,20 +396,20 @@ def test_finish_sends_outcome_and_dossier_and_announces_the_ticket(link, sim, cl
 def test_transfer_and_call_number_messages(link, sim, clock):
     sim.issue("TP")
     state = ready_state(link, sim, clock)
-    state.call_next()
+    state.commands.call_next()
     act(state, link, sim, c.CallNext(actor="lan", counter=1))
-    state.transfer(service="DN", position="back")
+    state.commands.transfer(service="DN", position="back")
     assert link.requests[-1][0] == p.Transfer(service="DN", counter=None, position="back")
     act(state, link, sim, c.Transfer(actor="lan", counter=1, service="DN", position="back"))
     assert state.notice.vi == "Đã chuyển số A001 sang Đăng ký doanh nghiệp, đầu tư"
-    assert not state.call_number("   ")
-    state.call_number(" a001 ")
+    assert not state.commands.call_number("   ")
+    state.commands.call_number(" a001 ")
     assert link.requests[-1][0] == p.CallNumber(number="A001")
 
 
 def test_close_counter_goes_back_to_the_choice(link, sim, clock):
     state = ready_state(link, sim, clock)
-    state.close_counter()
+    state.commands.close_counter()
     act(state, link, sim, c.CloseCounter(actor="lan", counter=1))
     assert state.phase is Phase.CHOOSE
     assert state.credentials.counter is None  # a reconnect will not reopen it
@@ -445,7 +447,8 @@ def test_told_the_counter_was_taken_over_goes_back_to_the_choice(link, sim, cloc
     choices = [(ch.number, ch.status, ch.clerk) for ch in state.choices]
     assert choices == [(1, "open", "ha"), (2, "closed", None)]
     sent = len(link.requests)
-    assert not state.call_next() and not state.finish("received") and len(link.requests) == sent
+    commands = state.commands
+    assert not commands.call_next() and not commands.finish("received") and len(link.requests) == sent
     state.on_message(sim.update())  # the update of ha's opening, arriving after the message
     assert state.phase is Phase.CHOOSE and state.notice.vi.startswith("Quầy 1 đã được Đỗ Thu Hà")
     state.choose_counter("tinh", 2)  # and the clerk works on at another counter
@@ -525,18 +528,18 @@ def test_held_tickets_mine_first_and_absent_window(link, sim, clock):
     sim.do(c.Hold(actor="ha", counter=2, note="CCCD"))  # A001 held at counter 2
     clock.advance(minutes=1)
     state = ready_state(link, sim, clock, counter=1)
-    state.call_next()
+    state.commands.call_next()
     act(state, link, sim, c.CallNext(actor="lan", counter=1))
-    state.hold("")
+    state.commands.hold("")
     act(state, link, sim, c.Hold(actor="lan", counter=1))  # A002 held here, later
     assert [t.number for t in state.mirror.held()] == ["A002", "A001"]
     rows = present.held_rows(state, state.server_now())
     assert rows[0].mine and rows[1].detail.startswith("quầy 2") and rows[1].text == "CCCD"
     assert "resume_held" not in reasons(state)
 
-    state.call_next()
+    state.commands.call_next()
     act(state, link, sim, c.CallNext(actor="lan", counter=1))  # A003
-    state.mark_absent()
+    state.commands.mark_absent()
     act(state, link, sim, c.MarkAbsent(actor="lan", counter=1))
     assert [(t.number, left) for t, left in state.mirror.absent_in_window(clock())] == [("A003", 15)]
     clock.advance(minutes=10, seconds=30)
@@ -570,14 +573,14 @@ def test_card_timers_tick_with_the_injected_clock(link, sim, clock):
     sim.issue("TP", priority="pregnant")
     clock.advance(minutes=12, seconds=5)
     state = ready_state(link, sim, clock)
-    state.call_next()
+    state.commands.call_next()
     act(state, link, sim, c.CallNext(actor="lan", counter=1))
     clock.advance(seconds=45)
     card = present.ticket_card(state, state.server_now())
     assert (card.kind, card.number, card.badge) == ("called", "A001", "ĐANG GỌI")
     assert card.priority == "Phụ nữ mang thai, người đi cùng trẻ dưới 6 tuổi"
     assert card.lines[0] == "Đã chờ 12:05   ·   Đã gọi 0:45"
-    state.start()
+    state.commands.start()
     act(state, link, sim, c.StartService(actor="lan", counter=1))
     clock.advance(minutes=3, seconds=10)
     card = present.ticket_card(state, state.server_now())

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushBut
 from common.i18n import Translator
 from counter.rating_state import RatingPhase, RatingPrompt
 from counter.state import CounterState
-from counter.style import BACKGROUND, CARD, DANGER, INK, LINE, MUTED, PRIMARY, SERVING
+from counter.view_style import BACKGROUND, CARD, DANGER, INK, LINE, MUTED, PRIMARY, SERVING
 
 GREEN, LIGHT_GREEN, GREY, AMBER, RED = "#0E7C3A", "#4C9A2A", "#6B7280", "#B45309", DANGER
 # From the best to the worst answer, by the size of the scale (provinces use 3-5 levels).
