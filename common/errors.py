@@ -90,6 +90,6 @@ class Rejected(CommonError):
         return MESSAGES[self.code][1].format_map(_Defaults(self.params))
 
 
-class _Defaults(dict):
+class _Defaults(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "?"

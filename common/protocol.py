@@ -9,7 +9,7 @@ test fails when one is missing there.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import msgspec
 
@@ -35,7 +35,7 @@ class _Message(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
     pass
 
 
-class _Request(_Message, kw_only=True):
+class _Request(_Message, frozen=True, kw_only=True):
     id: RequestId = None
 
 
@@ -46,7 +46,7 @@ class _Value(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     pass
 
 
-class TicketView(_Value, kw_only=True):
+class TicketView(_Value, frozen=True, kw_only=True):
     id: str
     number: str
     service: str
@@ -72,7 +72,7 @@ class TicketView(_Value, kw_only=True):
     note: str | None = None
 
 
-class CounterView(_Value, kw_only=True):
+class CounterView(_Value, frozen=True, kw_only=True):
     number: int
     name: str
     services: list[str]
@@ -90,7 +90,7 @@ class CounterView(_Value, kw_only=True):
         return self.name_en or self.name if language == "en" else self.name
 
 
-class ServiceView(_Value, kw_only=True):
+class ServiceView(_Value, frozen=True, kw_only=True):
     code: str
     name_vi: str
     name_en: str
@@ -105,7 +105,7 @@ class ServiceView(_Value, kw_only=True):
     estimated_wait_minutes: int | None = None
 
 
-class CallView(_Value, kw_only=True):
+class CallView(_Value, frozen=True, kw_only=True):
     """One announcement-worthy call; ``seq`` is unique and increasing (use it to dedupe)."""
 
     seq: int
@@ -123,19 +123,19 @@ class CallView(_Value, kw_only=True):
         return self.counter_name_en or self.counter_name if language == "en" else self.counter_name
 
 
-class NamedOption(_Value, kw_only=True):
+class NamedOption(_Value, frozen=True, kw_only=True):
     code: str
     name_vi: str
     name_en: str
 
 
-class RatingOption(_Value, kw_only=True):
+class RatingOption(_Value, frozen=True, kw_only=True):
     value: int
     name_vi: str
     name_en: str
 
 
-class AnnouncementView(_Value, kw_only=True):
+class AnnouncementView(_Value, frozen=True, kw_only=True):
     template: str
     repeat: int
     number_style: str
@@ -147,7 +147,7 @@ class AnnouncementView(_Value, kw_only=True):
     chime: bool
 
 
-class SiteInfo(_Value, kw_only=True):
+class SiteInfo(_Value, frozen=True, kw_only=True):
     """What every client of a site needs to draw itself (names, options, settings)."""
 
     code: str
@@ -168,13 +168,13 @@ class SiteInfo(_Value, kw_only=True):
     announcement: AnnouncementView
 
 
-class UserView(_Value, kw_only=True):
+class UserView(_Value, frozen=True, kw_only=True):
     username: str
     full_name: str
     role: Literal["clerk", "manager"]
 
 
-class CounterChoice(_Value, kw_only=True):
+class CounterChoice(_Value, frozen=True, kw_only=True):
     site: str
     site_name: str
     number: int
@@ -188,7 +188,7 @@ class CounterChoice(_Value, kw_only=True):
         return self.name_en or self.name if language == "en" else self.name
 
 
-class DeviceView(_Value, kw_only=True):
+class DeviceView(_Value, frozen=True, kw_only=True):
     id: str
     name: str
     kind: Literal["kiosk", "display"]
@@ -203,105 +203,105 @@ class DeviceView(_Value, kw_only=True):
 # -- client → server -------------------------------------------------------------------------
 
 
-class LoginDevice(_Request, tag="login_device", kw_only=True):
+class LoginDevice(_Request, tag="login_device", frozen=True, kw_only=True):
     v: int
     token: str
 
 
-class Login(_Request, tag="login", kw_only=True):
+class Login(_Request, tag="login", frozen=True, kw_only=True):
     v: int
     username: str
     password: str
     web_session: bool = False  # the manager web pages' login: the welcome carries web_code
 
 
-class WatchTicket(_Request, tag="watch_ticket", kw_only=True):
+class WatchTicket(_Request, tag="watch_ticket", frozen=True, kw_only=True):
     v: int
     token: str
 
 
-class SelectCounter(_Request, tag="select_counter", kw_only=True):
+class SelectCounter(_Request, tag="select_counter", frozen=True, kw_only=True):
     site: str
     counter: int
 
 
-class Logout(_Request, tag="logout", kw_only=True):
+class Logout(_Request, tag="logout", frozen=True, kw_only=True):
     pass
 
 
-class Ping(_Request, tag="ping", kw_only=True):
+class Ping(_Request, tag="ping", frozen=True, kw_only=True):
     pass
 
 
-class IssueTicket(_Request, tag="issue_ticket", kw_only=True):
+class IssueTicket(_Request, tag="issue_ticket", frozen=True, kw_only=True):
     service: str
     priority: str | None = None
     idempotency_key: str
 
 
-class ReportPrinter(_Request, tag="printer_status", kw_only=True):
+class ReportPrinter(_Request, tag="printer_status", frozen=True, kw_only=True):
     state: Literal["ok", "offline", "paper_out", "paper_low", "error", "disabled", "unknown"]
     detail: str = ""
 
 
-class CallNext(_Request, tag="call_next", kw_only=True):
+class CallNext(_Request, tag="call_next", frozen=True, kw_only=True):
     pass
 
 
-class CallNumber(_Request, tag="call_number", kw_only=True):
+class CallNumber(_Request, tag="call_number", frozen=True, kw_only=True):
     number: str
 
 
-class Recall(_Request, tag="recall", kw_only=True):
+class Recall(_Request, tag="recall", frozen=True, kw_only=True):
     pass
 
 
-class StartService(_Request, tag="start_service", kw_only=True):
+class StartService(_Request, tag="start_service", frozen=True, kw_only=True):
     pass
 
 
-class MarkAbsent(_Request, tag="mark_absent", kw_only=True):
+class MarkAbsent(_Request, tag="mark_absent", frozen=True, kw_only=True):
     pass
 
 
-class Hold(_Request, tag="hold", kw_only=True):
+class Hold(_Request, tag="hold", frozen=True, kw_only=True):
     note: str | None = None
 
 
-class ResumeHeld(_Request, tag="resume_held", kw_only=True):
+class ResumeHeld(_Request, tag="resume_held", frozen=True, kw_only=True):
     number: str
 
 
-class Transfer(_Request, tag="transfer", kw_only=True):
+class Transfer(_Request, tag="transfer", frozen=True, kw_only=True):
     service: str | None = None
     counter: int | None = None
     position: Literal["front", "back"] | None = None
 
 
-class Finish(_Request, tag="finish", kw_only=True):
+class Finish(_Request, tag="finish", frozen=True, kw_only=True):
     outcome: str
     dossier_code: str | None = None
 
 
-class PauseCounter(_Request, tag="pause_counter", kw_only=True):
+class PauseCounter(_Request, tag="pause_counter", frozen=True, kw_only=True):
     reason: str
 
 
-class ResumeCounter(_Request, tag="resume_counter", kw_only=True):
+class ResumeCounter(_Request, tag="resume_counter", frozen=True, kw_only=True):
     pass
 
 
-class CloseCounter(_Request, tag="close_counter", kw_only=True):
+class CloseCounter(_Request, tag="close_counter", frozen=True, kw_only=True):
     pass
 
 
-class CancelTicket(_Request, tag="cancel_ticket", kw_only=True):
+class CancelTicket(_Request, tag="cancel_ticket", frozen=True, kw_only=True):
     number: str
     site: str | None = None
     reason: str | None = None
 
 
-class Rate(_Request, tag="rate", kw_only=True):
+class Rate(_Request, tag="rate", frozen=True, kw_only=True):
     value: int
     ticket_id: str | None = None
 
@@ -316,7 +316,7 @@ ClientMessage = (
 # -- server → client -------------------------------------------------------------------------
 
 
-class Welcome(_Message, tag="welcome", kw_only=True):
+class Welcome(_Message, tag="welcome", frozen=True, kw_only=True):
     re: RequestId = None
     protocol: int = PROTOCOL_VERSION
     role: Role
@@ -327,7 +327,7 @@ class Welcome(_Message, tag="welcome", kw_only=True):
     web_code: str | None = None  # one-time code for /manager/session (login with web_session)
 
 
-class Snapshot(_Message, tag="snapshot", kw_only=True):
+class Snapshot(_Message, tag="snapshot", frozen=True, kw_only=True):
     """Everything a client's role sees at one site; replaces whatever it had."""
 
     site: SiteInfo
@@ -339,7 +339,7 @@ class Snapshot(_Message, tag="snapshot", kw_only=True):
     counter: int | None = None
 
 
-class Update(_Message, tag="update", kw_only=True):
+class Update(_Message, tag="update", frozen=True, kw_only=True):
     """Changes at a site since the last update: upsert tickets/counters/services by key."""
 
     site: str
@@ -350,7 +350,7 @@ class Update(_Message, tag="update", kw_only=True):
     day: date | None = None
 
 
-class TicketStatus(_Message, tag="ticket_status", kw_only=True):
+class TicketStatus(_Message, tag="ticket_status", frozen=True, kw_only=True):
     """A watcher's ticket: where it stands and, once called, where to go."""
 
     ticket: TicketView
@@ -363,7 +363,7 @@ class TicketStatus(_Message, tag="ticket_status", kw_only=True):
     rating: list[RatingOption] = []
 
 
-class CounterTakenOver(_Message, tag="counter_taken_over", kw_only=True):
+class CounterTakenOver(_Message, tag="counter_taken_over", frozen=True, kw_only=True):
     """Pushed to a clerk's connection whose counter another clerk has just opened: this
     connection no longer works at it (counter commands get ``no_counter_selected``)."""
 
@@ -374,7 +374,7 @@ class CounterTakenOver(_Message, tag="counter_taken_over", kw_only=True):
     counters: list[CounterChoice] = []
 
 
-class Result(_Message, tag="result", kw_only=True):
+class Result(_Message, tag="result", frozen=True, kw_only=True):
     """Success reply to a request. ``ticket``/``ahead``/``url`` are set for issuing."""
 
     re: RequestId = None
@@ -385,7 +385,7 @@ class Result(_Message, tag="result", kw_only=True):
     counter: CounterView | None = None
 
 
-class Error(_Message, tag="error", kw_only=True):
+class Error(_Message, tag="error", frozen=True, kw_only=True):
     re: RequestId = None
     code: str
     message_vi: str
@@ -393,7 +393,7 @@ class Error(_Message, tag="error", kw_only=True):
     details: dict[str, Any] = {}
 
 
-class Pong(_Message, tag="pong", kw_only=True):
+class Pong(_Message, tag="pong", frozen=True, kw_only=True):
     re: RequestId = None
     server_time: datetime
 
@@ -405,9 +405,10 @@ ServerMessage = (
 CLIENT_TYPES: dict[str, type] = {cls.__struct_config__.tag: cls for cls in ClientMessage.__args__}
 SERVER_TYPES: dict[str, type] = {cls.__struct_config__.tag: cls for cls in ServerMessage.__args__}
 
-_client_decoder = msgspec.json.Decoder(ClientMessage)
-_server_decoder = msgspec.json.Decoder(ServerMessage)
+_client_decoder: msgspec.json.Decoder[ClientMessage] = msgspec.json.Decoder(ClientMessage)
+_server_decoder: msgspec.json.Decoder[ServerMessage] = msgspec.json.Decoder(ServerMessage)
 _encoder = msgspec.json.Encoder()
+_Decoded = TypeVar("_Decoded")
 
 
 def encode(message: msgspec.Struct) -> bytes:
@@ -415,7 +416,7 @@ def encode(message: msgspec.Struct) -> bytes:
     return _encoder.encode(message)
 
 
-def _decode(data: bytes | str, decoder: msgspec.json.Decoder, limit: int) -> Any:
+def _decode(data: bytes | str, decoder: msgspec.json.Decoder[_Decoded], limit: int) -> _Decoded:
     if isinstance(data, str):
         data = data.encode("utf-8")
     if len(data) > limit:

@@ -41,6 +41,8 @@ from server.core.model import (
 
 log = logging.getLogger(__name__)
 
+Row = tuple[Any, ...]  # one row's values, in its INSERT's column order
+
 migrations = Migrations("xephang")
 
 TICKET_COLUMNS = [f.name for f in dataclasses.fields(Ticket)]
@@ -351,7 +353,7 @@ def _event_data(event: ev.Event) -> dict[str, Any]:
 _EVENT_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def _event_row(site: str, event: ev.Event, ticket_id: str | None, counter: int | None) -> tuple:
+def _event_row(site: str, event: ev.Event, ticket_id: str | None, counter: int | None) -> Row:
     """The values of one ``events`` row (``_EVENT_INSERT``)."""
     return (_iso(event.at), site, ev.EVENT_TYPES[type(event)], event.actor, event.device,
             ticket_id, counter, _encoder.encode(_event_data(event)).decode())
@@ -361,11 +363,11 @@ class _BatchRows:
     """The rows one commit writes, each table's rows keyed so that the last version wins."""
 
     def __init__(self) -> None:
-        self.sites: dict[str, tuple] = {}
-        self.tickets: dict[str, tuple] = {}
-        self.sequences: dict[tuple[str, str, str], tuple] = {}
-        self.counters: dict[tuple[str, int], tuple] = {}
-        self.events: list[tuple] = []
+        self.sites: dict[str, Row] = {}
+        self.tickets: dict[str, Row] = {}
+        self.sequences: dict[tuple[str, str, str], Row] = {}
+        self.counters: dict[tuple[str, int], Row] = {}
+        self.events: list[Row] = []
 
     def add(self, state: SiteState, events: list[ev.Event]) -> None:
         code = state.code
@@ -464,7 +466,7 @@ _CONVERTED = [i for i, name in enumerate(TICKET_COLUMNS)
               if name in _DATETIME_COLUMNS or name in ("day", "state")]
 
 
-def _ticket_values(ticket: Ticket) -> tuple:
+def _ticket_values(ticket: Ticket) -> Row:
     """The ticket's column values in TICKET_COLUMNS order, as ``_ticket_to_row`` makes them."""
     values = list(_ticket_fields(ticket))
     for i in _CONVERTED:

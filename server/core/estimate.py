@@ -132,8 +132,8 @@ def arrival_rates(state: SiteState, now: datetime) -> dict[str, tuple[float, flo
         windows[service.code] = (now - timedelta(minutes=window), window, _minutes(closes, local))
     recent: dict[str, int] = {}
     for t in state.tickets.values():
-        window = windows.get(t.origin_service)
-        if window is not None and window[0] < t.issued_at <= now:
+        since = windows.get(t.origin_service)
+        if since is not None and since[0] < t.issued_at <= now:
             recent[t.origin_service] = recent.get(t.origin_service, 0) + 1
     return {code: (n / windows[code][1], windows[code][2]) for code, n in recent.items()}
 
@@ -242,8 +242,8 @@ class _Lines:
     def __init__(self, lines: dict[LineKey, deque[Ticket]], newcomers: dict[str, _Newcomers]) -> None:
         self.lines, self.newcomers = lines, newcomers
 
-    def heads(self, counter: Counter, now: float) -> list[tuple[Ticket, deque | _Newcomers]]:
-        found: list[tuple[Ticket, deque | _Newcomers]] = []
+    def heads(self, counter: Counter, now: float) -> list[tuple[Ticket, deque[Ticket] | _Newcomers]]:
+        found: list[tuple[Ticket, deque[Ticket] | _Newcomers]] = []
         for kind, where in [("c", counter.number), *(("s", s) for s in counter.services)]:
             for priority in (False, True):
                 line = self.lines.get((kind, where, priority))
@@ -354,9 +354,10 @@ def _extrapolate(prediction: _Prediction, queues: dict[LineKey, deque[Ticket]], 
     return pace
 
 
-def _desks(state: SiteState, now: datetime | None, handling: dict[str, float]) -> list[tuple]:
+def _desks(state: SiteState, now: datetime | None,
+           handling: dict[str, float]) -> list[tuple[float, int, int]]:
     """(minutes until free, counter, normal streak) of every counter that is not closed."""
-    desks = []
+    desks: list[tuple[float, int, int]] = []
     for config in state.rules.site.counters:
         live = state.counters[config.number]
         if live.status is CounterStatus.CLOSED:
@@ -452,15 +453,15 @@ def estimate_wait_minutes(state: SiteState, service: str, ahead: int) -> int:
 def naive_estimate_minutes(state: SiteState, service: str, ahead: int) -> int:
     """The first version's formula (people ahead x mean service time / open counters),
     kept to compare against in tests and docs/estimate.md."""
-    done = [
-        t for t in state.tickets.values()
+    done = [  # (finished, started) of each ticket served
+        (t.finished_at, t.started_at) for t in state.tickets.values()
         if t.state is TicketState.DONE and t.service == service and t.started_at and t.finished_at
     ]
-    done.sort(key=lambda t: t.finished_at)  # type: ignore[arg-type,return-value]
+    done.sort(key=lambda times: times[0])
     recent = done[-SAMPLE:]
     mean = DEFAULT_SERVICE_MINUTES
     if recent:
-        total = sum(_minutes(t.finished_at, t.started_at) for t in recent)  # type: ignore[arg-type]
+        total = sum(_minutes(finished, started) for finished, started in recent)
         mean = max(total / len(recent), 0.5)
     if ahead <= 0:
         return 0

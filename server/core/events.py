@@ -8,6 +8,8 @@ from typing import Literal
 
 from server.core.model import CounterState, Ticket
 
+CallReason = Literal["next", "number", "recall", "resume"]
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Event:
@@ -35,7 +37,7 @@ class TicketIssued(TicketEvent):
 class TicketCalled(TicketEvent):
     """A call to be announced: next, a specific number, a recall, or a held ticket resumed."""
 
-    reason: Literal["next", "number", "recall", "resume"]
+    reason: CallReason
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -8,10 +8,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import MappingProxyType
+from typing import TypeVar
 
 from immutables import Map
 
 from common.config import QueueRules, Site
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 
 class TicketState(enum.StrEnum):
@@ -97,7 +101,7 @@ class SiteRules:
     rating_values: frozenset[int] = frozenset()
 
 
-def _frozen(mapping: Mapping | None = None) -> Mapping:
+def _frozen(mapping: Mapping[_K, _V] | None = None) -> Mapping[_K, _V]:
     return MappingProxyType(dict(mapping or {}))
 
 
@@ -136,7 +140,7 @@ def new_site_state(rules: SiteRules, day: date) -> SiteState:
     return SiteState(rules=rules, day=day, counters=_frozen(counters))
 
 
-def replace_in(mapping: Mapping, key, value) -> Mapping:
+def replace_in(mapping: Mapping[_K, _V], key: _K, value: _V) -> Mapping[_K, _V]:
     """A new read-only mapping with one entry set (the state is never mutated)."""
     if isinstance(mapping, Map):
         return mapping.set(key, value)

@@ -6,8 +6,10 @@ immutable, so there is nothing to roll back).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from common.errors import Rejected
 from server.core import commands as c
@@ -151,7 +153,7 @@ def _serves(state: SiteState, counter: int, ticket: Ticket) -> bool:
 
 def _call(
     state: SiteState, counter: CounterState, ticket: Ticket, command: c.Command,
-    now: datetime, reason: str,
+    now: datetime, reason: e.CallReason,
 ) -> Result:
     called = replace(
         ticket, state=TicketState.CALLED, counter=counter.number, target_counter=None,
@@ -457,7 +459,7 @@ def past_rating(ticket: Ticket | None, command: c.RateTicket, rules: SiteRules,
     return event
 
 
-_HANDLERS = {
+_HANDLERS: dict[type[c.Command], Callable[[SiteState, Any, datetime], Result]] = {
     c.IssueTicket: _issue,
     c.OpenCounter: _open,
     c.CloseCounter: _close,
