@@ -50,8 +50,8 @@ def measure_kiosk(app: Any, url: str, token: str, taps: int) -> dict[str, Any]:
     from PySide6.QtTest import QTest
 
     from bench.printer_fake import FakePrinter
-    from kiosk.cli import SIZES, KioskApp
-    from kiosk.printing import PrinterSettings
+    from kiosk.app import SIZES, KioskApp
+    from kiosk.print_service import PrinterSettings
     from kiosk.state import KioskSettings, Screen
 
     class TimedPrinter(FakePrinter):
@@ -71,14 +71,16 @@ def measure_kiosk(app: Any, url: str, token: str, taps: int) -> dict[str, Any]:
     kiosk = KioskApp(url=url, token=token, printer_override=True,
                      printer=PrinterSettings(uri=printer.uri, width_dots=576, qr_mode="raster"),
                      settings=KioskSettings(status_interval_seconds=0))
-    replies: list[float] = []
-    original = kiosk.state._issue_result
+    replies: list[float] = []  # when each ticket reached the state (the server's answer)
+    shown: list[str] = []
 
-    def stamped(key: str, reply: Any) -> None:
-        replies.append(time.monotonic())
-        original(key, reply)
+    def stamp() -> None:
+        issued = kiosk.state.issued
+        if issued is not None and (not shown or shown[-1] != issued.ticket.id):
+            shown.append(issued.ticket.id)
+            replies.append(time.monotonic())
 
-    kiosk.state._issue_result = stamped  # type: ignore[method-assign]
+    kiosk.state.changed.connect(stamp)
     kiosk.window.setFixedSize(*SIZES["portrait"])
     kiosk.window.show()
     kiosk.start()
@@ -102,7 +104,7 @@ def measure_kiosk(app: Any, url: str, token: str, taps: int) -> dict[str, Any]:
             wait_until(app, lambda: kiosk.state.screen != Screen.ISSUING, 5)
             kiosk.state.back()
         return {"taps": taps, "total": total, "reply": reply, "job_bytes": bytes_out,
-                "printing_ms": list(kiosk.state.print_times_ms)}
+                "printing_ms": list(kiosk.state.printing.times_ms)}
     finally:
         kiosk.stop()
         printer.stop()

@@ -25,6 +25,15 @@ log = logging.getLogger(__name__)
 Callback = Callable[[Any], None]
 
 
+def device_login(token: str) -> Callable[[Connection], Awaitable[None]]:
+    """A kiosk's or a display's ``authenticate``: log in with its device token after every connect."""
+
+    async def authenticate(connection: Connection) -> None:
+        await connection.request(p.LoginDevice(v=p.PROTOCOL_VERSION, token=token))
+
+    return authenticate
+
+
 class QtConnection(QObject):
     """Qt-side handle of a websocket connection running on its own thread."""
 

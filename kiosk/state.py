@@ -7,10 +7,12 @@ through injected callables only: ``request(message, on_result, on_error)`` (the 
 of ``QtConnection.request``), a printer port (``PrintService``), a monotonic ``clock`` and
 a ``wall_clock`` for the time shown on screen. The view only draws it.
 
-This module holds the screens' navigation, the server's data and the timeouts; the
-issuing flow is in ``kiosk/issuing.py`` and the printer and staff screen in
-``kiosk/staff_printer.py``, both mixed in. Printing is separate from issuing: a ticket is
-issued and shown even when the printer is down.
+This module holds the screens and what moves between them, the server's data and the
+timeouts. It owns three parts, each given what it needs: the issuing flow
+(``kiosk/issuing.py``: one tap, at most one ticket), the print jobs and the printer's
+reported state (``kiosk/print_jobs.py``) and the staff screen's PIN and messages
+(``kiosk/staff.py``). Printing is separate from issuing: a ticket is issued and shown even
+when the printer is down.
 """
 
 from __future__ import annotations
@@ -18,19 +20,26 @@ from __future__ import annotations
 import logging
 import zoneinfo
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from common import protocol as p
+from common.client import RequestFailed
+from common.clock import Monotonic, WallClock, utc_now
+from common.i18n import Translator
+from common.listeners import Listeners
+from common.notice import Notice
 from kiosk.issuing import IssuingFlow
-from kiosk.printing import PrinterMonitor
-from kiosk.staff_printer import StaffAndPrinter
+from kiosk.print_jobs import PrinterMonitor, PrintJobs
+from kiosk.staff import StaffPanel
+from kiosk.ticket_image import printed_ticket
 from kiosk.values import (
     IDLE_SCREENS,
     IssuedTicket,
     KioskSettings,
-    Notice,
     PrinterPort,
+    PrintOutcome,
     PrintPhase,
     Request,
     Screen,
@@ -40,20 +49,21 @@ log = logging.getLogger(__name__)
 
 __all__ = ["KioskSettings", "KioskState", "PrintPhase", "Screen"]  # what the views and tests import
 
+PAPER_SECONDS = 4.0  # a printed ticket stays on screen at least this long: time to take it
+TEXTS = Translator("kiosk")
 
-class KioskState(IssuingFlow, StaffAndPrinter):
-    def __init__(self, *, request: Request, printer: PrinterPort, clock: Callable[[], float],
-                 wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 settings: KioskSettings | None = None,
+
+class KioskState:
+    def __init__(self, *, request: Request, printer: PrinterPort, clock: Monotonic,
+                 wall_clock: WallClock = utc_now, settings: KioskSettings | None = None,
                  on_device: Callable[[p.DeviceView], None] | None = None) -> None:
-        self.request = request
         self.printer = printer
         self.clock = clock
         self.wall_clock = wall_clock
-        self.settings = settings or KioskSettings()
+        self.settings = settings = settings or KioskSettings()
         self.on_device = on_device
-        self.listeners: list[Callable[[], None]] = []
-        self.language = self.settings.language
+        self.changed = Listeners()
+        self.language = settings.language
         self.connection = "connecting"
         self.connection_detail = ""
         self.device: p.DeviceView | None = None
@@ -65,20 +75,19 @@ class KioskState(IssuingFlow, StaffAndPrinter):
         self.last_ticket: IssuedTicket | None = None  # for the staff reprint
         self.notice: Notice | None = None
         self._server_offset = timedelta(0)
-        now = clock()
-        self._last_touch = now
+        self._last_touch = clock()
         self._deadline: float | None = None
-        self._start_issuing()
-        self._start_staff_and_printer(PrinterMonitor(request, enabled=printer.enabled), now)
+        self.issuing = IssuingFlow(request=request, clock=clock, settings=settings,
+                                   online=lambda: self.online, outcomes=self)
+        self.printer_info = PrinterMonitor(request, enabled=printer.enabled)
+        self.printing = PrintJobs(printer, self.printer_info, clock=clock,
+                                  status_interval=settings.status_interval_seconds)
+        self.staff = StaffPanel(settings.staff_pin)
 
     # -- observers ----------------------------------------------------------------------------
 
-    def subscribe(self, listener: Callable[[], None]) -> None:
-        self.listeners.append(listener)
-
     def _changed(self) -> None:
-        for listener in list(self.listeners):
-            listener()
+        self.changed.emit()
 
     def _show(self, screen: Screen, seconds: float | None = None) -> None:
         self.screen = screen
@@ -89,6 +98,26 @@ class KioskState(IssuingFlow, StaffAndPrinter):
     @property
     def online(self) -> bool:
         return self.connection == "online"
+
+    @property
+    def ready(self) -> bool:
+        """Citizens can take a number now."""
+        return self.online and self.site is not None and not self.issuing.busy
+
+    @property
+    def busy(self) -> bool:
+        """An issue is in progress."""
+        return self.issuing.busy
+
+    def issuing_for(self) -> float:
+        return self.issuing.issuing_for()
+
+    @property
+    def waiting_for_link(self) -> bool:
+        return self.issuing.waiting_for_link
+
+    def can_choose(self, service: p.ServiceView) -> bool:
+        return self.ready and service.issuing
 
     def service(self, code: str) -> p.ServiceView | None:
         return next((s for s in self.services if s.code == code), None)
@@ -112,7 +141,7 @@ class KioskState(IssuingFlow, StaffAndPrinter):
     def set_connection(self, status: str, detail: str = "") -> None:
         self.connection, self.connection_detail = status, detail
         if status == "online":
-            self._resend_when_online()
+            self.issuing.link_back()
         self.printer_info.set_online(status == "online")
         self._changed()
 
@@ -136,7 +165,7 @@ class KioskState(IssuingFlow, StaffAndPrinter):
             self.services += [s for s in message.services if s.code not in known]
             self._changed()
 
-    # -- taps (choose_service is in kiosk/issuing.py, the staff screen's in staff_printer.py) --
+    # -- taps ---------------------------------------------------------------------------------
 
     def touch(self) -> None:
         self._last_touch = self.clock()
@@ -163,6 +192,20 @@ class KioskState(IssuingFlow, StaffAndPrinter):
             self._show(Screen.PRIORITY_SERVICES)
             self._changed()
 
+    def choose_service(self, code: str) -> bool:
+        """A tap on a service tile. Returns whether it started an issue (False: ignored)."""
+        self.touch()
+        if self.screen not in (Screen.HOME, Screen.PRIORITY_SERVICES) or not self.ready:
+            return False
+        service = self.service(code)
+        if service is None or not service.issuing:
+            return False
+        priority = self.priority.code if self.screen == Screen.PRIORITY_SERVICES and self.priority else None
+        self._show(Screen.ISSUING)
+        self.issuing.start(code, priority)
+        self._changed()
+        return True
+
     def back(self) -> None:
         """One step back on the priority path; home from anywhere else that allows it."""
         self.touch()
@@ -175,12 +218,120 @@ class KioskState(IssuingFlow, StaffAndPrinter):
 
     acknowledge = back
 
+    # -- how an issue ends (the IssuingFlow's outcomes) ---------------------------------------
+
+    def ticket_issued(self, reply: p.Result) -> None:
+        ticket = reply.ticket
+        assert ticket is not None and self.site is not None
+        service = self.service(ticket.service)
+        priority = None
+        if ticket.priority:
+            priority = next((c for c in self.site.priority_classes if c.code == ticket.priority), None)
+        paper = printed_ticket(reply, self.site, service, priority)
+        phase = PrintPhase.PRINTING if self.printer.enabled else PrintPhase.DISABLED
+        shown = IssuedTicket(
+            ticket=ticket, ahead=reply.ahead or 0, estimated_wait_minutes=reply.estimated_wait_minutes,
+            url=reply.url or "", service=service, priority=priority, printed=paper, phase=phase)
+        self.issued = self.last_ticket = shown
+        self._show(Screen.ISSUED, self.settings.issued_seconds)
+        if phase == PrintPhase.PRINTING:
+            self.printing.print_ticket(paper, lambda outcome: self._printed(ticket.id, outcome))
+        self._changed()
+
+    def issue_refused(self, error: RequestFailed) -> None:
+        self.notice = Notice.from_refusal(error)
+        self._show(Screen.MESSAGE, self.settings.message_seconds)
+        self._changed()
+
+    def issue_given_up(self) -> None:
+        self.notice = Notice("offline", *TEXTS.both("offline_failed"), code="offline")
+        self._show(Screen.MESSAGE, self.settings.message_seconds)
+
+    def may_show_late_ticket(self) -> bool:
+        return self.screen in (Screen.MESSAGE, Screen.HOME)
+
+    def issue_retrying(self) -> None:
+        self._changed()
+
+    # -- printing -----------------------------------------------------------------------------
+
+    def _printed(self, ticket_id: str, outcome: PrintOutcome) -> None:
+        """A print ended: the ticket's phase, and the printer-problem screen if it failed."""
+        for name in ("issued", "last_ticket"):
+            current: IssuedTicket | None = getattr(self, name)
+            if current is not None and current.ticket.id == ticket_id:
+                phase = PrintPhase.PRINTED if outcome.ok else PrintPhase.FAILED
+                setattr(self, name, replace(current, phase=phase, problem_vi=outcome.message_vi,
+                                            problem_en=outcome.message_en))
+        shown = self.issued is not None and self.issued.ticket.id == ticket_id
+        if outcome.ok and shown and self.screen == Screen.ISSUED and self._deadline is not None:
+            self._deadline = max(self._deadline, self.clock() + PAPER_SECONDS)
+        if not outcome.ok and shown and self.screen in (Screen.ISSUED, Screen.HOME) and not self.busy:
+            self._show(Screen.PRINTER_PROBLEM, self.settings.problem_seconds)
+        self._changed()
+
+    def check_printer(self) -> None:
+        self.printing.check_status(self._status_checked)
+
+    def _status_checked(self, _outcome: PrintOutcome) -> None:
+        if self.screen == Screen.STAFF:
+            self.staff.message = "status"
+        self._changed()
+
+    # -- staff --------------------------------------------------------------------------------
+
+    def staff_gesture(self) -> None:
+        """The hidden long-press: ask for the staff PIN."""
+        self.touch()
+        if self.screen not in (Screen.HOME, Screen.CONNECTING) or self.busy:
+            return
+        self.staff.ask(self.clock())
+        self._show(Screen.STAFF_PIN)
+        self._changed()
+
+    def pin_digit(self, digit: str) -> None:
+        self.touch()
+        if self.screen == Screen.STAFF_PIN and self.staff.digit(digit):
+            self._changed()
+
+    def pin_erase(self) -> None:
+        self.touch()
+        self.staff.erase()
+        self._changed()
+
+    def pin_submit(self) -> None:
+        self.touch()
+        if self.screen != Screen.STAFF_PIN:
+            return
+        if self.staff.submit(self.clock()):
+            self._show(Screen.STAFF)
+            self.check_printer()
+        self._changed()
+
+    def reprint_last(self) -> None:
+        self.touch()
+        last = self.last_ticket
+        if self.screen != Screen.STAFF or last is None:
+            return
+        if not self.printer.enabled:
+            self.staff.message = "no_printer"
+        else:
+            self.staff.message = "reprinting"
+            self.printing.print_ticket(last.printed, self._reprinted)
+        self._changed()
+
+    def _reprinted(self, outcome: PrintOutcome) -> None:
+        self._printed(self.last_ticket.ticket.id if self.last_ticket else "", outcome)
+        if self.screen == Screen.STAFF:
+            self.staff.message = "reprinted" if outcome.ok else "reprint_failed"
+        self._changed()
+
     # -- time ---------------------------------------------------------------------------------
 
     def tick(self) -> None:
         """Called a few times a second: timeouts, retries, the printer poll."""
         now = self.clock()
-        changed = self._retry_or_give_up(now)
+        changed = self.issuing.tick(now)
         idle = now - self._last_touch >= self.settings.idle_seconds
         timed_out = self._deadline is not None and now >= self._deadline and self._may_leave()
         if timed_out or (idle and self.screen in IDLE_SCREENS):
@@ -189,7 +340,8 @@ class KioskState(IssuingFlow, StaffAndPrinter):
         elif idle and self.screen == Screen.HOME and self.language != self.settings.language:
             self.language = self.settings.language  # the next citizen starts in Vietnamese
             changed = True
-        self._poll_printer(now)
+        if self.screen == Screen.HOME and not self.busy and self.printing.due(now):
+            self.check_printer()  # now and then while the kiosk is idle
         if changed:
             self._changed()
 
@@ -200,8 +352,7 @@ class KioskState(IssuingFlow, StaffAndPrinter):
 
     def _go_home(self) -> None:
         self.priority = None
-        self.pin = ""
-        self.staff_message = ""
+        self.staff.clear()
         if self.screen in (Screen.ISSUED, Screen.PRINTER_PROBLEM, Screen.MESSAGE):
             self.language = self.settings.language
         self._show(Screen.HOME if self.site is not None else Screen.CONNECTING)

@@ -31,7 +31,9 @@ from common.cli_args import (
 from common.config import Config, Kiosk, Site
 from common.errors import AppError
 from common.i18n import Translator
-from kiosk.printing import PrinterSettings, PrintOutcome, PrintService, printed_ticket, validate_uri
+from kiosk.print_service import PrinterSettings, PrintService, validate_uri
+from kiosk.ticket_image import printed_ticket
+from kiosk.values import PrintOutcome
 
 log = logging.getLogger(__name__)
 

@@ -1,14 +1,17 @@
-"""Render a queue ticket as a 1-bit raster image for thermal printers.
+"""The paper ticket: what is printed on it, and its 1-bit raster image for thermal printers.
 
-Thermal printers rarely have a usable Vietnamese text mode, so the whole ticket
-is drawn here with the bundled Be Vietnam Pro font and sent as a bitmap
-(``GS v 0``). Pure rendering: no I/O besides loading the bundled fonts.
+``printed_ticket`` turns the server's answer to ``issue_ticket`` into a ``PrintedTicket``;
+``render_ticket`` draws it. Thermal printers rarely have a usable Vietnamese text mode, so
+the whole ticket is drawn here with the bundled Be Vietnam Pro font and sent as a bitmap
+(``GS v 0``). The ticket's words are the kiosk catalogue's, in Vietnamese. Pure: no I/O
+besides loading the bundled fonts and the catalogue.
 """
 
 from __future__ import annotations
 
 import logging
 import unicodedata
+import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -16,7 +19,9 @@ from functools import lru_cache
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
+from common import protocol as p
 from common.assets import font_path
+from common.i18n import Translator
 
 logger = logging.getLogger(__name__)
 
@@ -25,10 +30,9 @@ QR_QUIET_MODULES = 4  # quiet zone required around a QR symbol
 QR_MIN_MODULE_DOTS = 3  # smaller modules do not scan reliably on 203 dpi paper
 QR_MAX_MODULE_DOTS = 8
 INK_THRESHOLD = 160  # grey level below which an anti-aliased pixel becomes a dot
-CAPTION_RASTER = "Quét mã để theo dõi lượt và đánh giá"
-CAPTION_NATIVE = "Quét mã bên dưới để theo dõi lượt và đánh giá"
-FOOTER = "Vui lòng giữ phiếu và chờ gọi số"
 NBSP = "\u00a0"
+TALLEST_MARKS = "ỄẪỖẴ"  # the highest stacked marks: measured for the line height, never printed
+PAPER = Translator("kiosk", "vi")  # tickets are printed in Vietnamese
 
 Font = ImageFont.FreeTypeFont
 Run = tuple[str, Font]  # a piece of text in one font
@@ -58,22 +62,45 @@ class PrintedTicket:
             raise ValueError("PrintedTicket.people_ahead must be >= 0")
 
 
+def printed_ticket(result: p.Result, site: p.SiteInfo, service: p.ServiceView | None,
+                   priority: p.NamedOption | None) -> PrintedTicket:
+    """The paper ticket for a successful ``issue_ticket`` reply (printed in Vietnamese)."""
+    ticket = result.ticket
+    assert ticket is not None, "an issue_ticket result always carries the ticket"
+    issued_at = ticket.issued_at.astimezone(zoneinfo.ZoneInfo(site.timezone))
+    # The main site's name only repeats the centre's ("... công tỉnh" of "... công tỉnh Ninh Bình"):
+    # print where it is instead. A commune site prints its own name under the province's centre.
+    main_site = site.centre_name.startswith(site.name)
+    return PrintedTicket(
+        centre_name=site.centre_name,
+        site_name=(site.address or site.name) if main_site else site.name,
+        service_name=service.name_vi if service else ticket.service,
+        number=ticket.number,
+        people_ahead=max(0, result.ahead or 0),
+        estimated_wait_minutes=result.estimated_wait_minutes,
+        issued_at=issued_at,
+        counters=tuple(service.counters) if service else (),
+        priority_label=priority.name_vi if priority else None,
+        url=result.url or f"{site.public_url}/",
+    )
+
+
 # --- text helpers -----------------------------------------------------------------
 
 
 def session_label(issued_at: datetime) -> str:
-    """'Sáng' before 12:00 local time, otherwise 'Chiều'."""
-    return "Sáng" if issued_at.hour < 12 else "Chiều"
+    """Morning before 12:00 local time, otherwise afternoon (in the ticket's words)."""
+    return PAPER.text("ticket_morning" if issued_at.hour < 12 else "ticket_afternoon")
 
 
 def format_wait(minutes: int) -> str:
-    """Human wording of an estimated wait, e.g. 'khoảng 15 phút'."""
+    """Human wording of an estimated wait, e.g. "about 15 minutes" (in the ticket's words)."""
     if minutes < 1:
-        return "dưới 1 phút"
+        return PAPER.text("wait_under_minute")
     if minutes < 60:
-        return f"khoảng {minutes} phút"
+        return PAPER.text("wait_minutes", m=minutes)
     hours, rest = divmod(minutes, 60)
-    return f"khoảng {hours} giờ {rest} phút" if rest else f"khoảng {hours} giờ"
+    return PAPER.text("wait_hours_minutes", h=hours, m=rest) if rest else PAPER.text("wait_hours", h=hours)
 
 
 def _nfc(text: str) -> str:
@@ -91,7 +118,7 @@ def _font(weight: str, size: int) -> Font:
 def _line_box(font: Font) -> tuple[int, int]:
     """(offset from line top to the ascender line, line height) including stacked marks."""
     ascent, descent = font.getmetrics()
-    above = max(0, -font.getbbox("ỄẪỖẴ", anchor="la")[1])  # marks can rise above ascent
+    above = max(0, -font.getbbox(TALLEST_MARKS, anchor="la")[1])  # marks can rise above ascent
     return above, above + ascent + descent
 
 
@@ -311,25 +338,26 @@ def render_ticket(ticket: PrintedTicket, *, width_dots: int = 576,
     c.gap(8)
     c.rule(2)
     c.gap(14)
-    c.text([("SỐ THỨ TỰ", f("SemiBold", 22))])
+    c.text([(PAPER.text("ticket_heading"), f("SemiBold", 22))])
     c.gap(6)
     c.big_number(_nfc(ticket.number), round(width_dots * 0.27))
     c.gap(20)
     c.text([(_nfc(ticket.service_name), f("Bold", 27))], spacing=6)
     if ticket.priority_label:
         c.gap(6)
-        c.badge(f"Ưu tiên: {_nfc(ticket.priority_label)}", f("Bold", 23))
+        c.badge(PAPER.text("priority_chosen", name=_nfc(ticket.priority_label)), f("Bold", 23))
     c.gap(10)
     c.rule(2, dashed=True)
     c.gap(12)
 
-    rows = [("Số người đang chờ:", str(ticket.people_ahead))]
+    rows = [(PAPER.text("ticket_ahead"), str(ticket.people_ahead))]
     if ticket.estimated_wait_minutes is not None:
-        rows.append(("Thời gian chờ dự kiến:", format_wait(ticket.estimated_wait_minutes)))
+        rows.append((PAPER.text("ticket_wait"), format_wait(ticket.estimated_wait_minutes)))
     if ticket.counters:
-        rows.append(("Quầy phục vụ:", ", ".join(str(n) for n in ticket.counters)))
+        rows.append((PAPER.text("ticket_counters"), ", ".join(str(n) for n in ticket.counters)))
     issued = ticket.issued_at
-    rows.append(("Lấy số lúc:", f"{issued:%H:%M} {session_label(issued)}, {issued:%d/%m/%Y}"))
+    when = f"{issued:%H:%M} {session_label(issued)}, {issued:%d/%m/%Y}"
+    rows.append((PAPER.text("ticket_issued_at"), when))
     # Shrink the rows a little (not below 85 %) if that keeps each on one line.
     size = round(24 * text_scale)
     floor = round(size * 0.85)
@@ -346,14 +374,14 @@ def render_ticket(ticket: PrintedTicket, *, width_dots: int = 576,
     c.gap(6)
     c.rule(2, dashed=True)
     c.gap(14)
-    c.text([(FOOTER, f("Bold", 24))])
+    c.text([(PAPER.text("keep_ticket"), f("Bold", 24))])
 
     caption = f("Regular", 20)
     if include_qr:
         c.gap(2)
         c.paste_center(render_qr(ticket.url, qr_target_dots(width_dots)))
-        c.text([(CAPTION_RASTER, caption)])
+        c.text([(PAPER.text("ticket_qr_caption"), caption)])
         return c.finish(10)
     c.gap(6)
-    c.text([(CAPTION_NATIVE, caption)])
+    c.text([(PAPER.text("ticket_qr_caption_below"), caption)])
     return c.finish(4)

@@ -1,7 +1,9 @@
-"""The values the kiosk state hands around: its screens, its settings, the ticket it shows.
+"""The values the kiosk state hands around: its screens, its settings, the ticket it shows,
+and the two ports it talks through (``Request`` to the server, ``PrinterPort`` to the
+printer, with the ``PrintOutcome`` a printer job or status check ends with).
 
-Shared by ``KioskState`` and the two parts mixed into it (``kiosk/issuing.py``,
-``kiosk/staff_printer.py``); callers import them from ``kiosk.state``.
+Shared by ``KioskState`` and the parts it owns (``kiosk/issuing.py``, ``kiosk/print_jobs.py``,
+``kiosk/staff.py``); views and tests import them from ``kiosk.state``.
 """
 
 from __future__ import annotations
@@ -12,10 +14,21 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from common import protocol as p
-from kiosk.printing import PrintOutcome
 from kiosk.ticket_image import PrintedTicket
 
 Request = Callable[[Any, Callable[[Any], None] | None, Callable[[Any], None] | None], None]
+
+
+@dataclass(frozen=True)
+class PrintOutcome:
+    """How a print job or status check ended. ``state`` is a protocol printer state."""
+
+    ok: bool
+    state: str
+    detail: str = ""
+    message_vi: str = ""
+    message_en: str = ""
+    elapsed_ms: float = 0.0
 
 
 class PrinterPort(Protocol):
@@ -74,10 +87,3 @@ class IssuedTicket:
     phase: PrintPhase
     problem_vi: str = ""
     problem_en: str = ""
-
-
-@dataclass(frozen=True)
-class Notice:
-    code: str
-    message_vi: str
-    message_en: str

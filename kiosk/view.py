@@ -33,7 +33,7 @@ class KioskWindow(QWidget):
         self.portrait = True
         self.setObjectName("root")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
-        self.setWindowTitle("Xếp hàng – Kiosk")
+        self.setWindowTitle(self.t.tr.both("window_title")[0])  # in Vietnamese, whatever the screen shows
 
         header = QFrame()
         header.setObjectName("header")
@@ -94,7 +94,7 @@ class KioskWindow(QWidget):
         layout.addWidget(self.printer_warning)
         layout.addWidget(self.stack, 1)
 
-        state.subscribe(self.render)
+        state.changed.connect(self.render)
         self.timer = QTimer(self)
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self._tick)

@@ -45,7 +45,7 @@ class PinPage(QWidget):
     def render(self) -> None:
         t = self.t
         self.title.setText(t("staff_pin_title"))
-        self.dots.setText("●" * len(self.state.pin) or " ")
+        self.dots.setText("●" * len(self.state.staff.pin) or " ")
         self.message.setText(t.staff_message())
         self.erase.setText(t("erase"))
         self.enter.setText(t("enter"))

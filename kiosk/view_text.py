@@ -12,7 +12,7 @@ from common import protocol as p
 from common.i18n import Translator
 from kiosk.state import KioskState
 
-LOW_REMAINING = 20  # show "Còn N số" once a service is this close to its daily cap
+LOW_REMAINING = 20  # show "N left" (remaining_low) once a service is this close to its daily cap
 
 
 class Texts:
@@ -124,16 +124,14 @@ class Texts:
         notice = self.state.notice
         if notice is None:
             return ""
-        if notice.code == "offline":
-            return self("offline_failed")
-        return notice.message_en if self.english else notice.message_vi
+        return notice.text(self.state.language)
 
     def printer_state(self, state: str) -> str:
         key = f"printer_{state}"
         return self(key) if key in self.tr.entries else state
 
     def staff_message(self) -> str:
-        key = self.state.staff_message
+        key = self.state.staff.message
         mapping = {"wrong_pin": "staff_wrong_pin", "locked": "staff_locked", "reprinting": "staff_reprinting",
                    "reprinted": "staff_reprinted", "reprint_failed": "staff_reprint_failed",
                    "no_printer": "staff_no_printer", "status": "staff_status"}

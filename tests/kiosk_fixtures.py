@@ -18,8 +18,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
 from common.qt_theme import install_fonts
-from kiosk.cli import SIZES, KioskApp
-from kiosk.printing import PrinterSettings
+from kiosk.app import SIZES, KioskApp
+from kiosk.print_service import PrinterSettings
 from kiosk.state import KioskSettings, Screen
 from kiosk.view_widgets import ServiceTile
 from server.core import commands as c

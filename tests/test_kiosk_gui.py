@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 
 from bench.printer_fake import FakePrinter
 from common.config import Config
-from kiosk.printing import PrinterSettings
+from kiosk.print_service import PrinterSettings
 from kiosk.state import KioskSettings, PrintPhase, Screen
 from tests.helpers import COMMUNE_KIOSK_TOKEN, example_config
 
@@ -219,7 +219,7 @@ def test_screenshots(make_kiosk, probe, shots, live_server, orientation):
         kiosk.qtbot.waitUntil(lambda: state.issued is not None and state.issued.phase == PrintPhase.PRINTED)
         kiosk.grab(shots / f"kiosk-issued-{orientation}.png")
         kiosk.tap(window.ticket.done)
-        kiosk.app.printing.configure(PrinterSettings(uri=bad.uri))
+        kiosk.app.printer.configure(PrinterSettings(uri=bad.uri))
         kiosk.tap_service("GPLX")
         kiosk.wait_screen(Screen.PRINTER_PROBLEM)
         kiosk.grab(shots / f"kiosk-printer-problem-{orientation}.png")
@@ -234,7 +234,7 @@ def test_screenshots(make_kiosk, probe, shots, live_server, orientation):
         for digit in "34":
             state.pin_digit(digit)
         kiosk.tap(window.pin.enter)
-        kiosk.qtbot.waitUntil(lambda: state.staff_message == "status")
+        kiosk.qtbot.waitUntil(lambda: state.staff.message == "status")
         kiosk.grab(shots / f"kiosk-staff-{orientation}.png")
         kiosk.tap(window.staff.close)
         live_server.stop()

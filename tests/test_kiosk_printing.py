@@ -17,9 +17,10 @@ from PySide6.QtCore import Qt, QTimer
 from bench.escpos_decode import Command, Cut, Init, Qr, Raster, StatusQuery, decode, raster_image
 from bench.printer_fake import PAPER_OUT, FakePrinter
 from common import protocol as p
-from kiosk.printing import PrinterSettings, PrintOutcome, PrintService, printed_ticket
+from kiosk.print_service import PrinterSettings, PrintService
 from kiosk.state import PrintPhase, Screen
-from kiosk.ticket_image import qr_target_dots, render_qr, render_ticket
+from kiosk.ticket_image import printed_ticket, qr_target_dots, render_qr, render_ticket
+from kiosk.values import PrintOutcome
 
 pytest_plugins = ["tests.kiosk_fixtures"]
 pytestmark = pytest.mark.gui
@@ -55,7 +56,7 @@ def contains_at(page: Image.Image, part: Image.Image, x: int) -> bool:
 
 
 def wait_printed(kiosk, count: int = 1) -> None:
-    kiosk.qtbot.waitUntil(lambda: len(kiosk.state.print_times_ms) >= count, timeout=8000)
+    kiosk.qtbot.waitUntil(lambda: len(kiosk.state.printing.times_ms) >= count, timeout=8000)
 
 
 @pytest.mark.parametrize("paper_mm, width", [(80, 576), (58, 384)])
@@ -123,7 +124,7 @@ def test_printer_refusing_connections(make_kiosk, probe):
             kiosk.tap(kiosk.window.pin.enter)
             assert kiosk.state.screen == Screen.STAFF
             kiosk.tap(kiosk.window.staff.reprint)
-            kiosk.qtbot.waitUntil(lambda: kiosk.state.staff_message == "reprinted", timeout=8000)
+            kiosk.qtbot.waitUntil(lambda: kiosk.state.staff.message == "reprinted", timeout=8000)
             (_, commands), = print_jobs(back)
         assert raster_image(commands).tobytes() == render_ticket(kiosk.state.last_ticket.printed).tobytes()
         kiosk.qtbot.waitUntil(lambda: probe.devices()["kiosk-sanh-1"]["printer_state"] == "ok")

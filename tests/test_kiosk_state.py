@@ -12,8 +12,8 @@ import pytest
 
 from common import protocol as p
 from common.client import Offline, RequestFailed
-from kiosk.printing import PrintOutcome
 from kiosk.state import KioskSettings, KioskState, PrintPhase, Screen
+from kiosk.values import PrintOutcome
 from kiosk.view_home import group_services
 from kiosk.view_text import Texts
 from kiosk.view_widgets import plan_grid
@@ -128,7 +128,7 @@ def world():
     state = KioskState(request=server, printer=printer, clock=clock, wall_clock=lambda: NOW,
                        settings=KioskSettings(status_interval_seconds=0))
     changes: list[Screen] = []
-    state.subscribe(lambda: changes.append(state.screen))
+    state.changed.connect(lambda: changes.append(state.screen))
     state.set_connection("online")
     state.on_message(snapshot())
     return state, server, printer, clock
@@ -502,7 +502,7 @@ def test_staff_pin_then_reprint_of_the_last_ticket(world):
     for digit in "9999":
         state.pin_digit(digit)
     state.pin_submit()
-    assert state.screen == Screen.STAFF_PIN and state.staff_message == "wrong_pin"
+    assert state.screen == Screen.STAFF_PIN and state.staff.message == "wrong_pin"
     for digit in "1234":
         state.pin_digit(digit)
     state.pin_submit()
@@ -510,7 +510,7 @@ def test_staff_pin_then_reprint_of_the_last_ticket(world):
     state.reprint_last()
     assert printer.jobs[1][0] == printer.jobs[0][0]
     printer.jobs[1][1](OK)
-    assert state.staff_message == "reprinted"
+    assert state.staff.message == "reprinted"
     state.back()
     assert state.screen == Screen.HOME
 
@@ -521,7 +521,7 @@ def test_staff_pin_locks_after_five_wrong_tries(world):
     for _ in range(5):
         state.pin_digit("0")
         state.pin_submit()
-    assert state.staff_message == "locked"
+    assert state.staff.message == "locked"
     for digit in "1234":
         state.pin_digit(digit)
     state.pin_submit()

@@ -49,7 +49,7 @@ ALLOWED: dict[str, tuple[set[str] | None, str]] = {
     "server/cli_admin.py": (
         {"full name, e.g. 'Nguyễn Thị Lan'"},
         "English help text whose example is a name as it would be typed"),
-    "kiosk/printing.py": (
+    "kiosk/print_service.py": (
         {"Trung tâm", "Điểm", "Dịch vụ"},
         "the warm-up ticket, rendered once at start and thrown away so the fonts' Vietnamese "
         "glyphs are loaded before the first citizen; nobody sees it"),
@@ -66,10 +66,6 @@ TEMPORARY: dict[str, str] = {
     "server/http.py": "being moved in issue 12 (server): the 404 page's text",
     "server/estimate_sim.py": "being moved to bench/ in issue 12 (server): a simulation's made-up names",
     "server/web/assets.py": "being moved in issue 12 (server): the 404 text",
-    "kiosk/printer.py": "being moved in issue 12 (apps): printer states and errors",
-    "kiosk/printing.py": "being moved in issue 12 (apps): printer errors",
-    "kiosk/ticket_image.py": "being moved in issue 12 (apps): the printed ticket's labels",
-    "kiosk/view.py": "being moved in issue 12 (apps): the window title",
     "display/board_view.py": "being moved in issue 12 (apps): the window title",
     "display/counter_display.py": "being moved in issue 12 (apps): the window title",
 }

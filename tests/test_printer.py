@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import kiosk.printer as printer_module
+import kiosk.escpos_printer as printer_module
 from bench import printer_fake
 from bench.escpos_decode import (
     Align,
@@ -28,7 +28,7 @@ from bench.escpos_decode import (
     raster_image,
 )
 from bench.printer_fake import FakePrinter
-from kiosk.printer import (
+from kiosk.escpos_printer import (
     PrinterConfigError,
     PrinterError,
     PrinterState,

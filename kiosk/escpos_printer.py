@@ -1,10 +1,13 @@
-"""ESC/POS ticket printer adapter built on python-escpos.
+"""The ESC/POS printer adapter, built on python-escpos: its transports (network, USB,
+serial, device file), the job's bytes, and what the printer says about itself.
 
 A printer is configured by a URI (see ``parse_printer_uri``). Each job is built
 in memory first (``TicketPrinter.build_job``), then sent over a connection that is
 opened for that job and closed after it, so a printer that was switched off and
 on again works for the next ticket without restarting the kiosk. Every step has
-a timeout; failures raise ``PrinterError`` and never hang the caller.
+a timeout; failures raise ``PrinterError`` and never hang the caller. What a fault
+means for the citizen and the staff is a text of the kiosk's catalogue
+(``assets/translations/kiosk.toml``), named by ``PrinterError.problem``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from common.errors import AppError
+from common.i18n import Translator
 from common.printer_uri import PrinterConfigError, PrinterTarget, parse_printer_uri
 
 __all__ = [
@@ -73,15 +77,12 @@ class PrinterState(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
-_STATE_VI = {
-    PrinterState.OK: "Máy in sẵn sàng.",
-    PrinterState.OFFLINE: "Máy in không hoạt động hoặc mất kết nối.",
-    PrinterState.PAPER_OUT: "Máy in đã hết giấy.",
-    PrinterState.PAPER_LOW: "Máy in sắp hết giấy.",
-    PrinterState.ERROR: "Máy in đang báo lỗi.",
-    PrinterState.DISABLED: "Chưa cấu hình máy in.",
-    PrinterState.UNKNOWN: "Không rõ trạng thái máy in.",
-}
+_TEXTS = Translator("kiosk")
+
+
+def state_problem(state: PrinterState) -> str:
+    """The catalogue's text for what ``state`` means (``printer_status_<state>``)."""
+    return f"printer_status_{state.value}"
 
 
 @dataclass(frozen=True)
@@ -96,18 +97,34 @@ class PrinterStatus:
 
     @property
     def message_vi(self) -> str:
-        return _STATE_VI[self.state]
+        return _TEXTS.both(state_problem(self.state))[0]
+
+    @property
+    def message_en(self) -> str:
+        return _TEXTS.both(state_problem(self.state))[1]
 
 
 class PrinterError(AppError):
-    """A print job failed; the ticket itself stays issued."""
+    """A print job failed; the ticket itself stays issued.
 
-    def __init__(self, message_en: str, message_vi: str,
+    ``message_en`` is the technical detail (for the log and the staff screen); ``problem``
+    names the catalogue's text for people, ``message_vi``/``problem_en`` in each language.
+    """
+
+    def __init__(self, message_en: str, problem: str,
                  state: PrinterState = PrinterState.ERROR) -> None:
         super().__init__(message_en)
         self.message_en = message_en
-        self.message_vi = message_vi
+        self.problem = problem
         self.state = state
+
+    @property
+    def message_vi(self) -> str:
+        return _TEXTS.both(self.problem)[0]
+
+    @property
+    def problem_en(self) -> str:
+        return _TEXTS.both(self.problem)[1]
 
 
 def open_printer(uri: str, *, timeout: float = 3.0,
@@ -274,8 +291,7 @@ class TicketPrinter:
                 if after.state == PrinterState.UNKNOWN:
                     raise PrinterError(
                         f"printer {self.uri} stopped answering while printing",
-                        "Máy in không phản hồi khi đang in. Vui lòng kiểm tra máy in.",
-                        PrinterState.OFFLINE)
+                        "printer_stopped_answering", PrinterState.OFFLINE)
                 self._raise_if_unusable(after, "after printing")
         logger.info("printed ticket %s on %s (%d bytes, %.0f ms)", ticket.number, self.uri,
                     len(data), (time.monotonic() - started) * 1000)
@@ -320,8 +336,7 @@ class TicketPrinter:
         except (OSError, EscposError, RuntimeError) as exc:
             raise PrinterError(
                 f"cannot connect to printer {self.uri}: {exc}".replace("\n", " "),
-                "Không kết nối được máy in. Vui lòng kiểm tra nguồn điện và cáp kết nối.",
-                PrinterState.OFFLINE) from exc
+                "printer_cannot_connect", PrinterState.OFFLINE) from exc
         link = dev.device
         if self.target.kind == "serial":  # python-escpos sets no write timeout, no RTS/CTS
             link.write_timeout = self.timeout + 15 * CHUNK_BYTES / self.target.baudrate
@@ -357,9 +372,7 @@ class TicketPrinter:
             why = "timed out" if timed_out else f"{type(exc).__name__}: {exc}"
             raise PrinterError(
                 f"printer {self.uri} failed while {doing}: {why}",
-                "Máy in không phản hồi. Vui lòng kiểm tra nguồn điện, giấy và cáp kết nối."
-                if timed_out else "Lỗi kết nối máy in. Vui lòng kiểm tra máy in.",
-                PrinterState.OFFLINE) from exc
+                "printer_no_answer" if timed_out else "printer_link_error", PrinterState.OFFLINE) from exc
 
     def _send(self, dev: Escpos, data: bytes) -> None:
         for start in range(0, len(data), CHUNK_BYTES):
@@ -422,4 +435,4 @@ class TicketPrinter:
     def _raise_if_unusable(self, status: PrinterStatus, when: str) -> None:
         if not status.can_print:
             raise PrinterError(f"printer {self.uri} reports {status.state} {when} "
-                               f"({status.detail})", status.message_vi, status.state)
+                               f"({status.detail})", state_problem(status.state), status.state)

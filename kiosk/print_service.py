@@ -1,10 +1,11 @@
-"""Glue between an issued ticket and the printer: what to print, and printing it off the UI thread.
+"""The kiosk's printer port: one ESC/POS printer behind one worker thread.
 
-``printed_ticket`` turns the server's ``result`` (plus the SiteInfo and ServiceView the
-kiosk already holds) into a ``PrintedTicket``. ``PrintService`` owns one printer and a
-single worker thread: ``print_ticket`` and ``check_status`` return at once, and their
-``PrintOutcome`` is handed to ``deliver(callback, outcome)``, which the Qt wiring uses to
-get back onto the GUI thread. Nothing here blocks the caller or raises on a printer fault.
+``PrinterSettings`` says which printer (a URI), how wide its paper is and how the QR code
+is drawn. ``PrintService`` owns the printer (``kiosk/escpos_printer.py``) and a single
+worker thread: ``print_ticket`` and ``check_status`` return at once, and their
+``PrintOutcome`` is handed to ``deliver(callback, outcome)``, which the app
+(``kiosk/app.py``) uses to get back onto the GUI thread. Nothing here blocks the caller
+or raises on a printer fault.
 """
 
 from __future__ import annotations
@@ -12,16 +13,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-import zoneinfo
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from common import protocol as p
+from common.clock import utc_now
 from common.config import Kiosk
-from kiosk.printer import (
+from common.i18n import Translator
+from kiosk.escpos_printer import (
     PrinterConfigError,
     PrinterError,
     PrinterState,
@@ -30,12 +31,14 @@ from kiosk.printer import (
     parse_printer_uri,
 )
 from kiosk.ticket_image import PrintedTicket
+from kiosk.values import PrintOutcome
 
 log = logging.getLogger(__name__)
 
 QrMode = Literal["native", "raster"]
 WIDTH_DOTS = {58: 384, 80: 576}  # 203 dpi thermal heads
 Deliver = Callable[[Callable[[Any], None], Any], None]
+_TEXTS = Translator("kiosk")
 
 
 def _direct(callback: Callable[[Any], None], value: Any) -> None:
@@ -75,88 +78,6 @@ def validate_uri(uri: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class PrintOutcome:
-    """How a print job or status check ended. ``state`` is a protocol printer state."""
-
-    ok: bool
-    state: str
-    detail: str = ""
-    message_vi: str = ""
-    message_en: str = ""
-    elapsed_ms: float = 0.0
-
-
-def printed_ticket(result: p.Result, site: p.SiteInfo, service: p.ServiceView | None,
-                   priority: p.NamedOption | None) -> PrintedTicket:
-    """The paper ticket for a successful ``issue_ticket`` reply (printed in Vietnamese)."""
-    ticket = result.ticket
-    assert ticket is not None, "an issue_ticket result always carries the ticket"
-    issued_at = ticket.issued_at.astimezone(zoneinfo.ZoneInfo(site.timezone))
-    # The main site's name only repeats the centre's ("... công tỉnh" of "... công tỉnh Ninh Bình"):
-    # print where it is instead. A commune site prints its own name under the province's centre.
-    main_site = site.centre_name.startswith(site.name)
-    return PrintedTicket(
-        centre_name=site.centre_name,
-        site_name=(site.address or site.name) if main_site else site.name,
-        service_name=service.name_vi if service else ticket.service,
-        number=ticket.number,
-        people_ahead=max(0, result.ahead or 0),
-        estimated_wait_minutes=result.estimated_wait_minutes,
-        issued_at=issued_at,
-        counters=tuple(service.counters) if service else (),
-        priority_label=priority.name_vi if priority else None,
-        url=result.url or f"{site.public_url}/",
-    )
-
-
-class PrinterMonitor:
-    """What the printer last said, told to the server (``printer_status``) when it changes.
-
-    A report waits while the kiosk is offline and is repeated after every reconnect (the
-    server may have restarted); "unknown" is not reported until something is learnt.
-    """
-
-    def __init__(self, request: Callable[..., None], *, enabled: bool) -> None:
-        self.request = request
-        self.state = "unknown" if enabled else "disabled"
-        self.detail = ""
-        self.message_vi = ""
-        self.online = False
-        self._reported: str | None = None  # the last state the server acknowledged
-        self._reporting: str | None = None
-
-    def set_online(self, online: bool) -> None:
-        self.online = online
-        if online:
-            self._reported = None
-            self._report()
-
-    def update(self, outcome: PrintOutcome, *, after_print: bool = False) -> None:
-        state = outcome.state
-        if after_print and outcome.ok and self.state == "paper_low":
-            state = "paper_low"  # a good print does not mean the roll got longer
-        self.state, self.detail, self.message_vi = state, outcome.detail, outcome.message_vi
-        self._report()
-
-    def _report(self) -> None:
-        state = self.state
-        if not self.online or state in (self._reported, self._reporting):
-            return
-        if state == "unknown" and self._reported is None:
-            return
-        self._reporting = state
-
-        def done(_reply: Any) -> None:
-            self._reported, self._reporting = state, None
-            self._report()  # it may have changed again meanwhile
-
-        def failed(_error: Any) -> None:
-            self._reporting = None
-
-        self.request(p.ReportPrinter(state=state, detail=self.detail[:200]), done, failed)  # type: ignore[arg-type]
-
-
 class PrintService:
     """One printer behind one worker thread; results come back through ``deliver``."""
 
@@ -190,7 +111,7 @@ class PrintService:
     def _warm_up(printer: TicketPrinter, settings: PrinterSettings) -> None:
         sample = PrintedTicket(
             centre_name="Trung tâm", site_name="Điểm", service_name="Dịch vụ", number="A000",
-            people_ahead=0, estimated_wait_minutes=1, issued_at=datetime.now(UTC), counters=(1,),
+            people_ahead=0, estimated_wait_minutes=1, issued_at=utc_now(), counters=(1,),
             priority_label=None, url="http://127.0.0.1/t/warm-up-token-0000000")
         try:
             printer.build_job(sample, width_dots=settings.width_dots, qr_mode=settings.qr_mode)
@@ -221,7 +142,7 @@ class PrintService:
             except Exception as exc:  # a bug must not kill the worker or leave the screen waiting
                 log.exception("printer job failed unexpectedly")
                 outcome = PrintOutcome(False, "error", f"{type(exc).__name__}: {exc}",
-                                       "Lỗi máy in.", "Printer failure.")
+                                       *_TEXTS.both("printer_failure"))
             self._deliver(on_done, outcome)
 
         try:
@@ -233,8 +154,7 @@ class PrintService:
         if not self.settings.enabled:
             return PrintOutcome(False, "disabled", "no printer configured")
         if self._config_problem:
-            return PrintOutcome(False, "error", self._config_problem,
-                                "Cấu hình máy in không hợp lệ.", "The printer is misconfigured.")
+            return PrintOutcome(False, "error", self._config_problem, *_TEXTS.both("printer_misconfigured"))
         return None
 
     def _print(self, printer: TicketPrinter | None, settings: PrinterSettings,
@@ -246,7 +166,7 @@ class PrintService:
             printer.print_ticket(ticket, width_dots=settings.width_dots, qr_mode=settings.qr_mode)
         except PrinterError as exc:
             log.warning("ticket %s not printed: %s", ticket.number, exc.message_en)
-            return PrintOutcome(False, exc.state.value, exc.message_en, exc.message_vi, exc.message_en,
+            return PrintOutcome(False, exc.state.value, exc.message_en, exc.message_vi, exc.problem_en,
                                 (time.monotonic() - started) * 1000)
         elapsed = (time.monotonic() - started) * 1000
         return PrintOutcome(True, PrinterState.OK.value, "printed", elapsed_ms=elapsed)
@@ -255,4 +175,5 @@ class PrintService:
         if printer is None:
             return self._unusable() or PrintOutcome(False, "error", "no printer")
         status = printer.status()
-        return PrintOutcome(status.can_print, status.state.value, status.detail, status.message_vi)
+        return PrintOutcome(status.can_print, status.state.value, status.detail, status.message_vi,
+                            status.message_en)
