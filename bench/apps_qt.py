@@ -145,25 +145,26 @@ class _Clerk(threading.Thread):
 
 def measure_display(app: Any, url: str, token: str, clerk: _Clerk, calls: int,
                     cache_dir: Path) -> dict[str, Any]:
-    from common.qt_client import QtConnection
+    from common.qt_client import QtConnection, device_login
+    from display.app import qt_announcer
     from display.board_state import BoardState
-    from display.wiring import DisplayController, build_announcer, device_login
+    from display.state import DisplayState
 
-    controller = DisplayController(BoardState())
+    display = DisplayState(BoardState())
     connection = QtConnection(url, device_login(token))
-    controller.attach(connection)
-    announcer = build_announcer(controller, cache_dir=cache_dir)
-    player = announcer._player  # the QtPlayer
+    announcer = qt_announcer(cache_dir=cache_dir)(display)
+    display.set_announcer(announcer)
+    player = announcer.player  # the QtPlayer
     received: list[float] = []
     plays: list[tuple[float, str]] = []  # (when play() was called, path)
     playing: dict[int, float] = {}  # play index → when the QMediaPlayer's position first moved
     listening: list[int] = []  # the play whose first position we wait for (at most one)
-    original_on_message, original_play = controller.on_message, player.play
+    original_play = player.play
 
     def on_message(message: Any) -> None:
         if getattr(message, "calls", None):
             received.append(time.monotonic())
-        original_on_message(message)
+        display.on_message(message)
 
     def play(path: Path, on_finished: Callable[[], None]) -> None:
         plays.append((time.monotonic(), str(path)))
@@ -176,14 +177,14 @@ def measure_display(app: Any, url: str, token: str, clerk: _Clerk, calls: int,
         if position > 0 and listening:
             playing[listening.pop()] = time.monotonic()
 
-    connection.message.disconnect(controller.on_message)
     connection.message.connect(on_message)
+    connection.status_changed.connect(display.on_status)
     player.play = play  # type: ignore[method-assign]
-    player._player.positionChanged.connect(position_changed)
+    player.media.positionChanged.connect(position_changed)
     connection.start()
     results: list[dict[str, Any]] = []
     try:
-        if not wait_until(app, lambda: controller.state.snapshots > 0, 30):
+        if not wait_until(app, lambda: display.board.snapshots > 0, 30):
             return {"skipped": "the display got no snapshot"}
         for chime in (True, False):
             if not chime:  # the centre's setting, overridden here: the sentence comes first
@@ -200,21 +201,16 @@ def measure_display(app: Any, url: str, token: str, clerk: _Clerk, calls: int,
         synth = _synthesis_times(cache_dir)
         return {"calls": results, "synthesis": synth}
     finally:
-        controller.shutdown()
+        display.close()
         connection.stop()
 
 
 def _cut_short(app: Any, announcer: Any, player: Any, listening: list[int]) -> None:
     """End the announcement once timed (its repeats would take seconds of real time)."""
-    from PySide6.QtCore import QUrl
-
     deadline = time.monotonic() + 30
     while not announcer.idle and time.monotonic() < deadline:
         listening.clear()  # the cut clips' positions are not measured
-        if player._on_finished is not None:
-            player._player.stop()
-            player._player.setSource(QUrl())  # no stale "end of media" for the next clip
-            player._finish()
+        player.cut()
         app.processEvents()
 
 

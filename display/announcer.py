@@ -104,6 +104,10 @@ class Announcer:
     def settings(self) -> AnnouncementSettings:
         return self._settings
 
+    @property
+    def player(self) -> Player:
+        return self._player
+
     def update_settings(self, settings: AnnouncementSettings) -> None:
         """Apply to announcements queued from now on (queued ones keep their text)."""
         self._settings = settings
@@ -353,6 +357,23 @@ class QtPlayer:
         else:
             self._player.setSource(url)
         self._player.play()
+
+    @property
+    def media(self) -> Any:
+        """The QMediaPlayer (the benchmark follows its position)."""
+        return self._player
+
+    @property
+    def playing(self) -> bool:
+        return self._on_finished is not None
+
+    def cut(self) -> None:
+        """Stop the clip now and report it finished."""
+        if self._on_finished is None:
+            return
+        self._player.stop()
+        self._player.setSource(QUrl())  # no stale "end of media" for the next clip
+        self._finish()
 
     def _on_status(self, status: Any) -> None:
         if status in (self._status.EndOfMedia, self._status.InvalidMedia):

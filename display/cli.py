@@ -16,6 +16,7 @@ import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from common.cli_args import (
     add_config_argument,
@@ -29,10 +30,14 @@ from common.cli_args import (
 from common.config import Config, Display, Site
 from common.qt_theme import platform_or_complain
 
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from display.app import DisplayApp
+    from display.state import DisplayState
+
 log = logging.getLogger(__name__)
 
-SCREENSHOT_TIMEOUT_MS = 8000
-SCREENSHOT_SETTLE_MS = 400
 MAX_SIZE = 8192
 
 
@@ -176,94 +181,51 @@ def main(argv: list[str]) -> int:
     return run(args, config, choice)
 
 
+def build(args: argparse.Namespace, config: Config, choice: Choice) -> DisplayApp:
+    """The ``DisplayApp`` the command line asks for (a QApplication must exist)."""
+    from common.i18n import Translator
+    from display.app import DisplayApp, qt_announcer
+    from display.board_state import BoardState
+
+    translator = Translator("display", args.lang)
+    counter_mode = args.counter is not None
+    board = BoardState(counters=choice.counters, services=choice.services, recent_limit=args.recent,
+                       spotlight_seconds=args.spotlight)
+    silent = args.mute or args.screenshot is not None or (counter_mode and not args.announce)
+
+    def view(display: DisplayState) -> QWidget:
+        if counter_mode:
+            from display.view_counter import CounterDisplay
+
+            return CounterDisplay(display, translator, args.counter, server_label=choice.url,
+                                  timezone=config.timezone)
+        from display.view_board import BoardView
+
+        site = choice.site
+        subtitle = site.name if not config.centre_name.casefold().startswith(site.name.casefold()) \
+            else site.address
+        return BoardView(display, translator, fallback_title=config.centre_name, fallback_subtitle=subtitle,
+                         server_label=choice.url, timezone=config.timezone)
+
+    display_app = DisplayApp(url=choice.url, token=choice.device.token, board=board, view=view,
+                             announcer=None if silent else qt_announcer(cache_dir=args.speech_cache))
+    display_app.window.resize(*(args.size or ((1280, 720) if counter_mode else (1920, 1080))))
+    return display_app
+
+
 def run(args: argparse.Namespace, config: Config, choice: Choice) -> int:
     from PySide6.QtWidgets import QApplication
 
-    from common.i18n import Translator
-    from common.qt_client import QtConnection
-    from common.qt_gc import collected_on_gui_thread
     from common.qt_theme import install_fonts
-    from display.board_state import BoardState
-    from display.wiring import DisplayController, build_announcer, device_login
+    from display import screenshot
 
     app = QApplication.instance() or QApplication(["xephang-display"])
     install_fonts(app)
-    translator = Translator("display", args.lang)
-    counter_mode = args.counter is not None
-    state = BoardState(counters=choice.counters, services=choice.services, recent_limit=args.recent,
-                       spotlight_seconds=args.spotlight)
-    controller = DisplayController(state)
-    silent = args.mute or args.screenshot is not None or (counter_mode and not args.announce)
-    if not silent:
-        build_announcer(controller, cache_dir=args.speech_cache, parent=controller)
-    connection = QtConnection(choice.url, device_login(choice.device.token))
-    controller.attach(connection)
-    view = _make_view(args, config, choice, controller, translator)
-    size = args.size or ((1280, 720) if counter_mode else (1920, 1080))
-    view.resize(*size)
-    if args.screenshot is not None or args.windowed or args.size:
-        view.show()
-    else:
-        from PySide6.QtCore import Qt
-
-        view.setCursor(Qt.CursorShape.BlankCursor)  # a TV: no pointer over the numbers
-        view.showFullScreen()
-    outcome = {"rc": 0}
-    if args.screenshot is not None:
-        _schedule_screenshot(app, view, controller, args.screenshot, outcome)
-    connection.start()
+    display_app = build(args, config, choice)
     log.info("display %s following %s", choice.device.id, choice.url)
-    try:
-        with collected_on_gui_thread():  # never on the speech thread (see common/qt_gc.py)
-            app.exec()
-    finally:
-        connection.stop()
-        controller.shutdown()
-        view.close()
-        view.deleteLater()
-    return outcome["rc"]
-
-
-def _make_view(args, config: Config, choice: Choice, controller, translator):
-    server_label = choice.url
-    if args.counter is not None:
-        from display.counter_display import CounterDisplay
-
-        return CounterDisplay(controller, translator, args.counter, server_label=server_label,
-                              timezone=config.timezone)
-    from display.board_view import BoardView
-
-    subtitle = choice.site.name if not config.centre_name.casefold().startswith(choice.site.name.casefold()) \
-        else choice.site.address
-    return BoardView(controller, translator, fallback_title=config.centre_name, fallback_subtitle=subtitle,
-                     server_label=server_label, timezone=config.timezone)
-
-
-def _schedule_screenshot(app, view, controller, path: Path, outcome: dict) -> None:
-    """Grab the view once the first snapshot is drawn (or after 8 s: the offline view)."""
-    from PySide6.QtCore import QTimer
-
-    done = {"taken": False}
-
-    def take() -> None:
-        if done["taken"]:
-            return
-        done["taken"] = True
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not view.grab().save(str(path), "PNG", 0):  # 0: smallest file (lossless)
-            print(f"xephang display: error: cannot write {path}", file=sys.stderr)
-            outcome["rc"] = 1
-        else:
-            log.info("screenshot saved to %s", path)
-        app.quit()
-
-    def on_change() -> None:
-        if controller.state.ready and not done.get("armed"):
-            done["armed"] = True
-            QTimer.singleShot(SCREENSHOT_SETTLE_MS, take)
-
-    controller.changed.connect(on_change)
-    QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, take)
+    if args.screenshot is not None:
+        return screenshot.take(display_app, args.screenshot)
+    return display_app.run(full_screen=not (args.windowed or args.size))
 
 
 if __name__ == "__main__":

@@ -15,11 +15,11 @@ from common import protocol as p
 from common.i18n import Translator
 from common.qt_theme import install_fonts
 from counter.actions import Phase
-from display import board_panes, counter_display, paint
+from display import view_board_panes, view_counter, view_paint
 from display.board_state import BoardState
-from display.board_view import BoardView
-from display.counter_display import CounterDisplay
-from display.wiring import DisplayController
+from display.state import DisplayState
+from display.view_board import BoardView
+from display.view_counter import CounterDisplay
 from tests import test_board_state as msg
 from tests.helpers import example_config
 from tests.test_counter_gui import login, make_app  # noqa: F401  (a fixture)
@@ -34,7 +34,7 @@ ENGLISH = {1: "Justice desk 1", 2: "Justice desk 2", 3: "Finance desk", 9: "Poli
 def painted(monkeypatch) -> list[str]:
     """Every text the board's panes and the counter display draw."""
     texts: list[str] = []
-    for module in (board_panes, counter_display):
+    for module in (view_board_panes, view_counter):
         original = module.draw_text
 
         def record(painter, rect, text, *args, _original=original, **kwargs):
@@ -45,15 +45,15 @@ def painted(monkeypatch) -> list[str]:
     return texts
 
 
-def fed_controller() -> DisplayController:
+def fed_display() -> DisplayState:
     """A board with every counter named in both languages and a fresh call to counter 3."""
-    controller = DisplayController(BoardState())
+    display = DisplayState(BoardState())
     counters = [msgspec.structs.replace(msg.counter(n, ticket="B001" if n == 3 else None), name_en=ENGLISH[n])
                 for n in msg.NAMES]
-    controller.on_message(msg.snapshot(counters=counters, tickets=[msg.ticket("B001", at=3)]))
+    display.on_message(msg.snapshot(counters=counters, tickets=[msg.ticket("B001", at=3)]))
     call = msgspec.structs.replace(msg.call(1, "B001", 3), counter_name_en="Finance desk")
-    controller.on_message(msg.update(calls=[call]))
-    return controller
+    display.on_message(msg.update(calls=[call]))
+    return display
 
 
 def repaint(qtbot, view, painted: list[str]) -> list[str]:
@@ -64,8 +64,8 @@ def repaint(qtbot, view, painted: list[str]) -> list[str]:
 
 
 def test_the_hall_board_shows_english_counter_names_after_switching(qtbot, painted):
-    controller = fed_controller()
-    view = BoardView(controller, Translator("display", "vi"))
+    display = fed_display()
+    view = BoardView(display, Translator("display", "vi"))
     qtbot.addWidget(view)
     view.resize(1920, 1080)
     view.show()
@@ -79,12 +79,12 @@ def test_the_hall_board_shows_english_counter_names_after_switching(qtbot, paint
     assert not set(msg.NAMES.values()) & set(english)
     qtbot.keyClick(view, Qt.Key.Key_L)
     assert set(repaint(qtbot, view, painted)) >= set(msg.NAMES.values())
-    controller.shutdown()
+    display.close()
 
 
 def test_the_counter_display_shows_its_english_name_after_switching(qtbot, painted):
-    controller = fed_controller()
-    view = CounterDisplay(controller, Translator("display", "vi"), 3)
+    display = fed_display()
+    view = CounterDisplay(display, Translator("display", "vi"), 3)
     qtbot.addWidget(view)
     view.show()
     vietnamese = repaint(qtbot, view, painted)
@@ -92,18 +92,18 @@ def test_the_counter_display_shows_its_english_name_after_switching(qtbot, paint
     qtbot.keyClick(view, Qt.Key.Key_L)
     english = repaint(qtbot, view, painted)
     assert "Finance desk" in english and "Tài chính" not in english
-    controller.shutdown()
+    display.close()
 
 
 def test_an_older_server_without_english_names_keeps_the_vietnamese_ones(qtbot, painted):
-    controller = DisplayController(BoardState())
-    controller.on_message(msg.snapshot())  # CounterViews without name_en
-    view = BoardView(controller, Translator("display", "en"))
+    display = DisplayState(BoardState())
+    display.on_message(msg.snapshot())  # CounterViews without name_en
+    view = BoardView(display, Translator("display", "en"))
     qtbot.addWidget(view)
     view.resize(1920, 1080)
     view.show()
     assert set(msg.NAMES.values()) <= set(repaint(qtbot, view, painted))
-    controller.shutdown()
+    display.close()
 
 
 @pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)])
@@ -115,29 +115,29 @@ def test_the_example_english_names_fit_their_cards_unshortened(qtbot, qapp, monk
     install_fonts(qapp)  # the board's real font, as the display app installs it
     shortened: list[str] = []
 
-    class Metrics(paint.QFontMetricsF):
+    class Metrics(view_paint.QFontMetricsF):
         def elidedText(self, text, *args):
             shown = super().elidedText(text, *args)
             if shown != text:
                 shortened.append(text)
             return shown
 
-    monkeypatch.setattr(paint, "QFontMetricsF", Metrics)
+    monkeypatch.setattr(view_paint, "QFontMetricsF", Metrics)
     site = example_config().site(site_code)
     counters = [p.CounterView(number=c.number, name=c.name, name_en=c.english_name, services=list(c.services),
                               status="closed" if c.number % 2 else "open") for c in site.counters]
     services = [p.ServiceView(code=s.code, name_vi=s.name_vi, name_en=s.name_en, agency=s.agency, counters=[],
                               issuing=True) for s in site.services]
-    controller = DisplayController(BoardState())
-    controller.on_message(msg.snapshot(counters=counters, services=services))
-    view = BoardView(controller, Translator("display", "en"))
+    display = DisplayState(BoardState())
+    display.on_message(msg.snapshot(counters=counters, services=services))
+    view = BoardView(display, Translator("display", "en"))
     qtbot.addWidget(view)
     view.resize(*size)
     view.show()
     names = {c.english_name for c in site.counters}
     assert names <= set(repaint(qtbot, view, painted))
     assert not names & set(shortened), f"shortened on the board: {sorted(names & set(shortened))}"
-    controller.shutdown()
+    display.close()
 
 
 def test_the_counter_app_shows_its_english_name_after_switching(qtbot, live_server, make_app):  # noqa: F811

@@ -16,15 +16,15 @@ import pytest
 from PySide6.QtGui import QColor
 
 from common.i18n import Translator
-from common.qt_client import QtConnection
-from display import cli
+from display import cli, screenshot
 from display.announcement import Announcement, AnnouncementSettings
 from display.announcer import Announcer, RecordingPlayer
+from display.app import DisplayApp
 from display.board_state import BoardState, Link, Phase, call_key
-from display.board_view import BoardView, date_line
-from display.counter_display import CounterDisplay
-from display.paint import Colors
-from display.wiring import DisplayController, device_login
+from display.state import DisplayState
+from display.view_board import BoardView, date_line
+from display.view_counter import CounterDisplay
+from display.view_paint import Colors
 from server.core import commands as c
 from tests import test_board_state as msg
 from tests.helpers import DISPLAY_TOKEN
@@ -72,37 +72,36 @@ class Board:
     def __init__(self, qtbot, url: str, *, counter: int | None = None, player: RecordingPlayer | None = None,
                  announce: bool = True, token: str = DISPLAY_TOKEN) -> None:
         self.state = BoardState(counters=[counter] if counter else None)
-        self.controller = DisplayController(self.state)
         self.player = player or RecordingPlayer()
-        self.announcer = None
-        if announce:
-            self.announcer = Announcer(
-                FakeSynth(), self.player, chime=CHIME, on_started=self.controller.announcement_started,
-                on_finished=self.controller.announcement_finished)
-            self.controller.set_announcer(self.announcer)
-        self.connection = QtConnection(url, device_login(token))
-        self.controller.attach(self.connection)
         translator = Translator("display", "vi")
-        if counter is None:
-            self.view = BoardView(self.controller, translator, fallback_title="Trung tâm")
-        else:
-            self.view = CounterDisplay(self.controller, translator, counter)
+
+        def announcer(display: DisplayState) -> Announcer:
+            return Announcer(FakeSynth(), self.player, chime=CHIME, on_started=display.announcement_started,
+                             on_finished=display.announcement_finished)
+
+        def view(display: DisplayState):
+            if counter is None:
+                return BoardView(display, translator, fallback_title="Trung tâm")
+            return CounterDisplay(display, translator, counter)
+
+        self.app = DisplayApp(url=url, token=token, board=self.state, view=view,
+                              announcer=announcer if announce else None)
+        self.display, self.announcer, self.view = self.app.display, self.app.announcer, self.app.window
         qtbot.addWidget(self.view)
         self.view.resize(1920, 1080) if counter is None else self.view.resize(1280, 720)
         self.view.show()
-        self.connection.start()
+        self.app.start()
         qtbot.waitUntil(lambda: self.state.ready, timeout=WAIT_MS)
 
     def tile(self, number: int):
-        return self.state.counter_tile(number, self.controller.now())
+        return self.state.counter_tile(number, self.display.now())
 
     def announced_numbers(self) -> list[str]:
         by_key = {call_key(call): call.number for call in self.state.calls}
-        return [by_key.get(key, "?") for key in self.controller.announced]
+        return [by_key.get(key, "?") for key in self.display.announced]
 
     def close(self) -> None:
-        self.connection.stop()
-        self.controller.shutdown()
+        self.app.stop()
 
 
 @pytest.fixture
@@ -160,16 +159,16 @@ def test_board_follows_calls_recalls_pauses_and_closing(live_server, boards, qtb
     run(live_server, open_counter(1), open_counter(3), issue("TP"), issue("TP"), issue("DN"))
     board = boards(live_server.url)
     assert board.tile(1).phase is Phase.IDLE and board.tile(2).phase is Phase.CLOSED
-    assert board.controller.announced == []  # the first snapshot is silent
+    assert board.display.announced == []  # the first snapshot is silent
 
     run(live_server, call_next(1))
     qtbot.waitUntil(lambda: board.tile(1).ticket == "A001", timeout=WAIT_MS)
     assert board.tile(1).phase is Phase.CALLING
-    assert board.state.spotlight_at(board.controller.now()).number == "A001"
+    assert board.state.spotlight_at(board.display.now()).number == "A001"
     assert board.tile(1).spotlit
 
     run(live_server, c.Recall(actor="lan", counter=1))
-    qtbot.waitUntil(lambda: len(board.controller.announced) == 2, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: len(board.display.announced) == 2, timeout=WAIT_MS)
     run(live_server, c.StartService(actor="lan", counter=1))
     qtbot.waitUntil(lambda: board.tile(1).phase is Phase.SERVING, timeout=WAIT_MS)
 
@@ -194,9 +193,9 @@ def test_ten_calls_in_one_burst_are_each_announced_once_in_order(live_server, bo
     run(live_server, *(open_counter(n) for n in services), *(issue(s) for s in services.values()))
     board = boards(live_server.url)
     run(live_server, *(call_next(n) for n in services), together=True)
-    qtbot.waitUntil(lambda: len(board.controller.announced) == 10, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: len(board.display.announced) == 10, timeout=WAIT_MS)
     calls = sorted(board.state.calls, key=lambda call: call.seq)
-    assert [call_key(call) for call in calls] == board.controller.announced  # seq order
+    assert [call_key(call) for call in calls] == board.display.announced  # seq order
     assert len(set(board.announced_numbers())) == 10
     assert heard(board.player) == expected(*((call.number, call.counter) for call in calls))
 
@@ -255,19 +254,19 @@ def test_counter_display_mode_follows_one_counter(live_server, boards, qtbot):
     assert pixel(view, 5, 5) == Colors.CLOSED
 
 
-# -- the controller, with no server ---------------------------------------------------------
+# -- the display's state, with no server ----------------------------------------------------
 
 
 def test_the_spotlight_follows_the_announcement_being_spoken(qtbot):
     now = [100.0]
     state = BoardState(spotlight_seconds=10)
-    controller = DisplayController(state, monotonic=lambda: now[0])
+    display = DisplayState(state, clock=lambda: now[0])
     player = RecordingPlayer(auto_finish=False)
-    announcer = Announcer(FakeSynth(), player, chime=CHIME, on_started=controller.announcement_started,
-                          on_finished=controller.announcement_finished)
-    controller.set_announcer(announcer)
-    controller.on_message(msg.snapshot())
-    controller.on_message(msg.update(calls=[msg.call(5, "A001", 1), msg.call(6, "A002", 2),
+    announcer = Announcer(FakeSynth(), player, chime=CHIME, on_started=display.announcement_started,
+                          on_finished=display.announcement_finished)
+    display.set_announcer(announcer)
+    display.on_message(msg.snapshot())
+    display.on_message(msg.update(calls=[msg.call(5, "A001", 1), msg.call(6, "A002", 2),
                                             msg.call(7, "B001", 3)]))
     assert state.spotlight_at(now[0]).number == "A001"  # the one being spoken, not the newest
     spoken = []
@@ -278,27 +277,27 @@ def test_the_spotlight_follows_the_announcement_being_spoken(qtbot):
     assert spoken == ["A001"] * 3 + ["A002"] * 3 + ["B001"] * 3
     assert announcer.idle
     assert state.spotlight_at(now[0]).number == "B001"  # lingers after the last one
-    controller.shutdown()
+    display.close()
 
 
 def test_a_muted_board_spotlights_the_newest_call_and_plays_nothing(qtbot):
     state = BoardState()
-    controller = DisplayController(state, monotonic=lambda: 0.0)
-    controller.on_message(msg.snapshot())
-    controller.on_message(msg.update(calls=[msg.call(5, "A001", 1), msg.call(6, "B001", 3)]))
+    display = DisplayState(state, clock=lambda: 0.0)
+    display.on_message(msg.snapshot())
+    display.on_message(msg.update(calls=[msg.call(5, "A001", 1), msg.call(6, "B001", 3)]))
     assert state.spotlight_at(0.0).number == "B001"
-    assert controller.announced == []
-    controller.shutdown()
+    assert display.announced == []
+    display.close()
 
 
 def test_announcement_settings_follow_the_server(qtbot):
     state = BoardState()
-    controller = DisplayController(state)
+    display = DisplayState(state)
     announcer = Announcer(FakeSynth(), RecordingPlayer(), chime=CHIME)
-    controller.set_announcer(announcer)
-    controller.on_message(msg.snapshot(announcement=msg.announcement(repeat=3, zero_tens="lẻ")))
+    display.set_announcer(announcer)
+    display.on_message(msg.snapshot(announcement=msg.announcement(repeat=3, zero_tens="lẻ")))
     assert announcer.settings.repeat == 3 and announcer.settings.zero_tens == "lẻ"
-    controller.shutdown()
+    display.close()
 
 
 def test_a_board_repainting_all_day_never_runs_out_of_references(qtbot):
@@ -308,9 +307,9 @@ def test_a_board_repainting_all_day_never_runs_out_of_references(qtbot):
     import sys
 
     state = BoardState()
-    controller = DisplayController(state)
-    controller.on_message(msg.snapshot(notice="Thông báo rất dài " * 20))
-    view = BoardView(controller, Translator("display"))
+    display = DisplayState(state)
+    display.on_message(msg.snapshot(notice="Thông báo rất dài " * 20))
+    view = BoardView(display, Translator("display"))
     qtbot.addWidget(view)
     view.resize(1920, 1080)
     view.show()
@@ -318,19 +317,19 @@ def test_a_board_repainting_all_day_never_runs_out_of_references(qtbot):
     qtbot.waitUntil(lambda: view.ticker.frames >= 60, timeout=WAIT_MS)  # a second of scrolling
     assert sys.getrefcount(None) - none_before > -50
     assert sys.getrefcount(True) - true_before > -50
-    controller.shutdown()
+    display.close()
 
 
 @pytest.mark.parametrize("make_view", [
-    lambda controller, tr: BoardView(controller, tr),
-    lambda controller, tr: CounterDisplay(controller, tr, 1),
+    lambda display, tr: BoardView(display, tr),
+    lambda display, tr: CounterDisplay(display, tr, 1),
 ], ids=["board", "counter"])
 def test_both_displays_switch_language_with_l_and_quit_with_ctrl_q(qtbot, make_view):
     from PySide6.QtCore import Qt
 
-    controller = DisplayController(BoardState())
+    display = DisplayState(BoardState())
     translator = Translator("display", "vi")
-    view = make_view(controller, translator)
+    view = make_view(display, translator)
     qtbot.addWidget(view)
     view.show()
     qtbot.keyClick(view, Qt.Key.Key_X)  # not one of the display's keys: nothing happens
@@ -341,11 +340,11 @@ def test_both_displays_switch_language_with_l_and_quit_with_ctrl_q(qtbot, make_v
     assert view.isVisible()
     qtbot.keyClick(view, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
     assert not view.isVisible()
-    controller.shutdown()
+    display.close()
 
 
 def test_the_displays_clock_uses_the_sites_zone_else_the_configured_one():
-    from display.window_shared import site_zone
+    from display.view_shared import site_zone
 
     state = BoardState()
     assert site_zone(state, "Asia/Bangkok").key == "Asia/Bangkok"  # no snapshot yet
@@ -393,7 +392,7 @@ def test_help_lists_every_option(capsys):
 
 
 def test_screenshot_of_an_unreachable_server_shows_the_connecting_screen(tmp_path, monkeypatch, qapp):
-    monkeypatch.setattr(cli, "SCREENSHOT_TIMEOUT_MS", 800)
+    monkeypatch.setattr(screenshot, "TIMEOUT_MS", 800)
     out = tmp_path / "offline.png"
     assert cli.main(["--server", "ws://127.0.0.1:9", "--size", "1366x768", "--screenshot", str(out)]) == 0
     from PySide6.QtGui import QImage

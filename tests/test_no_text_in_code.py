@@ -30,7 +30,7 @@ EVERY_LITERAL = None
 # path → (the literals allowed there, or EVERY_LITERAL for the whole file; why). A path that
 # no longer exists stands for the one file of the same name elsewhere (moved in a restructuring).
 ALLOWED: dict[str, tuple[set[str] | None, str]] = {
-    "common/vi_numbers.py": (
+    "display/vi_numbers.py": (
         EVERY_LITERAL,
         "the rules for reading numbers and letters aloud in Vietnamese: words of the language "
         "(một, mươi, lăm, bê, xê…), not text to translate; announcements are Vietnamese only"),
@@ -66,8 +66,6 @@ TEMPORARY: dict[str, str] = {
     "server/http.py": "being moved in issue 12 (server): the 404 page's text",
     "server/estimate_sim.py": "being moved to bench/ in issue 12 (server): a simulation's made-up names",
     "server/web/assets.py": "being moved in issue 12 (server): the 404 text",
-    "display/board_view.py": "being moved in issue 12 (apps): the window title",
-    "display/counter_display.py": "being moved in issue 12 (apps): the window title",
 }
 
 

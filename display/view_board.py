@@ -23,11 +23,18 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QKeyEvent, QLinearGradie
 from PySide6.QtWidgets import QWidget
 
 from common.i18n import Translator
-from display.board_panes import CounterGrid, Pane, RecentCalls, SpotlightPane, WaitingPane, waiting_height
 from display.board_state import BoardState, Link
-from display.paint import Colors, Scale, dimmed, draw_text, font, rounded
-from display.window_shared import handle_window_key, site_zone
-from display.wiring import DisplayController
+from display.state import DisplayState
+from display.view_board_panes import (
+    CounterGrid,
+    Pane,
+    RecentCalls,
+    SpotlightPane,
+    WaitingPane,
+    waiting_height,
+)
+from display.view_paint import Colors, Scale, dimmed, draw_text, font, rounded
+from display.view_shared import handle_window_key, site_zone
 
 W = QFont.Weight
 Align = Qt.AlignmentFlag
@@ -177,21 +184,21 @@ class StatusOverlay(Pane):
 
 
 class BoardView(QWidget):
-    """The whole hall board; repaints when the controller says the state changed."""
+    """The whole hall board; repaints when the display's state changed."""
 
-    def __init__(self, controller: DisplayController, translator: Translator, *,
+    def __init__(self, display: DisplayState, translator: Translator, *,
                  fallback_title: str = "", fallback_subtitle: str = "", server_label: str = "",
                  timezone: str = "Asia/Ho_Chi_Minh", parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.controller = controller
-        self.state = controller.state
+        self.display = display
+        self.state = display.board
         self.translator = translator
         self.fallback_title, self.fallback_subtitle = fallback_title, fallback_subtitle
         self.server_label = server_label
         self._fallback_tz = timezone
         self.scale = Scale(1.0)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
-        self.setWindowTitle("xephang – bảng hiển thị")
+        self.setWindowTitle(translator.both("window_title_board")[0])
         self.setMinimumSize(640, 360)
         self.header = HeaderPane(self)
         self.grid = CounterGrid(self)
@@ -206,7 +213,7 @@ class BoardView(QWidget):
         self._clock.setInterval(250)
         self._clock.timeout.connect(self._tick)
         self._clock.start()
-        controller.changed.connect(self.refresh)
+        display.changed.connect(self.refresh)
         self.resize(1920, 1080)
 
     # -- time -----------------------------------------------------------------------------
@@ -215,7 +222,7 @@ class BoardView(QWidget):
         return site_zone(self.state, self._fallback_tz)
 
     def local_time(self) -> datetime:
-        return self.controller.local_now().astimezone(self._zone())
+        return self.display.local_now().astimezone(self._zone())
 
     def synced_local_time(self) -> datetime | None:
         synced = self.state.synced_at

@@ -15,9 +15,10 @@ from PySide6.QtGui import QFont, QFontMetricsF, QKeyEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
 from common.i18n import Translator
-from display.board_panes import PHASE_COLORS
 from display.board_state import CounterTile, Link, Phase
-from display.paint import (
+from display.state import DisplayState
+from display.view_board_panes import PHASE_COLORS
+from display.view_paint import (
     Colors,
     Scale,
     dimmed,
@@ -29,8 +30,7 @@ from display.paint import (
     prepare,
     rounded,
 )
-from display.window_shared import handle_window_key, site_zone
-from display.wiring import DisplayController
+from display.view_shared import handle_window_key, site_zone
 
 W = QFont.Weight
 Align = Qt.AlignmentFlag
@@ -48,20 +48,20 @@ CAPTIONS = {
 class CounterDisplay(QWidget):
     """One counter, readable from the waiting seats."""
 
-    def __init__(self, controller: DisplayController, translator: Translator, counter: int, *,
+    def __init__(self, display: DisplayState, translator: Translator, counter: int, *,
                  server_label: str = "", timezone: str = "Asia/Ho_Chi_Minh",
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.controller = controller
-        self.state = controller.state
+        self.display = display
+        self.state = display.board
         self.translator = translator
         self.counter = counter
         self.server_label = server_label
         self._fallback_tz = timezone
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
-        self.setWindowTitle(f"xephang – quầy {counter}")
+        self.setWindowTitle(translator.both("window_title_counter", number=counter)[0])
         self.setMinimumSize(320, 180)
-        controller.changed.connect(self.update)
+        display.changed.connect(self.update)
         self._minute = -1
         self._clock = QTimer(self)
         self._clock.setInterval(1000)
@@ -70,7 +70,7 @@ class CounterDisplay(QWidget):
         self.resize(1280, 720)
 
     def local_time(self) -> datetime:
-        return self.controller.local_now().astimezone(site_zone(self.state, self._fallback_tz))
+        return self.display.local_now().astimezone(site_zone(self.state, self._fallback_tz))
 
     def _tick(self) -> None:
         minute = self.local_time().minute
@@ -79,7 +79,7 @@ class CounterDisplay(QWidget):
             self.update()
 
     def tile(self) -> CounterTile | None:
-        return self.state.counter_tile(self.counter, self.controller.now())
+        return self.state.counter_tile(self.counter, self.display.now())
 
     # -- painting ---------------------------------------------------------------------------
 

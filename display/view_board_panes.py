@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QLinearGradient, QPainte
 from PySide6.QtWidgets import QWidget
 
 from display.board_state import CounterTile, Phase
-from display.paint import (
+from display.view_paint import (
     Colors,
     Scale,
     draw_number,
@@ -28,7 +28,7 @@ from display.paint import (
 )
 
 if TYPE_CHECKING:
-    from display.board_view import BoardView
+    from display.view_board import BoardView
 
 W = QFont.Weight
 Align = Qt.AlignmentFlag
@@ -82,7 +82,7 @@ class CounterGrid(Pane):
     """Every shown counter: its number, name, state and the ticket at its desk."""
 
     def draw(self, painter: QPainter, r: QRectF, s: Scale) -> None:
-        tiles = self.board.state.counter_tiles(self.board.controller.now())
+        tiles = self.board.state.counter_tiles(self.board.display.now())
         if not tiles:
             return
         gap = s(14)
@@ -153,7 +153,7 @@ class SpotlightPane(Pane):
     """The newest call, huge; when nobody is being called, how many are waiting."""
 
     def draw(self, painter: QPainter, r: QRectF, s: Scale) -> None:
-        call = self.board.state.spotlight_at(self.board.controller.now())
+        call = self.board.state.spotlight_at(self.board.display.now())
         t = self.board.translator
         radius = s(22)
         if call is None:
@@ -222,7 +222,7 @@ class RecentCalls(Pane):
         gap = s(12)
         cell_w = (area.width() - gap * (columns - 1)) / columns
         cell_h = (area.height() - gap * (rows - 1)) / rows
-        spot = self.board.state.spotlight_at(self.board.controller.now())
+        spot = self.board.state.spotlight_at(self.board.display.now())
         for index, call in enumerate(calls):
             row, column = divmod(index, columns)
             cell = QRectF(area.left() + column * (cell_w + gap), area.top() + row * (cell_h + gap),
