@@ -59,16 +59,6 @@ ALLOWED: dict[str, tuple[set[str] | None, str]] = {
         {"Họp giao ban"}, "what the demo's simulated clerk types as a pause reason: input, not output"),
 }
 
-# TEMPORARY: files whose texts are being moved in issue 12 by the engineers restructuring
-# server/ and the apps; this list is emptied when they are done. Do not add to it.
-TEMPORARY: dict[str, str] = {
-    "server/app.py": "being moved in issue 12 (server): the too-many-connections refusal",
-    "server/http.py": "being moved in issue 12 (server): the 404 page's text",
-    "server/estimate_sim.py": "being moved to bench/ in issue 12 (server): a simulation's made-up names",
-    "server/web/assets.py": "being moved in issue 12 (server): the 404 text",
-}
-
-
 def _not_scanned(tree: ast.AST) -> set[int]:
     """ids of the nodes whose strings are documentation or log text."""
     skipped: set[int] = set()
@@ -104,11 +94,8 @@ def _resolve(name: str) -> Path | None:
 
 def test_no_user_facing_text_in_code():
     allowances = {_resolve(name): entry for name, entry in ALLOWED.items()}
-    temporary = {_resolve(name) for name in TEMPORARY}
     found = []
     for path in _sources():
-        if path in temporary:
-            continue
         allowed, _why = allowances.get(path, (set(), ""))
         found += [f"{path.relative_to(ROOT)}:{line}: {text!r}" for line, text in vietnamese_literals(path)
                   if allowed is not EVERY_LITERAL and text not in allowed]
