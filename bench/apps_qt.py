@@ -6,7 +6,7 @@
 * kiosk: a tap on a service tile of the real ``KioskApp`` (window shown, QtConnection,
   PrintService) → the ticket's ESC/POS job fully received by a loopback TCP printer (the
   test suite's ``FakePrinter``, which answers status queries like a real Epson);
-* display: a call reaching the real ``DisplayController`` (QtConnection, BoardState,
+* display: a call reaching the real ``DisplayState`` (QtConnection, BoardState,
   espeak-ng announcer, QtPlayer) → the player playing: the chime first, then the spoken
   sentence, rendered cold (a number never spoken) or from the phrase cache (a recall).
 
