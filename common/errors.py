@@ -15,7 +15,7 @@ root per layer; each class lives beside the code that raises it::
     │   ├── ClientError             common/client.py: the link to the server
     │   │   ├── Offline             the server cannot be reached now
     │   │   └── RequestFailed       the server refused a request (its error code)
-    │   ├── PrinterError            kiosk/printer.py: a print job failed
+    │   ├── PrinterError            kiosk/escpos_printer.py: a print job failed
     │   └── TakeError               kiosk/take_cli.py: ``xephang take`` cannot issue or print
     └── BenchError                  bench/: the benchmark cannot go on (raised itself too)
         ├── Refused                 bench/loadgen.py: the server refused a load generator

@@ -59,6 +59,7 @@ ALLOWED: dict[str, tuple[set[str] | None, str]] = {
         {"Họp giao ban"}, "what the demo's simulated clerk types as a pause reason: input, not output"),
 }
 
+
 def _not_scanned(tree: ast.AST) -> set[int]:
     """ids of the nodes whose strings are documentation or log text."""
     skipped: set[int] = set()
