@@ -17,15 +17,15 @@ from bench.procstat import raise_open_files
 
 
 def lift_message_budget() -> None:
-    import server.sessions as sessions
+    import server.connections as connections
 
-    real = sessions.TokenBucket
+    real = connections.TokenBucket
 
-    def unlimited(rate: float, burst: float) -> sessions.TokenBucket:
+    def unlimited(rate: float, burst: float) -> connections.TokenBucket:
         return real(rate=1e9, burst=1e9)
 
-    sessions.TokenBucket = unlimited  # type: ignore[assignment,misc]
-    if sessions.Session(remote="check").bucket.rate < 1e9:  # Session no longer uses the name
+    connections.TokenBucket = unlimited  # type: ignore[assignment,misc]
+    if connections.Session(remote="check").bucket.rate < 1e9:  # Session no longer uses the name
         raise SystemExit("bench: cannot lift the per-connection message budget")
 
 
