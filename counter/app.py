@@ -76,7 +76,7 @@ class CounterApp(QObject):
         else:
             self.window.login_page.focus_first_empty()
         with collected_on_gui_thread():  # never on a worker thread (see common/qt_gc.py)
-            code = QApplication.instance().exec()
+            code = QApplication.exec()
         self.shutdown()
         return code
 

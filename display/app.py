@@ -75,7 +75,7 @@ class DisplayApp(QObject):
         self.start()
         try:
             with collected_on_gui_thread():  # never on the speech thread (see common/qt_gc.py)
-                return QApplication.instance().exec()
+                return QApplication.exec()
         finally:
             self.stop()
             self.window.close()

@@ -19,7 +19,6 @@ SETTLE_MS = 400
 
 
 def take(display_app: DisplayApp, path: Path) -> int:
-    app = QApplication.instance()
     view = display_app.window
     view.show()
     outcome = {"rc": 0, "taken": False, "armed": False}
@@ -34,7 +33,7 @@ def take(display_app: DisplayApp, path: Path) -> int:
             outcome["rc"] = 1
         else:
             log.info("screenshot saved to %s", path)
-        app.quit()
+        QApplication.quit()
 
     def on_change() -> None:
         if display_app.display.board.ready and not outcome["armed"]:

@@ -63,19 +63,18 @@ class KioskApp:
     def run(self, *, windowed: bool, orientation: str) -> int:
         """Show the window (full screen, or a window of ``orientation``'s shape) until the
         application quits; the exit code."""
-        app = QApplication.instance()
         window = self.window
         if windowed:
             width, height = SIZES[orientation]
-            screen = app.primaryScreen().availableGeometry()
+            screen = QApplication.primaryScreen().availableGeometry()
             scale = min(1.0, 0.92 * screen.width() / width, 0.92 * screen.height() / height)
             window.resize(round(width * scale), round(height * scale))
             window.show()
         else:
-            app.setOverrideCursor(Qt.CursorShape.BlankCursor)  # a touch screen shows no pointer
+            QApplication.setOverrideCursor(Qt.CursorShape.BlankCursor)  # a touch screen shows no pointer
             window.showFullScreen()
         with collected_on_gui_thread():  # never on the printer's thread (see common/qt_gc.py)
-            return app.exec()
+            return QApplication.exec()
 
     def stop(self) -> None:
         self.window.timer.stop()

@@ -3,7 +3,7 @@ and the two ports it talks through (``Request`` to the server, ``PrinterPort`` t
 printer, with the ``PrintOutcome`` a printer job or status check ends with).
 
 Shared by ``KioskState`` and the parts it owns (``kiosk/issuing.py``, ``kiosk/print_jobs.py``,
-``kiosk/staff.py``); views and tests import them from ``kiosk.state``.
+``kiosk/staff.py``); the views mostly import them from ``kiosk.state``.
 """
 
 from __future__ import annotations
