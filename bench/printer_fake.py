@@ -99,6 +99,24 @@ class FakePrinter:
                 raise TimeoutError(f"fake printer saw {len(self.jobs)} of {count} jobs")
             return list(self.jobs)
 
+    def serve(self, conn: socket.socket) -> None:
+        """One connection, read to its end: answer status queries, record the bytes."""
+        conn.settimeout(30)  # never outlive a broken test by much
+        data = bytearray()
+        parsed = 0  # bytes of data already decoded
+        try:
+            while chunk := conn.recv(65536):
+                data += chunk
+                commands, used = decode_stream(bytes(data[parsed:]))
+                parsed += used
+                for command in commands:
+                    if isinstance(command, StatusQuery):
+                        conn.sendall(self._reply(command))
+        except OSError:
+            pass  # client reset or timed out: keep what arrived
+        finally:
+            self._finish(bytes(data))
+
     def _reply(self, query: StatusQuery) -> bytes:
         self.queries.append(query.n)
         if self.mode == "silent":
@@ -121,19 +139,4 @@ class _Server(socketserver.ThreadingTCPServer):
 class _Handler(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         fake: FakePrinter = self.server.fake  # type: ignore[attr-defined]
-        conn: socket.socket = self.request
-        conn.settimeout(30)  # never outlive a broken test by much
-        data = bytearray()
-        parsed = 0  # bytes of data already decoded
-        try:
-            while chunk := conn.recv(65536):
-                data += chunk
-                commands, used = decode_stream(bytes(data[parsed:]))
-                parsed += used
-                for command in commands:
-                    if isinstance(command, StatusQuery):
-                        conn.sendall(fake._reply(command))
-        except OSError:
-            pass  # client reset or timed out: keep what arrived
-        finally:
-            fake._finish(bytes(data))
+        fake.serve(self.request)

@@ -16,7 +16,6 @@ from server.core.hours import is_issuing, next_opening
 from server.core.model import CounterState, SiteState, Ticket, TicketState
 from server.core.selection import waiting_ahead
 
-
 # Every field of the wire's TicketView is the Ticket's field of the same name (the state as
 # its text): the view follows the model instead of copying it by hand.
 _TICKET_VIEW_FIELDS = tuple(f.name for f in msgspec.structs.fields(p.TicketView) if f.name != "state")
