@@ -19,12 +19,13 @@ import logging
 import sqlite3
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 
+from common.clock import utc_now
 from common.config import Config
 from server.access import WEBSOCKET_PATHS
 from server.compression import server_extensions
@@ -45,10 +46,6 @@ log = logging.getLogger(__name__)
 TICK_SECONDS = 15.0
 CHECKPOINT_SECONDS = 1.0
 T = TypeVar("T")
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class QueueServer:
