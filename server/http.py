@@ -87,9 +87,8 @@ async def route_http(server: Service, routes: Routes, connection: Any, request: 
         result = response(405, plain_text("http_method_not_allowed"), "text/plain; charset=utf-8",
                           Allow=ALLOWED_METHODS)
     else:
-        result = handler(server, request, query)
-        if isinstance(result, Awaitable):
-            result = await result
+        answer = handler(server, request, query)
+        result = await answer if isinstance(answer, Awaitable) else answer
     if request.method == "HEAD":  # GET's status and headers (Content-Length too), no body
         result = dataclasses.replace(result, body=b"")
     return result

@@ -58,7 +58,7 @@ class TakingTurns:
         self.executor = executor
         self.free = workers
         # address → its jobs waiting for a turn; dict order is the round's order.
-        self.waiting: tuple[dict[str, deque[asyncio.Future]], ...] = ({}, {})  # known, unknown
+        self.waiting: tuple[dict[str, deque[asyncio.Future[None]]], ...] = ({}, {})  # known, unknown
 
     def waiting_unknown(self) -> int:
         return sum(len(queue) for queue in self.waiting[1].values())
@@ -67,7 +67,7 @@ class TakingTurns:
         if self.free > 0 and not any(self.waiting):
             self.free -= 1
         else:
-            turn = asyncio.get_running_loop().create_future()
+            turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self.waiting[0 if known else 1].setdefault(address, deque()).append(turn)
             try:
                 await turn
@@ -120,7 +120,7 @@ class LoginGuard:
         attempt = self.begin(username, address)
         ok = False
         try:
-            ok = await self.turns.run(address, attempt.known, verify)
+            ok = bool(await self.turns.run(address, attempt.known, verify))
         finally:
             self.end(attempt, ok=ok)
         return ok

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter as Tally
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Literal
 
 import msgspec
 
@@ -15,6 +16,8 @@ from server.core.estimate import estimate_wait_minutes
 from server.core.hours import is_issuing, next_opening
 from server.core.model import CounterState, SiteState, Ticket, TicketState
 from server.core.selection import waiting_ahead
+
+ClosedReason = Literal["service_closed", "holiday", "daily_cap_reached"]
 
 # Every field of the wire's TicketView is the Ticket's field of the same name (the state as
 # its text): the view follows the model instead of copying it by hand.
@@ -79,7 +82,7 @@ def service_views(state: SiteState, now: datetime,
     for service in site.services:
         issued = state.sequences.get(service.code, 0)
         cap = min(service.daily_cap or service.numbering.capacity, service.numbering.capacity)
-        reason = None
+        reason: ClosedReason | None = None
         opening = None
         if local.date() in site.holidays:
             reason = "holiday"

@@ -77,7 +77,7 @@ class CounterRequests:
 
     def table(self) -> dict[str, Any]:
         """Message type → handler, for the dispatcher."""
-        commands = {cls.__struct_config__.tag: self.command for cls in COMMANDS}
+        commands = {kind: self.command for kind, cls in p.CLIENT_TYPES.items() if cls in COMMANDS}
         return {**commands, "select_counter": self.select_counter, "cancel_ticket": self.cancel_ticket}
 
     async def select_counter(self, ws: ServerConnection, session: Session, m: p.SelectCounter) -> None:

@@ -43,7 +43,7 @@ class Dispatcher:
             error = Rejected(exc.code, detail=exc.detail[:200])
             await send(ws, error_message(exc.request_id, error))
             return
-        kind = type(message).__struct_config__.tag
+        kind = str(type(message).__struct_config__.tag)
         request_id = message.id
         try:
             check_allowed(kind, session)

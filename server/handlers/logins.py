@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from websockets.asyncio.server import ServerConnection
 
@@ -50,10 +50,11 @@ class Logins:
             audit.warning("device login refused from %s: address locked for %d s", session.remote, wait)
             raise Rejected("throttled", seconds=wait)
         for site in self.config.sites:
-            for device in (*site.kiosks, *site.displays):
+            devices: list[Kiosk | Display] = [*site.kiosks, *site.displays]
+            for device in devices:
                 if device.token == m.token:
-                    kind = "kiosk" if isinstance(device, Kiosk) else "display"
-                    audit.info("device %s (%s) logged in from %s", device.id, kind, session.remote)
+                    audit.info("device %s (%s) logged in from %s", device.id,
+                               "kiosk" if isinstance(device, Kiosk) else "display", session.remote)
                     return await self._welcome_device(ws, session, m, site, device)
         throttle.failed(keys)
         audit.warning("bad device token from %s", session.remote)
@@ -62,7 +63,7 @@ class Logins:
     async def _welcome_device(self, ws: ServerConnection, session: Session, m: p.LoginDevice,
                               site: Site, device: Kiosk | Display) -> None:
         service = self.service
-        kind = "kiosk" if isinstance(device, Kiosk) else "display"
+        kind: Literal["kiosk", "display"] = "kiosk" if isinstance(device, Kiosk) else "display"
         session.role, session.device, session.sites = kind, device.id, (site.code,)
         if isinstance(device, Kiosk):
             service.connections.join_kiosks(ws, site.code)
@@ -102,10 +103,11 @@ class Logins:
             web_code = service.manager_sessions.issue_code(user.username)
             audit.info("manager web session code issued to %s at %s", user.username, session.remote)
         sites = tuple(s.code for s in self.config.sites if not user.sites or s.code in user.sites)
+        role: p.Role = user.role
         session.role, session.username, session.sites = user.role, user.username, sites
         user_view = p.UserView(username=user.username, full_name=user.full_name, role=user.role)
         welcome = p.Welcome(
-            re=m.id, role=user.role, server_time=service.clock(), user=user_view,
+            re=m.id, role=role, server_time=service.clock(), user=user_view,
             counters=counter_choices(service, user) if user.role == "clerk" else [],
             web_code=web_code,
         )
