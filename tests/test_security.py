@@ -362,3 +362,16 @@ async def test_logins_leave_an_audit_trail_without_secrets(harness, caplog):
     every = "\n".join(r.getMessage() for r in caplog.records)
     for secret in ("mat-khau-sai", PASSWORD, "khong-phai-ma-nay-12345"):
         assert secret not in every
+
+
+def test_the_demos_simulated_kiosk_may_fill_a_morning_queue_at_once():
+    """The demo's traffic bot issues a morning's crowd in seconds: its configuration lifts the
+    human pace that the example (and every real centre) keeps."""
+    from common.assets import asset_path
+    from common.config import parse_config
+    from xephang.demo import demo_config_text
+
+    example = asset_path("config", "example.toml").read_text("utf-8")
+    demo = parse_config(demo_config_text(example, 9999), "demo.toml")
+    assert demo.server.port == 9999 and demo.server.kiosk_issue_burst >= 28  # the bot's first burst
+    assert parse_config(example, "example.toml").server.kiosk_issue_burst == 6

@@ -29,11 +29,14 @@ ALL_DAY = "\n".join(f'{day} = ["00:00-24:00"]' for day in ("mon", "tue", "wed", 
 
 
 def demo_config_text(example: str, port: int) -> str:
-    """The example configuration, open every day at every hour, on ``port``."""
+    """The example configuration, open every day at every hour, on ``port``; its kiosks may
+    issue a morning's queue at once (the simulated traffic fills the hall in seconds, which a
+    real kiosk's human pace would refuse)."""
     text = re.sub(r"(?m)^(mon|tue|wed|thu|fri|sat|sun) = .*\n", "", example)
     text = re.sub(r"(?m)^\[sites\.hours\]\n", f"[sites.hours]\n{ALL_DAY}\n", text)
     text = re.sub(r"(?m)^holidays = .*$", "holidays = []", text)
-    text = re.sub(r"(?m)^port = \d+$", f"port = {port}", text)
+    pace = "kiosk_issues_per_minute = 600\nkiosk_issue_burst = 60"
+    text = re.sub(r"(?m)^port = \d+$", f"port = {port}\n{pace}", text)
     text = re.sub(r'(?m)^public_url = ".*"$', f'public_url = "http://127.0.0.1:{port}"', text)
     return text
 
