@@ -255,11 +255,11 @@ async def test_wrong_passwords_from_elsewhere_do_not_lock_a_clerk_out_of_their_p
     assert (await login_from(harness, "127.0.5.1", "lan", PASSWORD))["type"] == "welcome"
 
 
-@pytest.mark.asyncio
-async def test_a_flood_of_logins_never_queues_password_checks_ahead_of_a_known_clerk(harness, monkeypatch):
+@pytest.fixture
+def password_checks(monkeypatch) -> list[str]:
+    """The passwords the server checks, in the order the checks start."""
     import server.handlers.logins
 
-    assert (await login_from(harness, "127.0.6.1", "hung", PASSWORD))["type"] == "welcome"  # her PC
     checks: list[str] = []
     real_verify = server.handlers.logins.verify_password
 
@@ -268,10 +268,25 @@ async def test_a_flood_of_logins_never_queues_password_checks_ahead_of_a_known_c
         return real_verify(password, stored)
 
     monkeypatch.setattr(server.handlers.logins, "verify_password", counted)
-    attackers = [await client_from(harness.url, f"127.0.7.{1 + i % 100}") for i in range(200)]
+    return checks
+
+
+async def wrong_logins(harness, addresses: list[str]) -> tuple[list[RawClient], list[asyncio.Task]]:
+    """One wrong login from each of ``addresses``, all at once (replies still to come)."""
+    attackers = [await client_from(harness.url, address) for address in addresses]
     replies = [asyncio.create_task(a.request(
         {"type": "login", "v": 1, "username": f"ten-bia-{i}", "password": f"doan-{i}"}, expect="error",
         timeout=60)) for i, a in enumerate(attackers)]
+    return attackers, replies
+
+
+@pytest.mark.asyncio
+async def test_a_flood_of_logins_never_queues_password_checks_ahead_of_a_known_clerk(
+        harness, password_checks):
+    checks = password_checks
+    assert (await login_from(harness, "127.0.6.1", "hung", PASSWORD))["type"] == "welcome"  # her PC
+    checks.clear()
+    attackers, replies = await wrong_logins(harness, [f"127.0.7.{1 + i % 100}" for i in range(200)])
     while len(checks) < 4:  # the flood is being checked
         await asyncio.sleep(0.01)
     before = len(checks)
@@ -291,23 +306,12 @@ async def test_a_flood_of_logins_never_queues_password_checks_ahead_of_a_known_c
 
 
 @pytest.mark.asyncio
-async def test_a_first_login_waits_for_one_check_per_flooding_address_not_for_the_flood(harness, monkeypatch):
+async def test_a_first_login_waits_for_one_check_per_flooding_address_not_for_the_flood(
+        harness, password_checks):
     """A clerk at a PC the server does not know yet (say, after a restart), while two addresses
     each fire 20 wrong logins: her check waits for one of each address's, not for all 40."""
-    import server.handlers.logins
-
-    checks: list[str] = []
-    real_verify = server.handlers.logins.verify_password
-
-    def counted(password: str, stored: str) -> bool:
-        checks.append(password)
-        return real_verify(password, stored)
-
-    monkeypatch.setattr(server.handlers.logins, "verify_password", counted)
-    attackers = [await client_from(harness.url, f"127.0.10.{1 + i % 2}") for i in range(40)]
-    replies = [asyncio.create_task(a.request(
-        {"type": "login", "v": 1, "username": f"ten-{i}", "password": f"doan-{i}"}, expect="error",
-        timeout=60)) for i, a in enumerate(attackers)]
+    checks = password_checks
+    attackers, replies = await wrong_logins(harness, [f"127.0.10.{1 + i % 2}" for i in range(40)])
     while len(checks) < 2:
         await asyncio.sleep(0.01)
     before = len(checks)
