@@ -15,6 +15,7 @@ closing), the estimates' catch-up, and the WAL checkpointer.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
 from collections.abc import Callable, Mapping
@@ -59,6 +60,9 @@ class QueueServer:
         self.db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db")
         self.kdf_thread = ThreadPoolExecutor(max_workers=PASSWORD_WORKERS, thread_name_prefix="kdf")
         self.checkpoint_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoint")
+        # Reports and pages read on a connection and thread of their own, never the writer's.
+        self.report_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reports")
+        self._reader: sqlite3.Connection | None = None  # opened on the report thread
         self.writer = Writer(store, clock, self.run_db)
         self.connections = Connections(config, self.today)
         self.fanout = FanOut(config, clock, self.writer.states, self.connections,
@@ -100,7 +104,18 @@ class QueueServer:
         return await asyncio.get_running_loop().run_in_executor(self.db_thread, fn, *args)
 
     async def read_db(self, fn: Callable[..., T], *args: Any) -> T:
-        return await self.run_db(fn, self.store.db.conn, *args)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.report_thread, functools.partial(self._read, fn, *args))
+
+    def _read(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._reader is None:
+            self._reader = self.store.reader()
+        return fn(self._reader, *args)
+
+    def _close_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -162,6 +177,8 @@ class QueueServer:
         # return_exceptions: a writer that died of a failed commit (already logged, kept in
         # writer.failed) must not turn the orderly stop into a traceback.
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.get_running_loop().run_in_executor(self.report_thread, self._close_reader)
+        self.report_thread.shutdown(wait=True)
         await self.run_db(self.store.close)
         self.db_thread.shutdown(wait=True)
         self.checkpoint_thread.shutdown(wait=True)

@@ -62,5 +62,6 @@ class Service(Protocol):
         """``fn(*args)`` on the database thread (the store's connection is not thread-safe)."""
 
     async def read_db(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(connection, *args)`` on the database thread, for reports."""
+        """``fn(connection, *args)`` with a read-only connection on the reports' own thread:
+        reports and pages never hold up the writer's commits."""
 

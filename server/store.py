@@ -208,6 +208,15 @@ class Store:
     def checkpointer(self) -> Checkpointer:
         return Checkpointer(self.path)
 
+    def reader(self) -> sqlite3.Connection:
+        """A read-only connection of its own, for reports and pages: WAL lets it read the last
+        committed state beside the writer, so a long report never holds up a commit. It may
+        make TEMP tables (a report's working table) and nothing else."""
+        uri = Path(self.path).resolve().as_uri() + "?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+        conn.execute("pragma busy_timeout=5000")
+        return conn
+
     # -- restore -------------------------------------------------------------------------
 
     def load_site(self, rules: SiteRules, today: date) -> SiteState:
