@@ -43,6 +43,15 @@ log = logging.getLogger(__name__)
 
 Row = tuple[Any, ...]  # one row's values, in its INSERT's column order
 
+# A display's snapshot: the day's calls, found from the day's tickets (tickets_site_day, then
+# events_ticket). CROSS JOIN keeps that order: walking the events table backwards instead
+# (for ORDER BY seq) scanned all of a year's events when the day had no call yet.
+RECENT_CALLS_SQL = (
+    "select e.seq, e.at, e.data, t.id, t.number, t.day from tickets t "
+    "cross join events e on e.ticket_id = t.id where t.site = ? and t.day = ? "
+    "and e.type = 'ticket_called' order by e.seq desc limit ?"
+)
+
 migrations = Migrations("xephang")
 
 TICKET_COLUMNS = [f.name for f in dataclasses.fields(Ticket)]
@@ -296,12 +305,7 @@ class Store:
 
     def recent_calls(self, site: str, day: date, limit: int) -> list[dict[str, Any]]:
         """The site's last calls of ``day``, oldest first, for a display's snapshot."""
-        rows = list(self.db.query(
-            "select e.seq, e.at, e.data, t.id, t.number, t.day from events e "
-            "join tickets t on t.id = e.ticket_id where e.site = ? and e.type = 'ticket_called' "
-            "and t.day = ? order by e.seq desc limit ?",
-            [site, day.isoformat(), limit],
-        ))
+        rows = list(self.db.query(RECENT_CALLS_SQL, [site, day.isoformat(), limit]))
         calls = []
         for row in reversed(rows):
             data = msgspec.json.decode(row["data"])
