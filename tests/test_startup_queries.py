@@ -19,7 +19,7 @@ def test_the_recent_calls_of_a_day_are_found_through_indexes(tmp_path):
         steps = plan(store, RECENT_CALLS_SQL, ["tinh", date(2026, 11, 25).isoformat(), 20])
     finally:
         store.close()
-    assert not [s for s in steps if s.startswith("SCAN") and "events" in s or s == "SCAN e"], steps
+    assert not [s for s in steps if (s.startswith("SCAN") and "events" in s) or s == "SCAN e"], steps
     assert any("tickets_site_day" in s for s in steps) and any("events_ticket" in s for s in steps), steps
 
 
