@@ -327,3 +327,21 @@ async def test_malformed_next_neither_fails_nor_burns_the_code(harness, bad_next
     assert (await get(harness, "/manager/", cookie=cookie)).status == 200
     login = await get(harness, f"/manager/login?next={bad_next.replace(chr(9), '%09')}")
     assert login.status == 200 and '"next": "/manager/"' in login.text
+
+
+async def test_a_web_login_gets_its_code_and_no_site_snapshots(harness):
+    """The login page only needs the one-time code: a manager's web login is not sent a
+    snapshot of every site they cover (a province manager's was 101 of them, ~4 MB)."""
+    client = await harness.client()
+    welcome = await client.request({"type": "login", "v": 1, "username": "giamdoc", "password": PASSWORD,
+                                    "web_session": True}, expect="welcome")
+    assert welcome["web_code"]
+    await client.request({"type": "ping"}, expect="pong")  # anything pushed before it is kept
+    assert [m["type"] for m in client.inbox] == []
+    await client.close()
+    desktop = await harness.client()  # an ordinary manager login still follows every site
+    await desktop.request({"type": "login", "v": 1, "username": "giamdoc", "password": PASSWORD},
+                          expect="welcome")
+    await desktop.request({"type": "ping"}, expect="pong")
+    assert {m["type"] for m in desktop.inbox} == {"snapshot"}
+    await desktop.close()

@@ -112,7 +112,7 @@ class Logins:
             web_code=web_code,
         )
         await service.connections.send(ws, welcome)
-        if user.role == "manager":
+        if user.role == "manager" and not m.web_session:  # the login page needs its code only
             for code in sites:
                 service.connections.join_staff(ws, code)
                 await service.connections.send(ws, snapshot(service, code, session))
