@@ -40,6 +40,12 @@ MAX_KNOWN_ADDRESSES = 10_000
 BUSY_RETRY_SECONDS = 2
 
 
+def address_key(address: str) -> str:
+    """An address's key in the address throttle (shared by logins, device tokens and ticket
+    lookups)."""
+    return f"ip:{address}"
+
+
 @dataclass
 class Attempt:
     """One login attempt admitted to the password check."""
@@ -127,7 +133,7 @@ class LoginGuard:
 
     def begin(self, username: str, address: str) -> Attempt:
         """Admit an attempt, or raise ``throttled``/``login_busy``; end it with ``end``."""
-        pair, by_address = [f"{username[:64]}@{address}"], [f"ip:{address}"]
+        pair, by_address = [f"{username[:64]}@{address}"], [address_key(address)]
         wait = max(self.pairs.retry_after(pair), self.addresses.retry_after(by_address))
         if wait:
             raise Rejected("throttled", seconds=wait)
@@ -148,7 +154,7 @@ class LoginGuard:
         attempt.open = False
         if ok:
             self.pairs.succeeded(attempt.pair)
-            self.addresses.forgive([f"ip:{attempt.address}"])
+            self.addresses.forgive([address_key(attempt.address)])
             self._remember(attempt.address)
         else:
             self.failures.append(self.clock())

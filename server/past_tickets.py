@@ -13,6 +13,7 @@ from common import protocol as p
 from server import wire
 from server.core.model import Ticket
 from server.core.rules import rateable_until
+from server.login_guard import address_key
 
 if TYPE_CHECKING:
     from server.service import Service
@@ -24,7 +25,7 @@ async def find(service: Service, token: str, remote: str | None) -> Ticket | Non
     """The ticket of an earlier day with ``token``, if its site and service still exist.
     From a websocket (``remote``), a miss counts against the address, which once
     throttled gets no more lookups."""
-    keys = [f"ip:{remote}"] if remote is not None else []
+    keys = [address_key(remote)] if remote is not None else []
     ticket = None
     throttle = service.login_guard.addresses
     if TOKEN.match(token) and not throttle.retry_after(keys):

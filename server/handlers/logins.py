@@ -17,6 +17,7 @@ from server.access import UNAUTHENTICATED
 from server.core import commands as c
 from server.handlers.counter import counter_choices
 from server.handlers.snapshot import snapshot
+from server.login_guard import address_key
 
 if TYPE_CHECKING:
     from server.connections import Session
@@ -43,7 +44,7 @@ class Logins:
 
     async def login_device(self, ws: ServerConnection, session: Session, m: p.LoginDevice) -> None:
         check_version(m.v)
-        keys = [f"ip:{session.remote}"]
+        keys = [address_key(session.remote)]
         throttle = self.service.login_guard.addresses
         wait = throttle.retry_after(keys)
         if wait:
@@ -85,15 +86,17 @@ class Logins:
         service = self.service
         name = m.username[:64]
         user = self.config.user(m.username)
+        # An unknown name is not written to the log: it is often a password typed one field early.
+        shown = repr(name) if user is not None else "an unknown username"
         verify = functools.partial(verify_password, m.password[:1024],
                                    user.password_hash if user else _DUMMY_HASH)
         try:  # see server.login_guard: throttles, and turns between addresses
             ok = await service.login_guard.check(name, session.remote, verify)
         except Rejected as exc:
-            audit.warning("login of %r from %s refused: %s", name, session.remote, exc.code)
+            audit.warning("login of %s from %s refused: %s", shown, session.remote, exc.code)
             raise
         if user is None or not ok:
-            audit.warning("failed login of %r from %s", name, session.remote)
+            audit.warning("failed login of %s from %s", shown, session.remote)
             raise Rejected("bad_credentials")
         audit.info("%s %s logged in from %s", user.role, user.username, session.remote)
         web_code = None

@@ -8,7 +8,6 @@ called with a vibration and a generated beep, and rates the service once afterwa
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -25,7 +24,6 @@ from server.web.html import e, html_response, language, layout, script_data
 if TYPE_CHECKING:
     from server.service import Service
 
-TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 def _texts() -> dict[str, dict[str, str]]:
     """The page's texts (keys starting with ``t_``) in both languages, for its script."""
     entries = catalogue("web")
@@ -68,7 +66,7 @@ def _past(t: Translator, row: dict, server: Service) -> Response:
 async def ticket_page(server: Service, request: Request, query: dict[str, str]) -> Response:
     t = Translator("web", language(request, query))
     token = request.path.split("?", 1)[0].rsplit("/", 1)[-1]
-    if not TOKEN.match(token):
+    if not past_tickets.TOKEN.match(token):
         return _not_found(t)
     ticket = server.today_ticket(token)
     if ticket is not None:
