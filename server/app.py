@@ -38,6 +38,7 @@ from server.handlers import dispatcher
 from server.http import Routes, dropping_failed_connections, plain_text, route_http, text_response
 from server.login_guard import PASSWORD_WORKERS, LoginGuard
 from server.manager_sessions import ManagerSessions
+from server.report_process import ReportProcess
 from server.store import Store
 from server.web import routes as web_routes
 from server.writer import Outcome, Writer
@@ -63,6 +64,7 @@ class QueueServer:
         # Reports and pages read on a connection and thread of their own, never the writer's.
         self.report_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reports")
         self._reader: sqlite3.Connection | None = None  # opened on the report thread
+        self.reports = ReportProcess(store.path)  # year reports, exports, forecasts
         self.writer = Writer(store, clock, self.run_db)
         self.connections = Connections(config, self.today)
         self.fanout = FanOut(config, clock, self.writer.states, self.connections,
@@ -106,6 +108,9 @@ class QueueServer:
     async def read_db(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.report_thread, functools.partial(self._read, fn, *args))
+
+    async def compute(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self.reports.run(fn, *args)
 
     def _read(self, fn: Callable[..., T], *args: Any) -> T:
         if self._reader is None:
@@ -179,6 +184,7 @@ class QueueServer:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await asyncio.get_running_loop().run_in_executor(self.report_thread, self._close_reader)
         self.report_thread.shutdown(wait=True)
+        self.reports.close()
         await self.run_db(self.store.close)
         self.db_thread.shutdown(wait=True)
         self.checkpoint_thread.shutdown(wait=True)

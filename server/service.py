@@ -65,3 +65,8 @@ class Service(Protocol):
         """``fn(connection, *args)`` with a read-only connection on the reports' own thread:
         reports and pages never hold up the writer's commits."""
 
+    async def compute(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(connection, *args)`` in the report process (server/report_process.py), with a
+        read-only connection: for work that takes seconds (a year's report, an export, a
+        forecast), which there shares only the CPU with the queue, at a lower priority. ``fn``
+        is a module-level function and ``args`` pickle; raises ReportsBusy when many wait."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
+import sqlite3
 from collections import Counter
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from websockets.http11 import Request, Response
 
-from common.i18n import Translator
+from common.i18n import Language, Translator
 from server import stats
 from server.web import charts, export
 from server.web.html import (
@@ -25,6 +26,7 @@ from server.web.html import (
     respond,
 )
 from server.web.labels import COLUMNS, group_label, group_title, rating_names
+from server.web.prepared import prepared
 from server.web.shell import (
     Context,
     ReportParams,
@@ -199,6 +201,12 @@ async def report_page(server: Service, request: Request, query: dict[str, str]) 
     params = report_params(server, ctx, query)
     if isinstance(params, Response):
         return params
+    return await prepared(server, ctx.t, ctx.user.username, "/manager/report", query,
+                          lambda: _report_page(server, ctx, params, query), back="/manager/")
+
+
+async def _report_page(server: Service, ctx: Context, params: ReportParams,
+                       query: dict[str, str]) -> Response:
     t = ctx.t
     result, counters = await _load(server, params)
     site = server.config.site(params.site)
@@ -210,9 +218,9 @@ async def report_page(server: Service, request: Request, query: dict[str, str]) 
     csv_href = e(link("/manager/export.csv", **params.query()))
     xlsx_href = e(link("/manager/export.xlsx", **params.query()))
     exports = (
-        f'<a class="button secondary" id="export-csv" href="{csv_href}" download>'
+        f'<a class="button secondary" id="export-csv" href="{csv_href}">'
         f'{e(t.text("download_csv"))}</a>'
-        f'<a class="button" id="export-xlsx" href="{xlsx_href}" download>{e(t.text("download_xlsx"))}</a>'
+        f'<a class="button" id="export-xlsx" href="{xlsx_href}">{e(t.text("download_xlsx"))}</a>'
     )
     body = f"""
 {topbar(server, t, ctx.user, "report", switch)}
@@ -237,6 +245,12 @@ def _download(data: bytes, content_type: str, name: str) -> Response:
     return respond(200, data, content_type, headers=[disposition])
 
 
+def _xlsx(conn: sqlite3.Connection, job: stats.ReportJob, language: Language, generated: datetime) -> bytes:
+    """The workbook, made in the report process (server/report_process.py) with its report."""
+    result, groups = job.run(conn)
+    return export.xlsx_bytes(job.config, result, groups, Translator("web", language), generated)
+
+
 async def export_csv(server: Service, request: Request, query: dict[str, str]) -> Response:
     ctx = manager_context(server, request, query, api=True)
     if isinstance(ctx, Response):
@@ -244,11 +258,16 @@ async def export_csv(server: Service, request: Request, query: dict[str, str]) -
     params = report_params(server, ctx, query)
     if isinstance(params, Response):
         return params
-    job = stats.ReportJob(server.config, params.site, params.start, params.end, (params.group,))
-    result, _ = await run_job(server, job)
-    data = export.csv_bytes(server.config, result, ctx.t)
-    name = export.filename(params.site, params.start, params.end, f"-{params.group}.csv")
-    return _download(data, "text/csv; charset=utf-8", name)
+
+    async def produce() -> Response:
+        job = stats.ReportJob(server.config, params.site, params.start, params.end, (params.group,))
+        result, _ = await run_job(server, job)
+        data = export.csv_bytes(server.config, result, ctx.t)
+        name = export.filename(params.site, params.start, params.end, f"-{params.group}.csv")
+        return _download(data, "text/csv; charset=utf-8", name)
+
+    return await prepared(server, ctx.t, ctx.user.username, "/manager/export.csv", query, produce,
+                          back=link("/manager/report", **params.query()))
 
 
 async def export_xlsx(server: Service, request: Request, query: dict[str, str]) -> Response:
@@ -258,9 +277,13 @@ async def export_xlsx(server: Service, request: Request, query: dict[str, str]) 
     params = report_params(server, ctx, query)
     if isinstance(params, Response):
         return params
-    job = stats.ReportJob(server.config, params.site, params.start, params.end, stats.GROUPS)
-    result, groups = await run_job(server, job)
-    generated = server.clock().astimezone(server.config.tz)
-    data = await asyncio.to_thread(export.xlsx_bytes, server.config, result, groups, ctx.t, generated)
-    name = export.filename(params.site, params.start, params.end, ".xlsx")
-    return _download(data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name)
+
+    async def produce() -> Response:
+        job = stats.ReportJob(server.config, params.site, params.start, params.end, stats.GROUPS)
+        generated = server.clock().astimezone(server.config.tz)
+        data = await server.compute(_xlsx, job, ctx.t.language, generated)
+        name = export.filename(params.site, params.start, params.end, ".xlsx")
+        return _download(data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name)
+
+    return await prepared(server, ctx.t, ctx.user.username, "/manager/export.xlsx", query, produce,
+                          back=link("/manager/report", **params.query()))

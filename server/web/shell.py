@@ -3,8 +3,7 @@ the validation of the parameters the pages share (site, date range, grouping).""
 
 from __future__ import annotations
 
-import asyncio
-import weakref
+import sqlite3
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -23,21 +22,14 @@ if TYPE_CHECKING:
     from server.service import Service
 
 
-_report_locks: weakref.WeakKeyDictionary[Service, asyncio.Lock] = weakref.WeakKeyDictionary()
+def _report(conn: sqlite3.Connection, job: stats.ReportJob) -> tuple[stats.Report, dict[str, Any]]:
+    return job.run(conn)
 
 
 async def run_job(server: Service, job: stats.ReportJob) -> tuple[stats.Report, dict[str, Any]]:
-    """A report's database steps one call at a time on the database thread, so the queue's
-    commits go on between them (one report at a time: they share a temporary table); then
-    the assembly, off the event loop."""
-    lock = _report_locks.setdefault(server, asyncio.Lock())
-    async with lock:
-        try:
-            for step in job.steps():
-                await server.read_db(step)
-        finally:
-            await server.read_db(job.cleanup)
-    return await asyncio.to_thread(job.build)
+    """A report, computed in the report process (server/report_process.py): it shares
+    only the CPU with the queue, at a lower priority."""
+    return await server.compute(_report, job)
 
 
 def today(server: Service) -> date:
