@@ -13,7 +13,10 @@ from typing import Any
 
 # Targets for one server carrying a province on a 2-core machine (issue #8).
 ISSUE_RATE_TARGET = 2000.0  # durable issues a second with 50 kiosks
-ISSUE_P99_TARGET_MS = 10.0  # at 20 kiosks
+ISSUE_RATE_TARGET_RATIO = 0.8  # ... and at least this share of raw single-row commits (issue 15)
+# The tail at 20 kiosks, as a multiple of the websockets echo p99 of the same run (issue 15):
+# an absolute 10 ms measured 10.8 ms on one machine and 22.9 ms on another for the same code.
+ISSUE_P99_TARGET_ECHO_RATIO = 3.0
 FANOUT_P99_TARGET_MS = 50.0  # call → every display and counter of the site, 1,500 clients
 IDLE_RSS_TARGET_MB = 200.0  # 2,000 connected clients
 IDLE_CPU_TARGET_PERCENT = 2.0  # "near zero"
@@ -101,9 +104,12 @@ def render(r: dict[str, Any]) -> str:
     for level in r.get("issuing", []):
         n = level["kiosks"]
         echo = r.get(f"echo_{n}", {})
+        raw = sq["per_second"] if sq else None
+        rate_ok = level["per_second"] >= ISSUE_RATE_TARGET and (
+            raw is None or level["per_second"] >= ISSUE_RATE_TARGET_RATIO * raw)
         t.add(f"issue throughput, {n} kiosk(s)", f"{level['per_second']:.0f}/s",
-              f"≥ {ISSUE_RATE_TARGET:.0f}/s" if n == 50 else "",
-              _verdict(level["per_second"] >= ISSUE_RATE_TARGET) if n == 50 else "",
+              f"≥ {ISSUE_RATE_TARGET:.0f}/s, ×{ISSUE_RATE_TARGET_RATIO} sqlite" if n == 50 else "",
+              _verdict(rate_ok) if n == 50 else "",
               f"sqlite {sq['per_second']:.0f}/s" if sq else "—",
               _ratio(level["per_second"], sq["per_second"] if sq else None))
         t.add("", "", "", "", f"echo {echo.get('per_second', 0):.0f}/s" if echo else "—",
@@ -111,8 +117,9 @@ def render(r: dict[str, Any]) -> str:
         t.add(f"issue latency p50, {n} kiosk(s)", _ms(level["p50_ms"]), "", "",
               f"echo {_ms(echo.get('p50_ms'))}", _ratio(level["p50_ms"], echo.get("p50_ms")))
         t.add(f"issue latency p99, {n} kiosk(s)", _ms(level["p99_ms"]),
-              f"≤ {ISSUE_P99_TARGET_MS:.0f} ms" if n == 20 else "",
-              _verdict(level["p99_ms"] <= ISSUE_P99_TARGET_MS) if n == 20 else "",
+              f"≤ ×{ISSUE_P99_TARGET_ECHO_RATIO:.0f} echo" if n == 20 else "",
+              _verdict(bool(echo) and level["p99_ms"] <= ISSUE_P99_TARGET_ECHO_RATIO * echo["p99_ms"])
+              if n == 20 else "",
               f"echo {_ms(echo.get('p99_ms'))}", _ratio(level["p99_ms"], echo.get("p99_ms")))
     province = r.get("province")
     if province:
