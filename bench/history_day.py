@@ -39,6 +39,7 @@ from types import MappingProxyType
 from typing import Literal
 
 from bench import history_calendar as cal
+from bench.centre import PROVINCE
 from common.config import Config, Numbering
 from server.core import events as ev
 from server.core.model import CounterState, CounterStatus, SiteRules, SiteState, Ticket, TicketState
@@ -93,7 +94,8 @@ class SiteSetup:
 
 
 def site_setups(config: Config, province_base: float, commune_base: float, seed: int) -> list[SiteSetup]:
-    """Every site of ``config``: its size (a commune's busyness follows its counters, with a
+    """Every site of ``config``: its size (``province_base`` for the bench province's 58
+    counters, in proportion for fewer; a commune's busyness follows its counters, with a
     commune's own factor), demand per service, counters with their clerks, kiosks."""
     rating_values = frozenset(r.value for r in config.rating)
     mean_counters = sum(len(s.counters) for s in config.sites[1:]) / max(len(config.sites) - 1, 1)
@@ -103,8 +105,8 @@ def site_setups(config: Config, province_base: float, commune_base: float, seed:
         clerks = {(n, u.username) for u in config.users if u.role == "clerk" and site.code in u.sites
                   for n in u.counters}
         by_counter = dict(sorted(clerks, reverse=True))
-        base = province_base if index == 0 else (
-            commune_base * len(site.counters) / mean_counters * rng.uniform(0.7, 1.3))
+        base = (province_base * len(site.counters) / PROVINCE.province_counters if index == 0
+                else commune_base * len(site.counters) / mean_counters * rng.uniform(0.7, 1.3))
         codes = tuple(s.code for s in site.services)
         demand = DEMAND if index == 0 else {**DEMAND, **COMMUNE_DEMAND}
         setups.append(SiteSetup(

@@ -13,6 +13,7 @@ from typing import Any
 
 from bench import apps, baselines, profiling
 from bench.centre import Population, build_centre
+from bench.history_phase import phase_history
 from bench.processes import BenchError, ServerProcess, echo_server, free_port, queue_server
 from bench.procstat import Meter, cpu_times, rss_mb
 from bench.profiles import Profile
@@ -319,4 +320,4 @@ def phase_apps(run: Run) -> None:
 
 
 PHASES = {"baselines": phase_baselines, "issuing": phase_issuing, "province": phase_province,
-          "apps": phase_apps}
+          "apps": phase_apps, "history": phase_history}

@@ -11,6 +11,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from bench.history_report import history_lines
+
 # Targets for one server carrying a province on a 2-core machine (issue #8).
 ISSUE_RATE_TARGET = 2000.0  # durable issues a second with 50 kiosks
 ISSUE_RATE_TARGET_RATIO = 0.8  # ... and at least this share of raw single-row commits (issue 15)
@@ -158,6 +160,7 @@ def render(r: dict[str, Any]) -> str:
               f"espeak {_ms(an['synth_cold_ms'])}", "")
     if len(t.rows) > 1:
         lines += ["", *t.render()]
+    lines += history_lines(r.get("history"))
     lines += _details(r)
     return "\n".join(lines)
 

@@ -9,7 +9,10 @@ Phases (each server is a fresh process with a fresh database):
    phones); a morning's tickets issued; counters calling; fan-out latency of each call
    to every display and counter of its site;
 4. idle: 2,000 connected clients; server memory and CPU;
-5. the apps: kiosk tap → printer bytes, display call → announcement playing.
+5. the apps: kiosk tap → printer bytes, display call → announcement playing;
+6. history: a province-year (generated once, cached): database size, server start on the
+   last day and on the morning after, year report times, kiosk issue latency while a
+   manager opens the year report or exports it, ``xephang backup`` (bench.history_phase).
 """
 
 from __future__ import annotations
