@@ -22,12 +22,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import msgspec
 import sqlite_utils
 from immutables import Map
 from sqlite_utils.migrations import Migrations
 
 from common.errors import ServerError
+from server import event_rows, store_compaction
 from server.core import events as ev
 from server.core.model import (
     CounterState,
@@ -47,7 +47,7 @@ Row = tuple[Any, ...]  # one row's values, in its INSERT's column order
 # events_ticket). CROSS JOIN keeps that order: walking the events table backwards instead
 # (for ORDER BY seq) scanned all of a year's events when the day had no call yet.
 RECENT_CALLS_SQL = (
-    "select e.seq, e.at, e.data, t.id, t.number, t.day from tickets t "
+    "select e.seq, e.at, e.counter, e.data, t.id, t.number, t.day from tickets t "
     "cross join events e on e.ticket_id = t.id where t.site = ? and t.day = ? "
     "and e.type = 'ticket_called' order by e.seq desc limit ?"
 )
@@ -161,7 +161,30 @@ def m002_sequence_unique_per_origin_service(db: sqlite_utils.Database) -> None:
         conn.execute("pragma foreign_keys=on")
 
 
-_encoder = msgspec.json.Encoder()
+
+@migrations(transactional=False)  # batches of their own: a crash half-way goes on at the next start
+def m003_compact_event_rows(db: sqlite_utils.Database) -> None:
+    """Events keep their own facts, not a copy of the whole ticket (server/event_rows.py)."""
+    store_compaction.compact_events(db.conn)
+
+
+@migrations(transactional=False)  # a table rebuild needs foreign keys off, outside a transaction
+def m004_tickets_without_redundant_uniques(db: sqlite_utils.Database) -> None:
+    store_compaction.drop_redundant_ticket_uniques(db.conn)
+
+
+@migrations()
+def m005_forget_retry_keys_of_past_days(db: sqlite_utils.Database) -> None:
+    """A kiosk's idempotency key guards a retried tap on its own day only (``load_site``
+    reads the stored day's): the store forgets the keys of a day when the site moves to the
+    next (a trigger on ``sites``), and this forgets those of the days already past. A key
+    with its kiosk's token gets the ticket and its page's address back."""
+    store_compaction.forget_past_retry_keys(db.conn)
+
+
+@migrations(transactional=False)  # VACUUM cannot run inside a transaction
+def m006_return_the_space_of_old_rows(db: sqlite_utils.Database) -> None:
+    store_compaction.return_space(db.conn)
 
 
 class Checkpointer:
@@ -279,10 +302,11 @@ class Store:
         conn = self.db.conn
         try:
             conn.execute("begin immediate")
-            conn.executemany(_SITE_UPSERT, rows.sites.values())
             conn.executemany(_TICKET_UPSERT, rows.tickets.values())
             conn.executemany(_SEQUENCE_UPSERT, rows.sequences.values())
             conn.executemany(_COUNTER_UPSERT, rows.counters.values())
+            # After the tickets: a site's new day forgets the old day's retry keys (m005).
+            conn.executemany(_SITE_UPSERT, rows.sites.values())
             seqs = [conn.execute(_EVENT_INSERT, row).lastrowid for row in rows.events]
             conn.execute("commit")
         except BaseException:
@@ -308,11 +332,11 @@ class Store:
         rows = list(self.db.query(RECENT_CALLS_SQL, [site, day.isoformat(), limit]))
         calls = []
         for row in reversed(rows):
-            data = msgspec.json.decode(row["data"])
+            data = event_rows.decode(row["data"])
             calls.append({
                 "seq": row["seq"], "ticket_id": row["id"], "number": row["number"],
-                "service": data["ticket"]["service"], "counter": data["ticket"]["counter"],
-                "reason": data["reason"], "at": datetime.fromisoformat(row["at"]),
+                "service": data["service"], "counter": row["counter"],
+                "reason": data["reason"], "at": event_rows.from_micros(row["at"]),
             })
         return calls
 
@@ -352,24 +376,10 @@ class Store:
             dest.close()
 
 
-def _event_data(event: ev.Event) -> dict[str, Any]:
-    """The event's own fields (its ticket or counter as a whole) for the ``data`` column."""
-    names = _EVENT_FIELDS.get(type(event))
-    if names is None:
-        names = _EVENT_FIELDS[type(event)] = tuple(
-            f.name for f in dataclasses.fields(event) if f.name not in ("at", "actor", "device"))
-    # msgspec encodes the dataclasses inside as objects of all their fields, in order, as
-    # dataclasses.asdict would (and enums by value, datetimes in ISO 8601), without copying.
-    return {name: getattr(event, name) for name in names}
-
-
-_EVENT_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
 def _event_row(site: str, event: ev.Event, ticket_id: str | None, counter: int | None) -> Row:
-    """The values of one ``events`` row (``_EVENT_INSERT``)."""
-    return (_iso(event.at), site, ev.EVENT_TYPES[type(event)], event.actor, event.device,
-            ticket_id, counter, _encoder.encode(_event_data(event)).decode())
+    """The values of one ``events`` row (``_EVENT_INSERT``; the format: server/event_rows.py)."""
+    return (event_rows.micros(event.at), site, ev.EVENT_TYPES[type(event)], event.actor, event.device,
+            ticket_id, counter, event_rows.event_data(event))
 
 
 class _BatchRows:

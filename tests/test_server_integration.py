@@ -21,6 +21,7 @@ from server.access import COUNTER_COMMANDS, PERMISSIONS, UNAUTHENTICATED
 from server.core import commands as c
 from server.core.model import SiteRules, new_site_state
 from server.core.rules import handle
+from tests import legacy_store
 from tests.helpers import DISPLAY_TOKEN, KIOSK_TOKEN, PASSWORD, TZ, RawClient, example_config
 
 KIOSK_2_TOKEN = "sG82Nwe9UjlW9ZZvLYsKkzfW"  # kiosk-sanh-2 at site "tinh"
@@ -272,15 +273,14 @@ def test_the_sequence_constraint_migration_keeps_every_row(tmp_path, clock):
                     c.Transfer(actor="ha", counter=2, service="DD")):
         state, events = handle(state, command, now)
         results.append((state, events))
-    old = store.Store(db, str(path))
-    old.commit(results)
+    legacy_store.commit(db, results)  # as the store wrote them then
     conn.close()
     upgraded = store.Store.open(path)
     restored = upgraded.load_site(rules, date(2026, 11, 25))
     assert dict(restored.tickets) == dict(state.tickets)
     assert dict(restored.counters) == dict(state.counters)
     (sql,) = upgraded.db.execute("select sql from sqlite_master where name = 'tickets'").fetchone()
-    assert "unique (site, day, origin_service, sequence)" in sql
+    assert "unique (site, day, service, sequence)" not in sql  # (m004 dropped the right one too)
     assert upgraded.db.execute("pragma integrity_check").fetchone() == ("ok",)
     assert upgraded.db.execute("pragma foreign_keys").fetchone() == (1,)
     state, events = handle(state, c.IssueTicket(actor="k", service="DD", token="t2"), now)
@@ -399,6 +399,9 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "close_counter": {},
     "cancel_ticket": {"number": "Z999", "site": "tinh"},
     "rate": {"value": 4},
+    "read_settings": {},
+    "admin_change": {"change": {"kind": "notice", "site": "tinh", "notice": "x"}, "base": "0000000000000000"},
+    "change_password": {"old_password": "wrong-password", "new_password": "new-password-1"},
     "logout": {},  # last: it ends the role
 }
 ROLES = ["anonymous", "kiosk", "display", "clerk-no-counter", "clerk", "manager", "watcher"]
