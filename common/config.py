@@ -174,12 +174,21 @@ class Announcement(_Struct, kw_only=True):
 
 
 class User(_Struct, kw_only=True):
+    """A clerk or a manager. A manager with no ``sites`` covers every site: the province
+    administrator, who alone changes users and settings beyond one site."""
+
     username: str
     full_name: str
     role: Literal["clerk", "manager"]
     password_hash: str
     sites: list[str] = []
     counters: list[int] = []
+    disabled: bool = False  # may not log in; kept for the audit log and the reports
+    must_change_password: bool = False  # set by a reset: the user chooses one at next login
+
+    @property
+    def administrator(self) -> bool:
+        return self.role == "manager" and not self.sites
 
 
 class ServerSettings(_Struct, kw_only=True):

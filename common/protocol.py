@@ -13,6 +13,7 @@ from typing import Any, Literal, TypeVar
 
 import msgspec
 
+from common.config import Counter, Service
 from common.errors import CommonError
 
 PROTOCOL_VERSION = 1
@@ -200,6 +201,97 @@ class DeviceView(_Value, frozen=True, kw_only=True):
     services: list[str] | None = None
 
 
+# -- administration: one change to the centre's settings (admin_change) ----------------------
+
+
+class _Change(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True, tag_field="kind"):
+    pass
+
+
+class UserChange(_Change, tag="user", frozen=True, kw_only=True):
+    """Add or update a user. ``password`` is required for a new user and resets an existing
+    one's: either way the user must choose their own at the next login."""
+
+    username: str
+    full_name: str
+    role: Literal["clerk", "manager"]
+    sites: list[str] = []
+    counters: list[int] = []
+    disabled: bool = False
+    password: str | None = None
+
+
+class SiteChange(_Change, tag="site", frozen=True, kw_only=True):
+    """A site's name, address, opening hours, holidays and hall notice."""
+
+    site: str
+    name: str
+    address: str = ""
+    hours: dict[str, list[str]]
+    holidays: list[date] = []
+    notice: str = ""
+
+
+class NoticeChange(_Change, tag="notice", frozen=True, kw_only=True):
+    """Only the notice that scrolls on the hall board."""
+
+    site: str
+    notice: str
+
+
+class ServiceChange(_Change, tag="service", frozen=True, kw_only=True):
+    site: str
+    service: Service
+
+
+class ServiceRemoval(_Change, tag="service_remove", frozen=True, kw_only=True):
+    site: str
+    code: str
+
+
+class CounterChange(_Change, tag="counter", frozen=True, kw_only=True):
+    site: str
+    counter: Counter
+
+
+class CounterRemoval(_Change, tag="counter_remove", frozen=True, kw_only=True):
+    site: str
+    number: int
+
+
+class KioskChange(_Change, tag="kiosk", frozen=True, kw_only=True):
+    """A paired kiosk's name and printer settings (its token never travels)."""
+
+    site: str
+    id: str
+    name: str
+    printer: str = "none"
+    paper_width_mm: Literal[58, 80] = 80
+    qr: Literal["native", "raster"] = "raster"
+
+
+class DisplayChange(_Change, tag="display", frozen=True, kw_only=True):
+    site: str
+    id: str
+    name: str
+    counters: list[int] | None = None
+    services: list[str] | None = None
+
+
+class DeviceRevocation(_Change, tag="device_revoke", frozen=True, kw_only=True):
+    """The device's credential stops working at once; its connection is closed."""
+
+    site: str
+    id: str
+
+
+Change = (
+    UserChange | SiteChange | NoticeChange | ServiceChange | ServiceRemoval | CounterChange
+    | CounterRemoval | KioskChange | DisplayChange | DeviceRevocation
+)
+CHANGE_KINDS: dict[str, type] = {cls.__struct_config__.tag: cls for cls in Change.__args__}
+
+
 # -- client → server -------------------------------------------------------------------------
 
 
@@ -306,11 +398,31 @@ class Rate(_Request, tag="rate", frozen=True, kw_only=True):
     ticket_id: str | None = None
 
 
+class ReadSettings(_Request, tag="read_settings", frozen=True, kw_only=True):
+    """A manager's administration pages: the settings they may change (reply ``settings``)."""
+
+
+class AdminChange(_Request, tag="admin_change", frozen=True, kw_only=True):
+    """One change to the settings, made against the thing as the page showed it: ``base`` is
+    its fingerprint from ``settings`` (null: it must not exist yet). Reply ``result`` with
+    ``version``; ``stale_edit`` if someone changed it since."""
+
+    change: Change
+    base: str | None = None
+
+
+class ChangePassword(_Request, tag="change_password", frozen=True, kw_only=True):
+    """A user's own password (after a reset, the only thing a login allows)."""
+
+    old_password: str
+    new_password: str
+
+
 ClientMessage = (
     LoginDevice | Login | WatchTicket | SelectCounter | Logout | Ping | IssueTicket
     | ReportPrinter | CallNext | CallNumber | Recall | StartService | MarkAbsent | Hold
     | ResumeHeld | Transfer | Finish | PauseCounter | ResumeCounter | CloseCounter
-    | CancelTicket | Rate
+    | CancelTicket | Rate | ReadSettings | AdminChange | ChangePassword
 )
 
 # -- server → client -------------------------------------------------------------------------
@@ -325,6 +437,7 @@ class Welcome(_Message, tag="welcome", frozen=True, kw_only=True):
     device: DeviceView | None = None
     counters: list[CounterChoice] = []
     web_code: str | None = None  # one-time code for /manager/session (login with web_session)
+    must_change_password: bool = False  # a reset password: send change_password, nothing else
 
 
 class Snapshot(_Message, tag="snapshot", frozen=True, kw_only=True):
@@ -383,6 +496,7 @@ class Result(_Message, tag="result", frozen=True, kw_only=True):
     estimated_wait_minutes: int | None = None
     url: str | None = None
     counter: CounterView | None = None
+    version: int | None = None  # admin_change: the settings version it made
 
 
 class Error(_Message, tag="error", frozen=True, kw_only=True):
@@ -398,8 +512,20 @@ class Pong(_Message, tag="pong", frozen=True, kw_only=True):
     server_time: datetime
 
 
+class Settings(_Message, tag="settings", frozen=True, kw_only=True):
+    """The settings a manager may see (reply to ``read_settings``): the configuration as the
+    file format has it, password hashes and device tokens left out; ``fingerprints`` names
+    each user, site, service, counter and device ("counter:SITE:N", "user:NAME", …) with the
+    fingerprint a change to it must carry as ``base``."""
+
+    re: RequestId = None
+    version: int
+    config: dict[str, Any]
+    fingerprints: dict[str, str]
+
+
 ServerMessage = (
-    Welcome | Snapshot | Update | TicketStatus | CounterTakenOver | Result | Error | Pong
+    Welcome | Snapshot | Update | TicketStatus | CounterTakenOver | Result | Error | Pong | Settings
 )
 
 CLIENT_TYPES: dict[str, type] = {cls.__struct_config__.tag: cls for cls in ClientMessage.__args__}

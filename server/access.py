@@ -38,6 +38,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "close_counter": frozenset({"clerk"}),
     "cancel_ticket": frozenset({"clerk", "manager"}),
     "rate": frozenset({"clerk", "watcher"}),
+    # administration (server/handlers/admin.py): what a manager may change is decided per
+    # change (server/admin_changes.py: a site manager, their sites; the administrator, all)
+    "read_settings": frozenset({"manager"}),
+    "admin_change": frozenset({"manager"}),
+    "change_password": frozenset({"clerk", "manager"}),
 }
 
 # Clerk commands that act on the counter the session selected (never on another).

@@ -30,15 +30,17 @@ from common.clock import utc_now
 from common.config import Config
 from server.access import WEBSOCKET_PATHS
 from server.compression import server_extensions
-from server.connections import Connections
+from server.connections import Audience, Connections
 from server.core import commands as c
 from server.core.model import SiteRules, SiteState, Ticket
 from server.fanout import RECENT_CALLS, SERVICES_EVERY, FanOut
 from server.handlers import dispatcher
+from server.handlers.snapshot import snapshot
 from server.http import Routes, dropping_failed_connections, plain_text, route_http, text_response
 from server.login_guard import PASSWORD_WORKERS, LoginGuard
 from server.manager_sessions import ManagerSessions
 from server.report_process import ReportProcess
+from server.settings import LiveSettings, site_rules
 from server.store import Store
 from server.web import routes as web_routes
 from server.writer import Outcome, Writer
@@ -65,6 +67,7 @@ class QueueServer:
         self.report_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reports")
         self._reader: sqlite3.Connection | None = None  # opened on the report thread
         self.reports = ReportProcess(store.path)  # year reports, exports, forecasts
+        self.settings = LiveSettings(self)  # the centre's settings: stored, changed live
         self.writer = Writer(store, clock, self.run_db)
         self.connections = Connections(config, self.today)
         self.fanout = FanOut(config, clock, self.writer.states, self.connections,
@@ -125,15 +128,14 @@ class QueueServer:
     # -- lifecycle --------------------------------------------------------------------------
 
     def site_rules(self, code: str) -> SiteRules:
-        site = self.config.site(code)
-        assert site is not None
-        return SiteRules(
-            site=site, queue=self.config.queue, tz=self.config.tz,
-            rating_values=frozenset(r.value for r in self.config.rating),
-        )
+        return site_rules(self.config, code)
 
     async def restore(self) -> None:
-        """Load every site's committed state and recent calls."""
+        """Load the settings (seeded from the file's on the first start), every site's
+        committed state and recent calls."""
+        _, config = await self.run_db(self.settings.load)
+        if config is not self.config:
+            self.apply_config(config)
         today = self.today()
         for site in self.config.sites:
             state = await self.run_db(self.store.load_site, self.site_rules(site.code), today)
@@ -141,6 +143,37 @@ class QueueServer:
             calls = await self.run_db(self.store.recent_calls, site.code, state.day, RECENT_CALLS)
             self.fanout.load(site.code, state, calls)
         log.info("restored %d site(s)", len(self.writer.states))
+
+    # -- settings changed live (server/settings.py) ------------------------------------------------
+
+    def apply_config(self, config: Config, states: Mapping[str, SiteState] | None = None) -> None:
+        """Run with ``config`` from now on (and these site states, already under its rules)."""
+        self.config = config
+        self.connections.config = config
+        self.fanout.config = config
+        for site in config.sites:
+            self.connections.audiences.setdefault(site.code, Audience())
+        for code, state in (states or {}).items():
+            self.writer.states[code] = state
+            self.fanout.reconfigured(code, state)
+
+    def push_snapshots(self, site: str) -> None:
+        """A fresh snapshot to every connection following ``site`` (its settings changed)."""
+        audience = self.connections.audiences.get(site)
+        if audience is None:
+            return
+        for ws in [*audience.staff, *audience.kiosks]:
+            session = self.connections.sessions.get(ws)
+            if session is not None:
+                self.connections.send_soon(ws, snapshot(self, site, session))
+
+    def end_sessions(self, *, users: set[str], devices: set[str]) -> None:
+        """Close the connections of disabled or removed users and revoked devices."""
+        for ws, session in list(self.connections.sessions.items()):
+            if session.username in users:
+                self.connections.close_soon(ws, 1008, "account disabled")
+            elif session.device in devices and session.role in ("kiosk", "display"):
+                self.connections.close_soon(ws, 1008, "device revoked")
 
     async def start(self, host: str, port: int, *, ssl: Any = None) -> Server:
         """Restore, roll over any day that has ended, and listen."""

@@ -53,6 +53,8 @@ class Session:
     counter: int | None = None
     ticket_id: str | None = None
     public_path: bool = False  # connected on the public (watchers only) websocket path
+    password_change: bool = False  # logged in with a reset password: may only change it
+    web_session: bool = False  # the manager web login page's connection (wants a web code)
     watch_end: asyncio.TimerHandle | None = None  # a watcher's close, once its ticket is over
     bucket: TokenBucket = field(default_factory=lambda: TokenBucket(rate=30.0, burst=90.0))
 
@@ -95,7 +97,7 @@ class Connections:
         self.audiences: dict[str, Audience] = {code: Audience() for code in (s.code for s in config.sites)}
         # Per address: connections not logged in or following a ticket (bounded, see serve_connection).
         self.public_connections: Counter[str] = Counter()
-        self.closing: set[asyncio.Future[Any]] = set()  # closes under way (kept from the GC)
+        self.closing: set[asyncio.Future[Any]] = set()  # closes and sends under way (kept from the GC)
 
     # -- one connection ---------------------------------------------------------------------
 
@@ -233,6 +235,12 @@ class Connections:
         session.watch_end = loop.call_later(delay, self.close_soon, ws, 1000, "ticket finished")
 
     # -- sending ------------------------------------------------------------------------------
+
+    def send_soon(self, ws: ServerConnection, message: Any) -> None:
+        """``send`` in the background (from code that must not wait for a slow reader)."""
+        task = asyncio.ensure_future(self.send(ws, message))
+        self.closing.add(task)
+        task.add_done_callback(self.closing.discard)
 
     async def send(self, ws: ServerConnection, message: Any) -> None:
         data = p.encode(message)

@@ -65,6 +65,15 @@ class FanOut:
         self.estimates.remember(site, state, estimates)
         self.sent_services[site] = {s.code: s for s in wire.service_views(state, self.clock(), estimates)}
 
+    def reconfigured(self, site: str, state: SiteState) -> None:
+        """A site's settings changed (server/settings.py): what its kiosks are sent, afresh;
+        a new site starts with no calls."""
+        self.recent_calls.setdefault(site, deque(maxlen=RECENT_CALLS))
+        self._waiting_lines.pop(site, None)
+        estimates = wire.service_estimates(state)
+        self.estimates.remember(site, state, estimates)
+        self.sent_services[site] = {s.code: s for s in wire.service_views(state, self.clock(), estimates)}
+
     @property
     def behind(self) -> bool:
         """Services updates held back or estimates served stale: ask the writer to refresh."""

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from server.fanout import FanOut
     from server.login_guard import LoginGuard
     from server.manager_sessions import ManagerSessions
+    from server.settings import LiveSettings
     from server.store import Store
     from server.writer import Outcome
 
@@ -33,6 +34,7 @@ class Service(Protocol):
     fanout: FanOut  # recent calls, people ahead, estimates
     login_guard: LoginGuard
     manager_sessions: ManagerSessions
+    settings: LiveSettings  # the centre's settings: their version, and changing them live
 
     def clock(self) -> datetime:
         """Now (UTC; a fake clock in tests)."""

@@ -18,7 +18,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from common.errors import Rejected
 from server.core import commands as c
@@ -28,6 +28,7 @@ from server.core.rules import handle
 from server.store import Store
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 IDLE_BEFORE_ESTIMATING = 0.005  # seconds without a command before the idle work runs
 _REFRESH = object()  # queued: do the listener's catch-up between batches
@@ -49,6 +50,14 @@ class _Job:
     site: str
     command: c.Command
     future: asyncio.Future[Outcome]
+
+
+@dataclass
+class _Exclusive:
+    """Work that must see every earlier command committed and no later one (a settings change)."""
+
+    work: Callable[[], Awaitable[Any]]
+    future: asyncio.Future[Any]
 
 
 class Listener(Protocol):
@@ -115,6 +124,16 @@ class Writer:
         self._queue.put_nowait(_Job(site, command, future))
         return await future
 
+    async def exclusive(self, work: Callable[[], Awaitable[T]]) -> T:
+        """Run ``work`` in the writer's order: after every command queued before it has been
+        committed, before any queued after it. It may replace ``states`` (the settings'
+        changes do, server/settings.py)."""
+        if self.failed is not None:
+            raise Rejected("internal")
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Exclusive(work, future))
+        return await future
+
     async def drained(self) -> None:
         """Until every queued command has been taken (or the writer failed)."""
         while not self._queue.empty() and self.failed is None:
@@ -142,7 +161,15 @@ class Writer:
             if _WAKE in items:
                 self._wake_pending = False
             refresh = _REFRESH in items
-            jobs = [item for item in items if isinstance(item, _Job)]
+            jobs: list[_Job] = []
+            for item in items:
+                if isinstance(item, _Job):
+                    jobs.append(item)
+                elif isinstance(item, _Exclusive):
+                    if jobs:
+                        await self._run_batch(jobs, listener)
+                        jobs = []
+                    await self._run_exclusive(item)
             if jobs:
                 await self._run_batch(jobs, listener)
             if refresh:  # between batches, where every state is committed
@@ -194,6 +221,16 @@ class Writer:
                 job.future.set_result(Outcome(state, events, own, self.states[job.site]))
         for site, pairs in by_site.items():
             listener.committed(site, pairs, before[site])
+
+    async def _run_exclusive(self, item: _Exclusive) -> None:
+        try:
+            result = await item.work()
+        except Exception as exc:  # Rejected (told to the caller), or a failure logged by it
+            if not item.future.done():
+                item.future.set_exception(exc)
+            return
+        if not item.future.done():
+            item.future.set_result(result)
 
     def _forget_earlier_tokens(self, site: str, state: SiteState) -> None:
         """A new day: yesterday's tokens go (the ticket page finds those in the database)."""

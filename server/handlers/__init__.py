@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from server.handlers.admin import AdminRequests
 from server.handlers.counter import CounterRequests
 from server.handlers.dispatch import Dispatcher, Handler
 from server.handlers.kiosk import KioskRequests
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 def dispatcher(service: Service) -> Dispatcher:
     logins, kiosk = Logins(service), KioskRequests(service)
     counter, watching = CounterRequests(service), Watching(service)
+    admin = AdminRequests(service, logins)
 
     async def rate(ws: ServerConnection, session: Session, m: p.Rate) -> Any:
         """From the phone that follows the ticket, or from a counter's rating window."""
@@ -32,6 +34,8 @@ def dispatcher(service: Service) -> Dispatcher:
         "ping": logins.ping,
         "issue_ticket": kiosk.issue_ticket, "printer_status": kiosk.printer_status,
         "watch_ticket": watching.watch_ticket, "rate": rate,
+        "read_settings": admin.read_settings, "admin_change": admin.admin_change,
+        "change_password": admin.change_password,
         **counter.table(),
     }
     return Dispatcher(service.connections, service.config.server.max_message_bytes, table)

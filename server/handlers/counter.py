@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from websockets.asyncio.server import ServerConnection
 
 from common import protocol as p
-from common.config import User
+from common.config import Config, User
 from common.errors import Rejected
 from server import wire
 from server.core import commands as c
@@ -71,9 +71,13 @@ def event_ticket(outcome: Outcome) -> p.TicketView | None:
 
 
 class CounterRequests:
+    @property
+    def config(self) -> Config:
+        """The live configuration (settings change while the server runs)."""
+        return self.service.config
+
     def __init__(self, service: Service) -> None:
         self.service = service
-        self.config = service.config
 
     def table(self) -> dict[str, Any]:
         """Message type → handler, for the dispatcher."""

@@ -67,5 +67,7 @@ def check_allowed(kind: str, session: Session) -> None:
         raise Rejected("not_authenticated" if session.role == UNAUTHENTICATED else (
             "already_authenticated" if kind in ("login", "login_device", "watch_ticket")
             else "forbidden"))
+    if session.password_change and kind not in ("change_password", "logout", "ping"):
+        raise Rejected("password_change_required")
     if kind in COUNTER_COMMANDS and session.role == "clerk" and session.counter is None:
         raise Rejected("no_counter_selected")

@@ -16,6 +16,7 @@ from server.core import commands as c
 from server.limits import TokenBucket
 
 if TYPE_CHECKING:
+    from common.config import Config
     from server.connections import Session
     from server.service import Service
 
@@ -38,9 +39,13 @@ class TicketTokens:
 
 
 class KioskRequests:
+    @property
+    def config(self) -> Config:
+        """The live configuration (settings change while the server runs)."""
+        return self.service.config
+
     def __init__(self, service: Service) -> None:
         self.service = service
-        self.config = service.config
         self.tokens = TicketTokens()
         self.pace: dict[str, TokenBucket] = {}  # kiosk device id → its issuing pace
 

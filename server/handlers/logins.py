@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from websockets.asyncio.server import ServerConnection
 
 from common import protocol as p
-from common.config import Display, Kiosk, Site
+from common.config import Config, Display, Kiosk, Site, User
 from common.errors import Rejected
 from common.passwords import verify_password
 from server.access import UNAUTHENTICATED
@@ -38,9 +38,13 @@ def check_version(v: int) -> None:
 
 
 class Logins:
+    @property
+    def config(self) -> Config:
+        """The live configuration (settings change while the server runs)."""
+        return self.service.config
+
     def __init__(self, service: Service) -> None:
         self.service = service
-        self.config = service.config
 
     async def login_device(self, ws: ServerConnection, session: Session, m: p.LoginDevice) -> None:
         check_version(m.v)
@@ -98,24 +102,43 @@ class Logins:
         if user is None or not ok:
             audit.warning("failed login of %s from %s", shown, session.remote)
             raise Rejected("bad_credentials")
+        if user.disabled:
+            audit.warning("login of disabled user %s from %s refused", user.username, session.remote)
+            raise Rejected("account_disabled")
+        if m.web_session and user.role != "manager":  # the manager web pages: managers only
+            raise Rejected("forbidden")
         audit.info("%s %s logged in from %s", user.role, user.username, session.remote)
+        session.web_session = m.web_session
+        if user.must_change_password:  # a reset password: good for choosing a new one only
+            session.role, session.username, session.sites = user.role, user.username, ()
+            session.password_change = True
+            user_view = p.UserView(username=user.username, full_name=user.full_name, role=user.role)
+            await service.connections.send(ws, p.Welcome(
+                re=m.id, role=user.role, server_time=service.clock(), user=user_view,
+                must_change_password=True))
+            return
+        await self.welcome_user(ws, session, user, m.id)
+
+    async def welcome_user(self, ws: ServerConnection, session: Session, user: User,
+                           request_id: p.RequestId) -> None:
+        """The welcome of a user whose password was checked (``login``, ``change_password``)."""
+        service = self.service
         web_code = None
-        if m.web_session:  # the manager web pages: managers only, for a one-time cookie code
-            if user.role != "manager":
-                raise Rejected("forbidden")
+        if session.web_session:  # the login page: a one-time code for its cookie
             web_code = service.manager_sessions.issue_code(user.username)
             audit.info("manager web session code issued to %s at %s", user.username, session.remote)
         sites = tuple(s.code for s in self.config.sites if not user.sites or s.code in user.sites)
         role: p.Role = user.role
         session.role, session.username, session.sites = user.role, user.username, sites
+        session.password_change = False
         user_view = p.UserView(username=user.username, full_name=user.full_name, role=user.role)
         welcome = p.Welcome(
-            re=m.id, role=role, server_time=service.clock(), user=user_view,
+            re=request_id, role=role, server_time=service.clock(), user=user_view,
             counters=counter_choices(service, user) if user.role == "clerk" else [],
             web_code=web_code,
         )
         await service.connections.send(ws, welcome)
-        if user.role == "manager" and not m.web_session:  # the login page needs its code only
+        if user.role == "manager" and not session.web_session:  # the login page needs its code only
             for code in sites:
                 service.connections.join_staff(ws, code)
                 await service.connections.send(ws, snapshot(service, code, session))
@@ -129,6 +152,7 @@ class Logins:
                     session.site, c.CloseCounter(actor=session.actor, counter=session.counter))
         service.connections.forget(ws, session)
         session.role, session.username, session.device = UNAUTHENTICATED, None, None
+        session.password_change = session.web_session = False
         session.sites, session.counter, session.ticket_id = (), None, None
         return p.Result(re=m.id)
 

@@ -1,0 +1,73 @@
+"""One settings change applied to a configuration (server/admin_changes.py): pure, no server."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+
+from common import protocol as p
+from common.config import Service
+from common.errors import Rejected
+from server.admin_changes import apply_change, fingerprints, public_view
+from tests.helpers import example_config
+
+CONFIG = example_config()
+BOSS = CONFIG.user("giamdoc")
+LOCAL = CONFIG.user("quanly.giavien")
+PRINTS = fingerprints(CONFIG)
+
+
+def hashed(password: str) -> str:
+    return CONFIG.user("lan").password_hash  # type: ignore[union-attr]  # any valid hash
+
+
+def refused(change: p.Change, base: str | None, by=BOSS) -> Rejected:
+    with pytest.raises(Rejected) as info:
+        apply_change(CONFIG, change, base, by, hashed)
+    return info.value
+
+
+def test_a_change_needs_the_fingerprint_of_what_the_page_showed():
+    notice = p.NoticeChange(site="tinh", notice="Mới")
+    assert refused(notice, None).code == "stale_edit"  # it exists: null base means "new"
+    assert refused(notice, "0" * 16).code == "stale_edit"
+    new, entries = apply_change(CONFIG, notice, PRINTS["site:tinh"], BOSS, hashed)
+    assert new.site("tinh").notice == "Mới" and entries[0].action == "site.notice"  # type: ignore[union-attr]
+    assert fingerprints(new)["site:tinh"] != PRINTS["site:tinh"]
+    assert fingerprints(new)["site:giavien"] == PRINTS["site:giavien"]  # others untouched
+
+
+def test_the_new_configuration_passes_the_file_s_validation():
+    tp = CONFIG.site("tinh").service("TP")  # type: ignore[union-attr]
+    clash = msgspec.structs.replace(tp, numbering=msgspec.structs.replace(tp.numbering, prefix="B"))  # DN's
+    error = refused(p.ServiceChange(site="tinh", service=clash), PRINTS["service:tinh:TP"])
+    assert error.code == "invalid_settings" and "would both print" in error.params["problem"]
+    orphan = Service(code="MOI", name_vi="Mới", name_en="New", agency="UBND",
+                     numbering=msgspec.structs.replace(tp.numbering, prefix="Z"))
+    error = refused(p.ServiceChange(site="tinh", service=orphan), None)
+    assert error.code == "invalid_settings" and "no counter serves" in error.params["problem"]
+
+
+def test_users_need_a_first_password_of_eight_characters_and_nobody_locks_themselves_out():
+    new = p.UserChange(username="moi", full_name="Người mới", role="clerk", sites=["tinh"])
+    assert refused(new, None).code == "password_required"
+    short = msgspec.structs.replace(new, password="1234567")
+    assert refused(short, None).params == {"minimum": 8}
+    me = p.UserChange(username="giamdoc", full_name="Giám đốc", role="manager", disabled=True)
+    assert refused(me, PRINTS["user:giamdoc"]).code == "forbidden"
+    first = msgspec.structs.replace(new, password="12345678")
+    config, entries = apply_change(CONFIG, first, None, BOSS, hashed)
+    user = config.user("moi")
+    assert user is not None and user.must_change_password and entries[0].after["password_hash"] == "•••"
+
+
+def test_a_site_manager_sees_and_changes_their_site_only():
+    view = public_view(CONFIG, LOCAL)  # type: ignore[arg-type]
+    assert [s["code"] for s in view["sites"]] == ["giavien"]
+    assert all("password_hash" not in u for u in view["users"])
+    assert all("token" not in d for s in view["sites"] for d in [*s["kiosks"], *s["displays"]])
+    assert refused(p.NoticeChange(site="tinh", notice="x"), PRINTS["site:tinh"], LOCAL).code == "forbidden"
+    assert refused(p.SiteChange(site="giavien", name="Gia Viễn", hours={}), PRINTS["site:giavien"],
+                   LOCAL).code == "forbidden"  # hours and holidays: the administrator's
+    clerk = p.UserChange(username="moi", full_name="Mới", role="clerk", sites=["tinh"], password="12345678")
+    assert refused(clerk, None, LOCAL).code == "forbidden"  # another site's clerk
