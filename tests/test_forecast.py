@@ -199,3 +199,27 @@ def test_the_whole_forecast_from_a_database(tmp_path):
     assert site_calendar(site).open_weekdays == frozenset(range(6))
     sunday = staffing_forecast(conn, site, config.queue, config.timezone, date(2026, 11, 29), today)
     assert sunday.forecast.closed and sunday.plan.hours == ()
+
+
+def test_the_command_line_forecasts_backtests_and_refuses_bad_days(tmp_path, capsys):
+    from server import forecast_cli
+
+    site = example_config().site("tinh")
+    assert site is not None
+    services = {s.code: 1.0 for s in site.services}
+    pattern = Pattern(base=150, services=services, holidays=frozenset(site.holidays))
+    db = tmp_path / "x.db"
+    write_history(db, "tinh", synthetic_history(pattern, date(2026, 5, 1), date(2026, 11, 25)))
+    common = ["--db", str(db), "--site", "tinh", "--today", "2026-11-25"]
+    assert forecast_cli.main([*common, "--backtest", "--weeks", "4"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("method") and "effects     24" in out and "2026-10-26" in out
+    assert forecast_cli.main([*common, "--day", "2026-11-26", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert "Day 26/11/2026" in out and "Counters needed" in out and "Last 8 weeks: off by" in out
+    assert forecast_cli.main([*common, "--day", "2026-11-26", "--csv", str(tmp_path / "f.csv")]) == 0
+    assert (tmp_path / "f.csv").read_bytes().startswith("\ufeffGiờ,".encode())
+    assert forecast_cli.main([*common, "--day", "2026-11-25"]) == 2
+    assert "must be from 2026-11-26 to 2026-12-09" in capsys.readouterr().err
+    assert forecast_cli.main([*common[:2], "--site", "nowhere", "--backtest"]) == 2
+    assert forecast_cli.main(["--db", str(tmp_path / "none.db"), "--site", "tinh", "--backtest"]) == 2

@@ -210,9 +210,10 @@ def _groups_table(server: Service, result: StaffingForecast, t: Translator) -> s
             mark = ' class="warn"' if h in group.short else ""
             cells.append(f'<td{mark} title="{e(title)}">{group.needed.get(h, 0)}</td>')
         body.append(f'<tr><th scope="row">{e(names)}</th><td>{len(group.counters)}</td>{"".join(cells)}</tr>')
-        for h, services in sorted(group.short.items()):
-            warnings.append(t.text("fc_short", hour=hour_label(h),
-                                   services=", ".join(service_name(site, s, t) for s in services)))
+        if group.short:
+            missed = sorted({s for services in group.short.values() for s in services})
+            warnings.append(t.text("fc_short", hours=", ".join(f"{h:02d}h" for h in sorted(group.short)),
+                                   services=", ".join(service_name(site, s, t) for s in missed)))
     total = "".join(f"<td><strong>{result.plan.needed(h)}</strong></td>" for h in hours)
     warning = ("".join(f'<p class="warn-text">⚠ {e(w)}</p>' for w in warnings)) if warnings else ""
     return f"""
