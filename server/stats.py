@@ -1,29 +1,32 @@
 """Statistics from the recorded ticket times: SQL over the store.
 
 A report answers "how did site S do from day A to day B, per G". ``ReportJob`` copies the
-site's tickets of the range, with every derived time, into a temporary table (a month per
-statement), then counts and averages over it with grouped SQL. The SQL never contains
-anything from the request: the grouping picks one of a fixed set of expressions. Two
-helpers are registered on the connection: the local hour of a time (``zoneinfo``, the
-configured time zone) and a service's waiting target. Medians and p90s, which SQLite lacks,
-are computed afterwards in Python as Excel's PERCENTILE.INC, so a manager checking an
-export in Excel gets the same figure. Definitions: docs/statistics.md.
+site's tickets of the range, with every derived time in whole seconds, into a temporary
+table (``copy_tickets``: the times are parsed once), then makes two grouped passes over it:
+one per (service, counter, clerk), one per (day, hour). Every figure of those passes adds up
+(counts, sums of seconds, maxima: ``Figures``), so the groupings a manager sees — per
+service, counter, clerk, hour, day and the total — are rolled up from them in Python instead
+of one pass each. Medians and p90s, which SQLite lacks, are Excel's PERCENTILE.INC over the
+times fetched once, sorted by SQLite, and split per group in that order (so no group is
+sorted again). The SQL never contains anything from the request: the groupings are fixed.
 
-SQL must run on the server's single database thread, which also commits the queue's
-changes; so a job is a list of short steps (``job.steps()``) that the server runs one
-database call at a time, letting commits in between, and a final pure ``job.build()``
-that can run anywhere. ``report``/``figures``/``all_groups`` run a whole job at once
-(tests, ``xephang report``).
+Local hours: where the configured time zone keeps one UTC offset over the range (Vietnam
+has no daylight saving), SQL computes them from the epoch plus that offset; otherwise a
+helper function registered on the connection asks ``zoneinfo`` per time (``local_hour``).
+Definitions: docs/statistics.md.
+
+``ReportJob`` holds only data that pickles: the server runs it in its report process
+(server/report_process.py) with ``job.run(connection)``.
 """
 
 from __future__ import annotations
 
-import functools
-import math
+import bisect
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, Literal
 
 from common.config import Config, Site
@@ -31,53 +34,54 @@ from common.config import Config, Site
 Group = Literal["service", "counter", "clerk", "hour", "day"]
 GROUPS: tuple[Group, ...] = ("service", "counter", "clerk", "hour", "day")
 MAX_RANGE_DAYS = 366
-CHUNK_DAYS = 31  # tickets copied per statement
 COUNTS = (
     "issued", "served", "absent", "transferred", "cancelled", "expired", "in_progress", "called",
     "timed", "within_target", "gave_up_late", "rated", "satisfied",
 )
 # Waiting-time histogram: bucket i holds waits in [EDGES[i], EDGES[i+1]) minutes.
 WAIT_EDGES = (0, 5, 10, 15, 20, 30, 45, 60)
+DEFAULT_TARGET_MINUTES = 30
 
-# The only SQL fragments chosen by a request: the grouping, from this fixed table.
-_KEYS: dict[str, str] = {
-    "service": "origin_service",
-    "counter": "counter",
-    "clerk": "clerk",
-    "hour": "issue_hour",
-    "day": "day",
-    "total": "'*'",
+# Where each grouping's key comes from: the (service, counter, clerk) pass or the (day, hour)
+# pass, and the position in that pass's key; "total" takes every row of the first pass.
+_FROM: dict[str, tuple[str, int | None]] = {
+    "service": ("staff", 0), "counter": ("staff", 1), "clerk": ("staff", 2),
+    "day": ("calendar", 0), "hour": ("calendar", 1), "total": ("staff", None),
 }
-_SAMPLE_COLUMNS = {"service": 0, "counter": 1, "clerk": 2, "hour": 3, "day": 4}
+_PASSES = {"staff": "origin_service, counter, clerk", "calendar": "day, issue_hour"}
+# The column of each grouping's key in the temporary table.
+_SAMPLE_COLUMNS = {"service": "origin_service", "counter": "counter", "clerk": "clerk", "hour": "issue_hour",
+                   "day": "day"}
 
 # Seconds since the epoch of an ISO-8601 time: unixepoch() where SQLite has it (3.38+, several
 # times faster), else strftime('%s', ...). Both drop the fraction of a second.
 _EPOCHS = {"unixepoch": "unixepoch(", "strftime": "strftime('%s', "}
 _EPOCH = "unixepoch" if sqlite3.sqlite_version_info >= (3, 38) else "strftime"
 
-# The site's tickets in the range with every derived value the figures need, copied into a
-# temporary table once (parsing the times once, not per query). {epoch} is one of _EPOCHS.
+# The site's tickets in the range with every derived value the figures need, in seconds,
+# copied into a temporary table once. {epoch} is one of _EPOCHS; {issue_hour}/{finish_hour}
+# the local hour's expression (_hour_sql).
+_TABLE = "xephang_report"
 _COPY = """
-select id, origin_service, counter, clerk, day, state, transfers, rating,
-    absent_at is not null as was_absent,
-    case when first_called_at is not null
-        then ({epoch}first_called_at) - {epoch}issued_at)) / 60.0 end as wait,
-    case when state = 'done' and started_at is not null and finished_at is not null
-        then ({epoch}finished_at) - {epoch}started_at)) / 60.0 end as service_time,
-    case when first_called_at is null and state in ('cancelled', 'expired')
-        then ({epoch}finished_at) - {epoch}issued_at)) / 60.0 end as gave_up_after,
-    xephang_wait_target(origin_service) as target,
-    xephang_local_hour(issued_at) as issue_hour,
-    case when state = 'done' then xephang_local_hour(finished_at) end as finish_hour
-from tickets where site = :site and day >= :start and day <= :end
+create temp table xephang_report as
+select t.id, t.origin_service, t.counter, t.clerk, t.day, t.state, t.transfers, t.rating,
+    t.absent_at is not null as was_absent,
+    {epoch}t.first_called_at) - {epoch}t.issued_at) as wait,
+    case when t.state = 'done' and t.started_at is not null and t.finished_at is not null
+        then {epoch}t.finished_at) - {epoch}t.started_at) end as service_time,
+    case when t.first_called_at is null and t.state in ('cancelled', 'expired')
+        then {epoch}t.finished_at) - {epoch}t.issued_at) end as gave_up_after,
+    coalesce(g.minutes, :default_target) * 60 as target,
+    {issue_hour} as issue_hour,
+    case when t.state = 'done' then {finish_hour} end as finish_hour
+from tickets t left join temp.xephang_targets g on g.code = t.origin_service
+where t.site = :site and t.day >= :start and t.day <= :end
 """
-# One report at a time uses the table (the server runs report jobs one after another).
-_CREATE = "create temp table xephang_report as " + _COPY + " and 0"
-_FILL = "insert into temp.xephang_report " + _COPY
-_DROP = "drop table if exists temp.xephang_report"
+_TARGETS = "create temp table xephang_targets (code text primary key, minutes integer not null)"
+_DROP = ("drop table if exists temp.xephang_report", "drop table if exists temp.xephang_targets")
 
-_FIGURES = """
-select {key} as key,
+# Figures that add up across groups (seconds as integers, so sums merge exactly).
+SUMS = """
     count(*) as issued,
     coalesce(sum(state = 'done'), 0) as served,
     coalesce(sum(was_absent and state in ('absent', 'expired')), 0) as absent,
@@ -86,63 +90,72 @@ select {key} as key,
     coalesce(sum(state = 'expired' and not was_absent), 0) as expired,
     coalesce(sum(state in ('waiting', 'called', 'serving', 'held')), 0) as in_progress,
     count(wait) as called,
-    avg(wait) as wait_mean,
+    coalesce(sum(wait), 0) as wait_sum,
     max(wait) as wait_max,
     count(service_time) as timed,
-    avg(service_time) as service_mean,
+    coalesce(sum(service_time), 0) as service_sum,
     max(service_time) as service_max,
     coalesce(sum(wait <= target), 0) as within_target,
     coalesce(sum(gave_up_after > target), 0) as gave_up_late,
     count(rating) as rated,
-    avg(rating) as rating_mean,
+    coalesce(sum(rating), 0) as rating_sum,
     coalesce(sum(rating > :satisfied_above), 0) as satisfied
-from temp.xephang_report group by key
 """
+_SUMMED = ("issued", "served", "absent", "transferred", "cancelled", "expired", "in_progress", "called",
+           "wait_sum", "timed", "service_sum", "within_target", "gave_up_late", "rated", "rating_sum",
+           "satisfied")
+_MAXED = ("wait_max", "service_max")
 
+_PASS = "select {keys}, " + SUMS + " from temp.xephang_report group by {keys}"
 _RATINGS = """
-select {key} as key, rating, count(*) as n from temp.xephang_report
-where rating is not null group by key, rating
+select {keys}, rating, count(*) from temp.xephang_report where rating is not null
+group by {keys}, rating
 """
-
-# The times themselves, for the medians and p90s.
+# The times themselves, for the medians and p90s, smallest first, with the keys of the
+# groupings asked for ({keys}: column names from _SAMPLE_COLUMNS only).
 _SAMPLES = """
-select origin_service, counter, clerk, issue_hour, day, wait, service_time from temp.xephang_report
-where wait is not null or service_time is not null
+select {column}, {keys} from temp.xephang_report where {column} is not null order by {column}
 """
-
-_ARRIVALS = "select issue_hour, count(*), avg(wait) from temp.xephang_report group by issue_hour"
-
+_HOURS = """
+select null, issue_hour, count(*) as issued, count(wait) as called, coalesce(sum(wait), 0) as wait_sum
+from temp.xephang_report group by issue_hour
+"""
+_DAYS = "select count(distinct day) from temp.xephang_report"
 _SERVED_BY_HOUR = """
 select finish_hour, count(*) from temp.xephang_report where finish_hour is not null group by finish_hour
 """
-
-_HISTOGRAM = """
-select case
-    when wait < 5 then 0 when wait < 10 then 1 when wait < 15 then 2 when wait < 20 then 3
-    when wait < 30 then 4 when wait < 45 then 5 when wait < 60 then 6 else 7 end as bucket,
-    count(*) as n
-from temp.xephang_report where wait is not null group by bucket
-"""
-
 _CHANNELS = """
 select case when e.actor = 'watcher' then 'phone' else 'counter' end as channel, count(*) as n
 from temp.xephang_report t cross join events e on e.ticket_id = t.id and e.type = 'ticket_rated'
 where t.rating is not null group by channel
 """
 
-_DAYS = "select count(distinct day) from temp.xephang_report"
-
 
 def percentile(values: Iterable[float], q: float) -> float | None:
     """Excel's PERCENTILE.INC: linear between the closest ranks, at rank (n - 1) * q of the
     sorted values; None for no values."""
-    ordered = sorted(values)
+    return _ranked(sorted(values), q)
+
+
+def _ranked(ordered: list[float], q: float) -> float | None:
     if not ordered:
         return None
     position = (len(ordered) - 1) * q
-    low = math.floor(position)
+    low = int(position)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def minutes_percentile(seconds: list[int], q: float) -> float | None:
+    """PERCENTILE.INC in minutes of times in whole seconds, sorted smallest first: the same
+    value as ``percentile`` over the minutes (each rank converted before interpolating)."""
+    if not seconds:
+        return None
+    position = (len(seconds) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(seconds) - 1)
+    a, b = seconds[low] / 60.0, seconds[high] / 60.0
+    return a + (b - a) * (position - low)
 
 
 def satisfied_above(config: Config) -> float:
@@ -150,6 +163,104 @@ def satisfied_above(config: Config) -> float:
     3 and 4; 3-level: 3)."""
     values = [r.value for r in config.rating] or [1, 2, 3, 4]
     return (min(values) + max(values)) / 2
+
+
+def fixed_offset(tz: tzinfo, start: date, end: date) -> int | None:
+    """The zone's UTC offset in seconds if it is the same at every hour from the day before
+    ``start`` to two days after ``end`` (every time a ticket of the range can carry), else
+    None (daylight saving, or a change of the zone's rules in the range)."""
+    moment = datetime.combine(start - timedelta(days=1), time(), tzinfo=UTC)
+    last = datetime.combine(end + timedelta(days=3), time(), tzinfo=UTC)
+    offsets: set[float] = set()
+    while moment <= last and len(offsets) < 2:
+        offset = moment.astimezone(tz).utcoffset()
+        offsets.add(offset.total_seconds() if offset is not None else 0.0)
+        moment += timedelta(hours=1)
+    return int(offsets.pop()) if len(offsets) == 1 else None
+
+
+def local_hour(tz: tzinfo, text: str | None) -> int | None:
+    """The local hour of a stored time (the helper SQL calls when the zone has no fixed offset)."""
+    return datetime.fromisoformat(text).astimezone(tz).hour if text else None
+
+
+def _hour_sql(column: str, offset: int | None) -> str:
+    if offset is None:
+        return f"xephang_local_hour({column})"
+    # The offset is an integer of the configuration's zone, never from a request.
+    return f"(({_EPOCHS[_EPOCH]}{column}) + {int(offset)}) / 3600 % 24)"
+
+
+def copy_tickets(conn: sqlite3.Connection, config: Config, site: Site, start: date, end: date, *,
+                 hours_in_sql: bool = True) -> None:
+    """Fill temp.xephang_report with the site's tickets of the local days ``start``..``end``
+    and their derived times (``hours_in_sql=False`` forces the zoneinfo helper for the hours)."""
+    drop_tickets(conn)
+    tz = config.tz
+    conn.create_function("xephang_local_hour", 1, lambda text: local_hour(tz, text), deterministic=True)
+    conn.execute(_TARGETS)
+    conn.executemany("insert into temp.xephang_targets values (?, ?)",
+                     [(s.code, s.wait_target_minutes) for s in site.services])
+    offset = fixed_offset(tz, start, end) if hours_in_sql else None
+    sql = _COPY.format(epoch=_EPOCHS[_EPOCH], issue_hour=_hour_sql("t.issued_at", offset),
+                       finish_hour=_hour_sql("t.finished_at", offset))
+    conn.execute(sql, {"site": site.code, "start": start.isoformat(), "end": end.isoformat(),
+                       "default_target": DEFAULT_TARGET_MINUTES})
+
+
+def drop_tickets(conn: sqlite3.Connection) -> None:
+    for statement in _DROP:
+        conn.execute(statement)
+
+
+@dataclass
+class Figures:
+    """The figures of one group that add up: counts, sums of seconds, maxima, ratings per
+    level and the times themselves (whole seconds, sorted). ``row`` derives the rest."""
+
+    sums: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_SUMMED, 0))
+    maxima: dict[str, int | None] = field(default_factory=lambda: dict.fromkeys(_MAXED))
+    ratings: dict[int, int] = field(default_factory=dict)
+    waits: list[int] = field(default_factory=list)
+    services: list[int] = field(default_factory=list)
+
+    def add(self, values: dict[str, Any]) -> None:
+        """A row of a SUMS query."""
+        for name in _SUMMED:
+            self.sums[name] += values[name]
+        for name in _MAXED:
+            mine, theirs = self.maxima[name], values[name]
+            if theirs is not None and (mine is None or theirs > mine):
+                self.maxima[name] = theirs
+
+    def merge(self, other: Figures) -> None:
+        """Add another group's figures (the times are merged in order)."""
+        self.add({**other.sums, **other.maxima})
+        for level, n in other.ratings.items():
+            self.ratings[level] = self.ratings.get(level, 0) + n
+        if other.waits:
+            self.waits = sorted(self.waits + other.waits)  # two sorted runs: a linear merge
+        if other.services:
+            self.services = sorted(self.services + other.services)
+
+    def row(self, key: Any) -> dict[str, Any]:
+        """The figures a report shows, in minutes, with the shares and percentiles."""
+        s, m = self.sums, self.maxima
+        row: dict[str, Any] = {"key": key, **{name: s[name] for name in COUNTS}}
+        row["wait_mean"] = s["wait_sum"] / s["called"] / 60 if s["called"] else None
+        row["service_mean"] = s["service_sum"] / s["timed"] / 60 if s["timed"] else None
+        row["wait_max"] = m["wait_max"] / 60.0 if m["wait_max"] is not None else None
+        row["service_max"] = m["service_max"] / 60.0 if m["service_max"] is not None else None
+        row["rating_mean"] = s["rating_sum"] / s["rated"] if s["rated"] else None
+        row["wait_median"], row["wait_p90"] = (minutes_percentile(self.waits, 0.5),
+                                               minutes_percentile(self.waits, 0.9))
+        row["service_median"], row["service_p90"] = (minutes_percentile(self.services, 0.5),
+                                                     minutes_percentile(self.services, 0.9))
+        assessed = s["called"] + s["gave_up_late"]
+        row["within_target_share"] = s["within_target"] / assessed if assessed else None
+        row["satisfied_share"] = s["satisfied"] / s["rated"] if s["rated"] else None
+        row["ratings"] = dict(sorted(self.ratings.items(), reverse=True))
+        return row
 
 
 @dataclass
@@ -172,155 +283,119 @@ class Report:
         return ranked[:3]
 
 
-Step = Callable[[sqlite3.Connection], None]
-
-
 class ReportJob:
-    """One report computed in short database steps, then assembled by ``build``."""
+    """One report: its SQL (``run``) and the assembly of its figures."""
 
     def __init__(self, config: Config, site: str, start: date, end: date,
-                 groups: Iterable[str] = ("service",)) -> None:
+                 groups: Iterable[str] = ("service",), *, hours_in_sql: bool = True) -> None:
         site_config = config.site(site)
         if site_config is None:
             raise ValueError(f"unknown site {site!r}")
         self.groups = tuple(groups)
         for group in self.groups:
-            _KEYS[group]  # a KeyError for anything but the fixed groupings
+            if group not in GROUPS:
+                raise KeyError(group)  # anything but the fixed groupings
         self.config, self.site, self.start, self.end = config, site_config, start, end
-        self.params = {"site": site, "start": start.isoformat(), "end": end.isoformat(),
-                       "satisfied_above": satisfied_above(config)}
-        self.raw: dict[str, Any] = {}
-
-    def _prepare(self, conn: sqlite3.Connection) -> None:
-        tz = self.config.tz
-        targets = {s.code: s.wait_target_minutes for s in self.site.services}
-
-        def local_hour(text: str | None) -> int | None:
-            return datetime.fromisoformat(text).astimezone(tz).hour if text else None
-
-        conn.create_function("xephang_local_hour", 1, local_hour, deterministic=True)
-        conn.create_function("xephang_wait_target", 1, lambda code: targets.get(code, 30),
-                             deterministic=True)
-
-    def steps(self) -> Iterator[Step]:
-        """Database steps, in order; each a fraction of a second on a year of a big centre."""
-        yield self._create
-        day = self.start
-        while day <= self.end:
-            last = min(day + timedelta(days=CHUNK_DAYS - 1), self.end)
-            yield functools.partial(self._fill, day, last)
-            day = last + timedelta(days=1)
-        for group in ("total", *self.groups):
-            yield functools.partial(self._figures, group)
-        yield self._samples
-        yield self._extras
-        yield self.cleanup
-
-    def _create(self, conn: sqlite3.Connection) -> None:
-        self._prepare(conn)
-        epoch = _EPOCHS[_EPOCH]
-        conn.execute(_DROP)
-        conn.execute(_CREATE.format(epoch=epoch), self.params)
-
-    def _fill(self, first: date, last: date, conn: sqlite3.Connection) -> None:
-        self._prepare(conn)
-        epoch = _EPOCHS[_EPOCH]
-        chunk = {**self.params, "start": first.isoformat(), "end": last.isoformat()}
-        conn.execute(_FILL.format(epoch=epoch), chunk)
-
-    def _figures(self, group: str, conn: sqlite3.Connection) -> None:
-        key = _KEYS[group]
-        self.raw[f"figures:{group}"] = _fetch(conn.execute(_FIGURES.format(key=key), self.params))
-        self.raw[f"ratings:{group}"] = _fetch(conn.execute(_RATINGS.format(key=key)))
-
-    def _samples(self, conn: sqlite3.Connection) -> None:
-        self.raw["samples"] = _fetch(conn.execute(_SAMPLES))
-
-    def _extras(self, conn: sqlite3.Connection) -> None:
-        self.raw["arrivals"] = _fetch(conn.execute(_ARRIVALS))
-        self.raw["served"] = _fetch(conn.execute(_SERVED_BY_HOUR))
-        self.raw["histogram"] = _fetch(conn.execute(_HISTOGRAM))
-        self.raw["channels"] = _fetch(conn.execute(_CHANNELS))
-        self.raw["days"] = _fetch(conn.execute(_DAYS))
-
-    def cleanup(self, conn: sqlite3.Connection) -> None:
-        conn.execute(_DROP)
+        self.hours_in_sql = hours_in_sql
 
     def run(self, conn: sqlite3.Connection) -> tuple[Report, dict[str, list[dict[str, Any]]]]:
-        """Every step at once (no server to share the connection with), then ``build``."""
-        try:
-            for step in self.steps():
-                step(conn)
-        finally:
-            self.cleanup(conn)
-        return self.build()
-
-    # -- assembling (pure) ----------------------------------------------------------------
-
-    def _rows(self, name: str) -> list[dict[str, Any]]:
-        names, rows = self.raw[name]
-        return [dict(zip(names, row, strict=True)) for row in rows]
-
-    def _grouped(self, group: str, times: dict[Any, tuple[list[float], list[float]]]) -> list[dict[str, Any]]:
-        levels: dict[Any, dict[int, int]] = {}
-        for r in self._rows(f"ratings:{group}"):
-            levels.setdefault(r["key"], {})[r["rating"]] = r["n"]
-        rows = self._rows(f"figures:{group}")
-        for row in rows:
-            waits, services = times.get(row["key"], ([], []))
-            row["wait_median"], row["wait_p90"] = percentile(waits, 0.5), percentile(waits, 0.9)
-            row["service_median"], row["service_p90"] = percentile(services, 0.5), percentile(services, 0.9)
-            _finish(row, levels.get(row["key"], {}))
-        return _sorted(rows, group, self.site)
-
-    def build(self) -> tuple[Report, dict[str, list[dict[str, Any]]]]:
         """The report (grouped by the first grouping) and the rows of every grouping."""
-        samples = self.raw["samples"][1]
-        times: dict[str, dict[Any, tuple[list[float], list[float]]]] = {}
-        for group in ("total", *self.groups):
-            column = _SAMPLE_COLUMNS.get(group)
-            by_key: dict[Any, tuple[list[float], list[float]]] = {}
-            for sample in samples:
-                waits, services = by_key.setdefault("*" if column is None else sample[column], ([], []))
-                if sample[5] is not None:
-                    waits.append(sample[5])
-                if sample[6] is not None:
-                    services.append(sample[6])
-            times[group] = by_key
+        params = {"satisfied_above": satisfied_above(self.config)}
+        try:
+            copy_tickets(conn, self.config, self.site, self.start, self.end, hours_in_sql=self.hours_in_sql)
+            # The (day, hour) pass only for the groupings that need it; the hourly flow alone
+            # takes a lighter one.
+            needed = {_FROM[group][0] for group in ("total", *self.groups)}
+            passes = {name: keyed_rows(conn.execute(_PASS.format(keys=keys), params), keys.count(",") + 1)
+                      for name, keys in _PASSES.items() if name in needed}
+            ratings = {name: conn.execute(_RATINGS.format(keys=keys)).fetchall()
+                       for name, keys in _PASSES.items() if name in needed}
+            hours = passes.get("calendar") or keyed_rows(conn.execute(_HOURS), 2)
+            days = conn.execute(_DAYS).fetchone()[0]
+            keys = ", ".join(["null", *(_SAMPLE_COLUMNS[group] for group in self.groups)])
+            waits = conn.execute(_SAMPLES.format(column="wait", keys=keys)).fetchall()
+            services = conn.execute(_SAMPLES.format(column="service_time", keys=keys)).fetchall()
+            served = dict(conn.execute(_SERVED_BY_HOUR).fetchall())
+            channels = dict(conn.execute(_CHANNELS).fetchall())
+        finally:
+            drop_tickets(conn)
+        found = {group: _group(group, passes, ratings, waits, services, position)
+                 for position, group in enumerate(("total", *self.groups), start=1)}
         result = Report(site=self.site.code, start=self.start, end=self.end, group=self.groups[0])
-        total = self._grouped("total", times["total"])
-        result.summary = total[0] if total else _finish(_empty_row(), {})
-        rows = {group: self._grouped(group, times[group]) for group in self.groups}
+        total = found.pop("total")
+        result.summary = total["*"].row("*") if total else Figures().row("*")
+        rows = {group: _sorted([f.row(key) for key, f in groups.items()], group, self.site)
+                for group, groups in found.items()}
         result.rows = rows[self.groups[0]]
-        result.days = self.raw["days"][1][0][0]
-        arrivals = {h: (n, w) for h, n, w in self.raw["arrivals"][1]}
-        served = dict(self.raw["served"][1])
-        hours = sorted(h for h in set(arrivals) | set(served) if h is not None)
-        if hours:
-            result.hourly = [
-                {"hour": h, "arrivals": arrivals.get(h, (0, None))[0], "served": served.get(h, 0),
-                 "wait_mean": arrivals.get(h, (0, None))[1]}
-                for h in range(hours[0], hours[-1] + 1)
-            ]
-        counts = dict(self.raw["histogram"][1])
-        edges = [*WAIT_EDGES, None]
-        result.histogram = [{"low": edges[i], "high": edges[i + 1], "count": counts.get(i, 0)}
-                            for i in range(len(WAIT_EDGES))]
-        result.channels = {"phone": 0, "counter": 0} | dict(self.raw["channels"][1])
+        result.days = days
+        result.hourly = _hourly(hours, served)
+        result.histogram = _histogram([w[0] for w in waits])
+        result.channels = {"phone": 0, "counter": 0} | channels
         return result, rows
 
 
-def _fetch(cursor: sqlite3.Cursor) -> tuple[list[str], list[tuple]]:
-    return [d[0] for d in cursor.description], cursor.fetchall()
+def keyed_rows(cursor: sqlite3.Cursor, width: int) -> list[tuple[tuple, dict[str, Any]]]:
+    """A grouped query's rows as (the first ``width`` columns, the other columns by name)."""
+    names = [d[0] for d in cursor.description][width:]
+    return [(values[:width], dict(zip(names, values[width:], strict=True))) for values in cursor]
 
 
-def _finish(row: dict[str, Any], levels: dict[int, int]) -> dict[str, Any]:
-    """Derived shares of one row of figures, and its rating counts per level."""
-    assessed = row["called"] + row["gave_up_late"]
-    row["within_target_share"] = row["within_target"] / assessed if assessed else None
-    row["satisfied_share"] = row["satisfied"] / row["rated"] if row["rated"] else None
-    row["ratings"] = dict(sorted(levels.items(), reverse=True))
-    return row
+def _group(group: str, passes: dict[str, list[tuple[tuple, dict[str, Any]]]], ratings: dict[str, list[tuple]],
+           waits: list[tuple], services: list[tuple], column: int) -> dict[Any, Figures]:
+    """One grouping's figures, rolled up from its pass; its key is the samples' ``column``
+    (a null for the total)."""
+    source, position = _FROM[group]
+    found: dict[Any, Figures] = {}
+    for key, values in passes[source]:
+        found.setdefault("*" if position is None else key[position], Figures()).add(values)
+    width = _PASSES[source].count(",") + 1
+    for counted in ratings[source]:
+        figures = found["*" if position is None else counted[position]]
+        level = counted[width]
+        figures.ratings[level] = figures.ratings.get(level, 0) + counted[width + 1]
+    for samples, attribute in ((waits, "waits"), (services, "services")):
+        times = [sample[0] for sample in samples]
+        if position is None:
+            split: dict[Any, list[int]] = {"*": times} if times else {}
+        else:
+            split = defaultdict(list)
+            for value, key in zip(times, [sample[column] for sample in samples], strict=True):
+                split[key].append(value)  # in the samples' order: each group's list comes out sorted
+        for key, values_of_key in split.items():
+            setattr(found[key], attribute, values_of_key)
+    return found
+
+
+def _hourly(calendar: list[tuple[tuple, dict[str, Any]]], served: dict[int, int]) -> list[dict[str, Any]]:
+    arrivals: dict[int, list[int]] = {}
+    for (_, issue_hour), row in calendar:
+        if issue_hour is not None:
+            hour = arrivals.setdefault(issue_hour, [0, 0, 0])
+            hour[0] += row["issued"]
+            hour[1] += row["called"]
+            hour[2] += row["wait_sum"]
+    hours = sorted(h for h in set(arrivals) | set(served) if h is not None)
+    if not hours:
+        return []
+    out = []
+    for h in range(hours[0], hours[-1] + 1):
+        issued, called, wait_sum = arrivals.get(h, [0, 0, 0])
+        out.append({"hour": h, "arrivals": issued, "served": served.get(h, 0),
+                    "wait_mean": wait_sum / called / 60 if called else None})
+    return out
+
+
+def _histogram(waits: list[int]) -> list[dict[str, Any]]:
+    """Called tickets per band of waiting minutes, from the waits in seconds, sorted."""
+    edges = [low * 60 for low in WAIT_EDGES[1:]]
+    counts, below = [], 0
+    for edge in edges:
+        upto = bisect.bisect_left(waits, edge)  # waits < edge
+        counts.append(upto - below)
+        below = upto
+    counts.append(len(waits) - below)
+    bounds = [*WAIT_EDGES, None]
+    return [{"low": bounds[i], "high": bounds[i + 1], "count": counts[i]} for i in range(len(WAIT_EDGES))]
 
 
 def _sorted(rows: list[dict[str, Any]], group: str, site: Site) -> list[dict[str, Any]]:
@@ -329,15 +404,6 @@ def _sorted(rows: list[dict[str, Any]], group: str, site: Site) -> list[dict[str
         return sorted(rows, key=lambda r: order.get(r["key"], len(order)))
     # counters, hours, days in natural order; a missing key (never called) last
     return sorted(rows, key=lambda r: (r["key"] is None, r["key"] if r["key"] is not None else 0))
-
-
-def _empty_row() -> dict[str, Any]:
-    row: dict[str, Any] = dict.fromkeys(COUNTS, 0)
-    for measure in ("wait", "service"):
-        for stat in ("mean", "median", "p90", "max"):
-            row[f"{measure}_{stat}"] = None
-    row.update(key="*", rating_mean=None)
-    return row
 
 
 # -- all at once ----------------------------------------------------------------------------------
