@@ -10,7 +10,12 @@ root per layer; each class lives beside the code that raises it::
     │   ├── ConfigError             common/config.py: a configuration file that cannot be used
     │   └── PrinterConfigError      common/printer_uri.py: a bad printer URI (also a ValueError)
     ├── ServerError                 the server
-    │   └── StoreError              server/store.py: the database cannot be opened or written
+    │   ├── StoreError              server/store.py: the database cannot be opened or written
+    │   ├── RetentionError          server/retention.py: an archive or prune refused or failed
+    │   ├── ReportsBusy             server/report_process.py: too many reports waiting
+    │   ├── StaleSettings           server/settings_store.py: settings changed since a change was made
+    │   ├── BadStoredSettings       server/settings_store.py: stored settings that do not decode
+    │   └── PairingBusy             server/pairing.py: too many pairing codes pending
     ├── AppError                    the client side: the desktop apps and ``xephang take``
     │   ├── ClientError             common/client.py: the link to the server
     │   │   ├── Offline             the server cannot be reached now

@@ -278,6 +278,21 @@ class DisplayChange(_Change, tag="display", frozen=True, kw_only=True):
     services: list[str] | None = None
 
 
+class DeviceApproval(_Change, tag="device_approve", frozen=True, kw_only=True):
+    """A new device showing pairing ``code`` becomes kiosk or display ``id`` of ``site`` (its
+    kind is the one it asked for); a kiosk's printer settings, or what a display shows."""
+
+    code: str
+    site: str
+    id: str
+    name: str
+    printer: str = "none"
+    paper_width_mm: Literal[58, 80] = 80
+    qr: Literal["native", "raster"] = "raster"
+    counters: list[int] | None = None
+    services: list[str] | None = None
+
+
 class DeviceRevocation(_Change, tag="device_revoke", frozen=True, kw_only=True):
     """The device's credential stops working at once; its connection is closed."""
 
@@ -287,7 +302,7 @@ class DeviceRevocation(_Change, tag="device_revoke", frozen=True, kw_only=True):
 
 Change = (
     UserChange | SiteChange | NoticeChange | ServiceChange | ServiceRemoval | CounterChange
-    | CounterRemoval | KioskChange | DisplayChange | DeviceRevocation
+    | CounterRemoval | KioskChange | DisplayChange | DeviceApproval | DeviceRevocation
 )
 CHANGE_KINDS: dict[str, type] = {cls.__struct_config__.tag: cls for cls in Change.__args__}
 
@@ -398,6 +413,13 @@ class Rate(_Request, tag="rate", frozen=True, kw_only=True):
     ticket_id: str | None = None
 
 
+class PairRequest(_Request, tag="pair_request", frozen=True, kw_only=True):
+    """A new device with no credential asks to be paired (reply ``pairing``)."""
+
+    v: int
+    kind: Literal["kiosk", "display"]
+
+
 class ReadSettings(_Request, tag="read_settings", frozen=True, kw_only=True):
     """A manager's administration pages: the settings they may change (reply ``settings``)."""
 
@@ -422,7 +444,7 @@ ClientMessage = (
     LoginDevice | Login | WatchTicket | SelectCounter | Logout | Ping | IssueTicket
     | ReportPrinter | CallNext | CallNumber | Recall | StartService | MarkAbsent | Hold
     | ResumeHeld | Transfer | Finish | PauseCounter | ResumeCounter | CloseCounter
-    | CancelTicket | Rate | ReadSettings | AdminChange | ChangePassword
+    | CancelTicket | Rate | PairRequest | ReadSettings | AdminChange | ChangePassword
 )
 
 # -- server → client -------------------------------------------------------------------------
@@ -524,8 +546,25 @@ class Settings(_Message, tag="settings", frozen=True, kw_only=True):
     fingerprints: dict[str, str]
 
 
+class Pairing(_Message, tag="pairing", frozen=True, kw_only=True):
+    """The code a new device shows until a manager approves it (reply to ``pair_request``)."""
+
+    re: RequestId = None
+    code: str
+    expires_at: datetime
+
+
+class Paired(_Message, tag="paired", frozen=True, kw_only=True):
+    """Pushed to a device whose code was approved: its credential (keep it secret; log in
+    with ``login_device``) and what it is."""
+
+    token: str
+    device: DeviceView
+
+
 ServerMessage = (
     Welcome | Snapshot | Update | TicketStatus | CounterTakenOver | Result | Error | Pong | Settings
+    | Pairing | Paired
 )
 
 CLIENT_TYPES: dict[str, type] = {cls.__struct_config__.tag: cls for cls in ClientMessage.__args__}

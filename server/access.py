@@ -12,6 +12,9 @@ PUBLIC_WEBSOCKET_PATH = "/ws/public"  # ticket watchers only: the one to expose 
 WEBSOCKET_PATHS = frozenset({WEBSOCKET_PATH, PUBLIC_WEBSOCKET_PATH})
 
 UNAUTHENTICATED = "anonymous"
+# A new device showing its pairing code (server/pairing.py): anonymous as far as PERMISSIONS
+# go, but not closed by the login timeout, and counted as a public connection.
+PAIRING = "pairing"
 
 # Message type → roles that may send it. The single source of the access rules; the
 # access-control tests and docs/protocol.md are checked against it.
@@ -40,6 +43,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "rate": frozenset({"clerk", "watcher"}),
     # administration (server/handlers/admin.py): what a manager may change is decided per
     # change (server/admin_changes.py: a site manager, their sites; the administrator, all)
+    "pair_request": frozenset({UNAUTHENTICATED}),
     "read_settings": frozenset({"manager"}),
     "admin_change": frozenset({"manager"}),
     "change_password": frozenset({"clerk", "manager"}),
@@ -59,4 +63,4 @@ assert set(PERMISSIONS) == set(p.CLIENT_TYPES), "every message type needs a perm
 PUBLIC_TYPES = frozenset({"watch_ticket", "ping", "rate", "logout"})
 
 # Roles whose connections count against an address's public-connection bound.
-PUBLIC_ROLES = frozenset({UNAUTHENTICATED, "watcher"})
+PUBLIC_ROLES = frozenset({UNAUTHENTICATED, PAIRING, "watcher"})

@@ -81,7 +81,8 @@ def public_view(config: Config, by: User) -> dict[str, Any]:
 
 
 def apply_change(config: Config, change: p.Change, base: str | None, by: User,
-                 hash_password: Callable[[str], str]) -> tuple[Config, list[AuditEntry]]:
+                 hash_password: Callable[[str], str],
+                 approved: tuple[str, str] | None = None) -> tuple[Config, list[AuditEntry]]:
     """The configuration after ``change`` (see the module docstring)."""
     if by.role != "manager" or by.disabled:
         raise Rejected("forbidden")
@@ -89,8 +90,13 @@ def apply_change(config: Config, change: p.Change, base: str | None, by: User,
     if isinstance(site, str):
         _site(config, site, by)  # an unknown site, or not theirs: before saying anything of it
     key, before = _target(config, change)
+    if isinstance(change, p.DeviceApproval) and before is not None:
+        raise Rejected("device_id_taken", device=change.id)
     _check_base(key, before, base)
-    new, entry = _apply(config, change, before, by, hash_password)
+    if isinstance(change, p.DeviceApproval):
+        new, entry = _approve(config, change, by, approved)
+    else:
+        new, entry = _apply(config, change, before, by, hash_password)
     problems = config_problems(new)
     if problems:
         where, problem = problems[0]
@@ -117,7 +123,7 @@ def _target(config: Config, change: p.Change) -> tuple[str, msgspec.Struct | Non
         case p.CounterRemoval(site=site, number=number):
             key = f"counter:{site}:{number}"
         case p.KioskChange(site=site, id=ident) | p.DisplayChange(site=site, id=ident) | \
-                p.DeviceRevocation(site=site, id=ident):
+                p.DeviceRevocation(site=site, id=ident) | p.DeviceApproval(site=site, id=ident):
             key = f"device:{site}:{ident}"
         case _:
             raise Rejected("bad_message", detail=f"unknown change {type(change).__name__}")
@@ -156,6 +162,24 @@ def _site_own(site: Site) -> msgspec.Struct:
     """A site's own settings (what ``SiteChange`` edits), without its services and devices."""
     return p.SiteChange(site=site.code, name=site.name, address=site.address, hours=site.hours,
                         holidays=site.holidays, notice=site.notice)
+
+
+def _approve(config: Config, change: p.DeviceApproval, by: User,
+             approved: tuple[str, str] | None) -> tuple[Config, AuditEntry]:
+    """A paired device joins the site with its new token (``approved``: its kind and token)."""
+    site = _site(config, change.site, by)
+    if approved is None:
+        raise Rejected("unknown_pairing_code", pairing=change.code)
+    kind, token = approved
+    if kind == "kiosk":
+        kiosk = Kiosk(id=change.id, name=change.name, token=token, printer=change.printer,
+                      paper_width_mm=change.paper_width_mm, qr=change.qr)
+        new, device = msgspec.structs.replace(site, kiosks=[*site.kiosks, kiosk]), kiosk
+    else:
+        display = Display(id=change.id, name=change.name, token=token, counters=change.counters,
+                          services=change.services)
+        new, device = msgspec.structs.replace(site, displays=[*site.displays, display]), display
+    return _with_site(config, new), _entry("device.pair", site.code, change.id, None, device)
 
 
 def own_password(config: Config, username: str, password_hash: str) -> tuple[Config, list[AuditEntry]]:

@@ -39,6 +39,7 @@ from server.handlers.snapshot import snapshot
 from server.http import Routes, dropping_failed_connections, plain_text, route_http, text_response
 from server.login_guard import PASSWORD_WORKERS, LoginGuard
 from server.manager_sessions import ManagerSessions
+from server.pairing import Pairings
 from server.report_process import ReportProcess
 from server.settings import LiveSettings, site_rules
 from server.store import Store
@@ -68,6 +69,7 @@ class QueueServer:
         self._reader: sqlite3.Connection | None = None  # opened on the report thread
         self.reports = ReportProcess(store.path)  # year reports, exports, forecasts
         self.settings = LiveSettings(self)  # the centre's settings: stored, changed live
+        self.pairings = Pairings()  # new devices showing a pairing code
         self.writer = Writer(store, clock, self.run_db)
         self.connections = Connections(config, self.today)
         self.fanout = FanOut(config, clock, self.writer.states, self.connections,
@@ -78,6 +80,7 @@ class QueueServer:
         self.manager_sessions = ManagerSessions()
         self.dispatcher = dispatcher(self)
         self.connections.dispatch = self.dispatcher.dispatch
+        self.connections.on_close = self.pairings.forget
         self.routes = routes if routes is not None else web_routes.route_table()
         self._tasks: list[asyncio.Task[Any]] = []
         self._server: Server | None = None

@@ -93,6 +93,7 @@ class Connections:
         self.config = config
         self.today = today
         self.dispatch: Dispatch | None = None
+        self.on_close: Callable[[ServerConnection], None] = lambda ws: None  # e.g. drop a pairing code
         self.sessions: dict[ServerConnection, Session] = {}  # in connection order
         self.audiences: dict[str, Audience] = {code: Audience() for code in (s.code for s in config.sites)}
         # Per address: connections not logged in or following a ticket (bounded, see serve_connection).
@@ -153,6 +154,7 @@ class Connections:
                 self._release_public(remote)
             self.forget(ws, session)
             self.sessions.pop(ws, None)
+            self.on_close(ws)
 
     def _count_public(self, remote: str, session: Session, counted: bool) -> bool:
         """Keep ``public_connections`` in step with the session's role; returns whether the

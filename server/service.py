@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from server.fanout import FanOut
     from server.login_guard import LoginGuard
     from server.manager_sessions import ManagerSessions
+    from server.pairing import Pairings
     from server.settings import LiveSettings
     from server.store import Store
     from server.writer import Outcome
@@ -35,6 +36,7 @@ class Service(Protocol):
     login_guard: LoginGuard
     manager_sessions: ManagerSessions
     settings: LiveSettings  # the centre's settings: their version, and changing them live
+    pairings: Pairings  # new devices waiting for a manager to approve their code
 
     def clock(self) -> datetime:
         """Now (UTC; a fake clock in tests)."""

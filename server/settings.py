@@ -24,10 +24,12 @@ from common import protocol as p
 from common.config import Config, User
 from common.errors import Rejected
 from common.passwords import hash_password
+from server import wire
 from server.admin_changes import apply_change, own_password
 from server.core import commands as c
 from server.core.changes import change_rules
 from server.core.model import SiteRules, SiteState, new_site_state
+from server.pairing import new_token
 from server.settings_store import AuditEntry, SettingsStore, StaleSettings
 
 if TYPE_CHECKING:
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from datetime import date, datetime
 
     from server.connections import Connections
+    from server.pairing import Pairings
     from server.store import Store
     from server.writer import Outcome, Writer
 
@@ -46,6 +49,7 @@ class Host(Protocol):
     store: Store
     writer: Writer
     connections: Connections
+    pairings: Pairings
 
     @property
     def kdf_thread(self) -> Executor: ...
@@ -100,8 +104,29 @@ class LiveSettings:
         loop = asyncio.get_running_loop()
         hashed = (await loop.run_in_executor(self.server.kdf_thread, hash_password, password)
                   if password else "")
-        return await self.server.writer.exclusive(
-            lambda: self._apply(change, base, by, lambda _: hashed))
+        approved = None
+        if isinstance(change, p.DeviceApproval):
+            pending = self.server.pairings.find(change.code)
+            if pending is None:
+                raise Rejected("unknown_pairing_code", pairing=change.code)
+            approved = (pending.kind, new_token())
+        version = await self.server.writer.exclusive(
+            lambda: self._apply(change, base, by, lambda _: hashed, approved))
+        if isinstance(change, p.DeviceApproval) and approved is not None:
+            self._send_credential(change, approved[1])
+        return version
+
+    def _send_credential(self, change: p.DeviceApproval, token: str) -> None:
+        pending = self.server.pairings.take(change.code)
+        site = self.server.config.site(change.site)
+        devices = [*site.kiosks, *site.displays] if site else []
+        device = next((d for d in devices if d.id == change.id), None)
+        if pending is None or site is None or device is None:  # it went away meanwhile: pair it again
+            log.warning("device %s was approved but is no longer connected; revoke it and pair again",
+                        change.id)
+            return
+        paired = p.Paired(token=token, device=wire.device_view(site, device))
+        self.server.connections.send_soon(pending.connection, paired)
 
     async def own_password(self, username: str, password: str) -> int:
         """A user's own new password (hashed off the event loop); clears a reset."""
@@ -115,13 +140,13 @@ class LiveSettings:
         return await self.server.writer.exclusive(save)
 
     async def _apply(self, change: p.Change, base: str | None, by: User,
-                     hash_password: Callable[[str], str]) -> int:
+                     hash_password: Callable[[str], str], approved: tuple[str, str] | None) -> int:
         server = self.server
         old = server.config
         current = old.user(by.username)
         if current is None or current.disabled or current.role != "manager":
             raise Rejected("forbidden")
-        new, entries = apply_change(old, change, base, current, hash_password)
+        new, entries = apply_change(old, change, base, current, hash_password, approved)
         return await self._commit(old, new, by.username, entries)
 
     async def _commit(self, old: Config, new: Config, actor: str, entries: list[AuditEntry]) -> int:

@@ -11,7 +11,7 @@ from typing import Literal
 import msgspec
 
 from common import protocol as p
-from common.config import Config, Site
+from common.config import Config, Display, Kiosk, Site
 from server.core.estimate import estimate_wait_minutes
 from server.core.hours import is_issuing, next_opening
 from server.core.model import CounterState, SiteState, Ticket, TicketState
@@ -156,3 +156,14 @@ def ticket_status(
         rating=[p.RatingOption(value=r.value, name_vi=r.name_vi, name_en=r.name_en)
                 for r in config.rating],
     )
+
+
+def device_view(site: Site, device: Kiosk | Display) -> p.DeviceView:
+    """What a device is told of itself (its welcome, ``paired``): a kiosk its printer, a
+    display what it shows."""
+    if isinstance(device, Kiosk):
+        return p.DeviceView(id=device.id, name=device.name, kind="kiosk", site=site.code,
+                            printer=device.printer, paper_width_mm=device.paper_width_mm, qr=device.qr)
+    return p.DeviceView(id=device.id, name=device.name, kind="display", site=site.code,
+                        counters=device.counters, services=device.services)
+

@@ -24,6 +24,7 @@ INTENDED: dict[str, type[XephangError]] = {
     "ConfigError": CommonError,
     "PrinterConfigError": CommonError,
     "StoreError": ServerError,
+    "RetentionError": ServerError,
     "ClientError": AppError,
     "Offline": AppError,
     "RequestFailed": AppError,

@@ -402,6 +402,7 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "read_settings": {},
     "admin_change": {"change": {"kind": "notice", "site": "tinh", "notice": "x"}, "base": "0000000000000000"},
     "change_password": {"old_password": "wrong-password", "new_password": "new-password-1"},
+    "pair_request": {"v": 1, "kind": "kiosk"},  # an anonymous connection then shows a pairing code
     "logout": {},  # last: it ends the role
 }
 ROLES = ["anonymous", "kiosk", "display", "clerk-no-counter", "clerk", "manager", "watcher"]

@@ -15,7 +15,7 @@ from websockets.asyncio.server import ServerConnection
 
 from common import protocol as p
 from common.errors import Rejected
-from server.access import COUNTER_COMMANDS, PERMISSIONS, PUBLIC_TYPES, UNAUTHENTICATED
+from server.access import COUNTER_COMMANDS, PAIRING, PERMISSIONS, PUBLIC_TYPES, UNAUTHENTICATED
 from server.connections import Connections, Session, error_message
 
 log = logging.getLogger(__name__)
@@ -63,8 +63,9 @@ def check_allowed(kind: str, session: Session) -> None:
     """Raise the reason ``session`` may not send a ``kind`` message now, if any."""
     if session.public_path and kind not in PUBLIC_TYPES:
         raise Rejected("public_endpoint")
-    if session.role not in PERMISSIONS[kind]:
-        raise Rejected("not_authenticated" if session.role == UNAUTHENTICATED else (
+    role = UNAUTHENTICATED if session.role == PAIRING else session.role
+    if role not in PERMISSIONS[kind]:
+        raise Rejected("not_authenticated" if role == UNAUTHENTICATED else (
             "already_authenticated" if kind in ("login", "login_device", "watch_ticket")
             else "forbidden"))
     if session.password_change and kind not in ("change_password", "logout", "ping"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from websockets.asyncio.server import ServerConnection
@@ -13,11 +14,13 @@ from common import protocol as p
 from common.config import Config, Display, Kiosk, Site, User
 from common.errors import Rejected
 from common.passwords import verify_password
-from server.access import UNAUTHENTICATED
+from server import wire
+from server.access import PAIRING, UNAUTHENTICATED
 from server.core import commands as c
 from server.handlers.counter import counter_choices
 from server.handlers.snapshot import snapshot
 from server.login_guard import address_key
+from server.pairing import CODE_SECONDS, PairingBusy
 
 if TYPE_CHECKING:
     from server.connections import Session
@@ -72,12 +75,9 @@ class Logins:
         session.role, session.device, session.sites = kind, device.id, (site.code,)
         if isinstance(device, Kiosk):
             service.connections.join_kiosks(ws, site.code)
-            view = p.DeviceView(id=device.id, name=device.name, kind=kind, site=site.code,
-                                printer=device.printer, paper_width_mm=device.paper_width_mm, qr=device.qr)
         else:
             service.connections.join_staff(ws, site.code)
-            view = p.DeviceView(id=device.id, name=device.name, kind=kind, site=site.code,
-                                counters=device.counters, services=device.services)
+        view = wire.device_view(site, device)
         await service.connections.send(ws, p.Welcome(
             re=m.id, role=kind, server_time=service.clock(), device=view))
         if kind == "kiosk":
@@ -155,6 +155,21 @@ class Logins:
         session.password_change = session.web_session = False
         session.sites, session.counter, session.ticket_id = (), None, None
         return p.Result(re=m.id)
+
+    async def pair_request(self, ws: ServerConnection, session: Session, m: p.PairRequest) -> p.Pairing:
+        """A new device asks for a pairing code (server/pairing.py); it keeps the connection
+        open until a manager approves the code, and is sent ``paired`` on it."""
+        check_version(m.v)
+        service = self.service
+        try:
+            pending = service.pairings.request(m.kind, session.remote, ws)
+        except PairingBusy:
+            audit.warning("pairing code refused to %s: too many pending", session.remote)
+            raise Rejected("pairing_busy") from None
+        session.role = PAIRING
+        audit.info("pairing code requested by a new %s from %s", m.kind, session.remote)
+        expires = service.clock() + timedelta(seconds=CODE_SECONDS)
+        return p.Pairing(re=m.id, code=pending.code, expires_at=expires)
 
     async def ping(self, ws: ServerConnection, session: Session, m: p.Ping) -> Any:
         return p.Pong(re=m.id, server_time=self.service.clock())
