@@ -413,6 +413,13 @@ class Rate(_Request, tag="rate", frozen=True, kw_only=True):
     ticket_id: str | None = None
 
 
+class WebLogin(_Request, tag="web_login", frozen=True, kw_only=True):
+    """A manager page's script logs its websocket in with the page's session cookie (sent
+    with the websocket's handshake). Reply ``welcome`` (no snapshots, no code)."""
+
+    v: int
+
+
 class PairRequest(_Request, tag="pair_request", frozen=True, kw_only=True):
     """A new device with no credential asks to be paired (reply ``pairing``)."""
 
@@ -444,7 +451,7 @@ ClientMessage = (
     LoginDevice | Login | WatchTicket | SelectCounter | Logout | Ping | IssueTicket
     | ReportPrinter | CallNext | CallNumber | Recall | StartService | MarkAbsent | Hold
     | ResumeHeld | Transfer | Finish | PauseCounter | ResumeCounter | CloseCounter
-    | CancelTicket | Rate | PairRequest | ReadSettings | AdminChange | ChangePassword
+    | CancelTicket | Rate | WebLogin | PairRequest | ReadSettings | AdminChange | ChangePassword
 )
 
 # -- server → client -------------------------------------------------------------------------

@@ -43,6 +43,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "rate": frozenset({"clerk", "watcher"}),
     # administration (server/handlers/admin.py): what a manager may change is decided per
     # change (server/admin_changes.py: a site manager, their sites; the administrator, all)
+    "web_login": frozenset({UNAUTHENTICATED}),
     "pair_request": frozenset({UNAUTHENTICATED}),
     "read_settings": frozenset({"manager"}),
     "admin_change": frozenset({"manager"}),

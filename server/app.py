@@ -172,6 +172,8 @@ class QueueServer:
 
     def end_sessions(self, *, users: set[str], devices: set[str]) -> None:
         """Close the connections of disabled or removed users and revoked devices."""
+        for username in users:
+            self.manager_sessions.end_user(username)
         for ws, session in list(self.connections.sessions.items()):
             if session.username in users:
                 self.connections.close_soon(ws, 1008, "account disabled")

@@ -7,7 +7,9 @@ with the same hashing and throttles as the desktop apps. For a manager the ``wel
 carries a one-time code (valid ``CODE_SECONDS``); the page then opens
 ``/manager/session?code=…``, which trades the code for a session cookie: random, HttpOnly,
 SameSite=Strict, Secure under TLS, valid ``SESSION_HOURS`` (server/web/manager_login.py).
-Clerks get ``forbidden``.
+Clerks get ``forbidden``. The administration pages' scripts open ``/ws`` too and send
+``web_login``: the page's session cookie, sent with the websocket's handshake, logs that
+connection in as its manager.
 
 Sessions live in the server's memory: a restart asks managers to log in again.
 """
@@ -18,6 +20,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
+COOKIE = "xephang_manager"  # the session cookie's name
 CODE_SECONDS = 60
 SESSION_HOURS = 12
 MAX_SESSIONS = 1000
@@ -70,3 +73,18 @@ class ManagerSessions:
 
     def end(self, token: str | None) -> None:
         self.sessions.pop(token or "", None)
+
+    def end_user(self, username: str) -> None:
+        """Every session of ``username`` (disabled or removed)."""
+        self.sessions = {t: s for t, s in self.sessions.items() if s.username != username}
+
+    def user_of_cookies(self, headers: list[str]) -> str | None:
+        """The user whose session cookie is among these ``Cookie`` headers (a page's
+        websocket sends the page's cookies: ``web_login``)."""
+        for header in headers:
+            for part in header.split(";"):
+                name, sep, value = part.strip().partition("=")
+                if sep and name == COOKIE:
+                    return self.user(value)
+        return None
+

@@ -158,3 +158,27 @@ async def test_a_clerk_disabled_while_serving_is_signed_off_and_their_citizen_wa
     again = await harness.client()
     refused = await again.error({"type": "login", "v": 1, "username": "lan", "password": PASSWORD})
     assert refused["code"] == "account_disabled"
+
+
+async def test_a_manager_page_s_websocket_logs_in_with_the_page_s_cookie(harness):
+    from websockets.asyncio.client import connect
+
+    from tests.test_web_pages import get, manager_cookie
+
+    cookie = await manager_cookie(harness, "quanly.giavien")
+    ws = await connect(harness.url, additional_headers={"Cookie": cookie})
+    page = RawClient(ws)
+    welcome = await page.request({"type": "web_login", "v": 1}, expect="welcome")
+    assert welcome["role"] == "manager" and welcome["web_code"] is None
+    assert [s["code"] for s in (await settings(page))["config"]["sites"]] == ["giavien"]
+    stranger = await harness.client()  # no cookie
+    assert (await stranger.error({"type": "web_login", "v": 1}))["code"] == "session_expired"
+    boss = await manager(harness)
+    local = msgspec.to_builtins(harness.server.config.user("quanly.giavien"))
+    await change(boss, "user:quanly.giavien", {"kind": "user", "username": "quanly.giavien",
+                                                "full_name": local["full_name"], "role": "manager",
+                                                "sites": local["sites"], "disabled": True})
+    await asyncio.wait_for(ws.wait_closed(), 1.0)  # the disabled manager's page is closed
+    assert (await get(harness, "/manager/report", cookie)).status == 303  # and their cookie is over
+    again = RawClient(await connect(harness.url, additional_headers={"Cookie": cookie}))
+    assert (await again.error({"type": "web_login", "v": 1}))["code"] == "session_expired"

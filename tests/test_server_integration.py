@@ -25,7 +25,7 @@ from tests import legacy_store
 from tests.helpers import DISPLAY_TOKEN, KIOSK_TOKEN, PASSWORD, TZ, RawClient, example_config
 
 KIOSK_2_TOKEN = "sG82Nwe9UjlW9ZZvLYsKkzfW"  # kiosk-sanh-2 at site "tinh"
-LOGIN_TYPES = ("login", "login_device", "watch_ticket")
+LOGIN_TYPES = ("login", "login_device", "watch_ticket", "web_login", "pair_request")
 
 
 class Hall:
@@ -402,6 +402,7 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "read_settings": {},
     "admin_change": {"change": {"kind": "notice", "site": "tinh", "notice": "x"}, "base": "0000000000000000"},
     "change_password": {"old_password": "wrong-password", "new_password": "new-password-1"},
+    "web_login": {"v": 1},
     "pair_request": {"v": 1, "kind": "kiosk"},  # an anonymous connection then shows a pairing code
     "logout": {},  # last: it ends the role
 }

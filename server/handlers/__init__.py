@@ -31,7 +31,7 @@ def dispatcher(service: Service) -> Dispatcher:
 
     table: dict[str, Handler] = {
         "login_device": logins.login_device, "login": logins.login, "logout": logins.logout,
-        "ping": logins.ping, "pair_request": logins.pair_request,
+        "ping": logins.ping, "pair_request": logins.pair_request, "web_login": logins.web_login,
         "issue_ticket": kiosk.issue_ticket, "printer_status": kiosk.printer_status,
         "watch_ticket": watching.watch_ticket, "rate": rate,
         "read_settings": admin.read_settings, "admin_change": admin.admin_change,

@@ -59,6 +59,9 @@ class Dispatcher:
             await send(ws, reply)
 
 
+LOGIN_TYPES = frozenset({"login", "login_device", "watch_ticket", "web_login", "pair_request"})
+
+
 def check_allowed(kind: str, session: Session) -> None:
     """Raise the reason ``session`` may not send a ``kind`` message now, if any."""
     if session.public_path and kind not in PUBLIC_TYPES:
@@ -66,8 +69,7 @@ def check_allowed(kind: str, session: Session) -> None:
     role = UNAUTHENTICATED if session.role == PAIRING else session.role
     if role not in PERMISSIONS[kind]:
         raise Rejected("not_authenticated" if role == UNAUTHENTICATED else (
-            "already_authenticated" if kind in ("login", "login_device", "watch_ticket")
-            else "forbidden"))
+            "already_authenticated" if kind in LOGIN_TYPES else "forbidden"))
     if session.password_change and kind not in ("change_password", "logout", "ping"):
         raise Rejected("password_change_required")
     if kind in COUNTER_COMMANDS and session.role == "clerk" and session.counter is None:

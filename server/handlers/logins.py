@@ -120,7 +120,7 @@ class Logins:
         await self.welcome_user(ws, session, user, m.id)
 
     async def welcome_user(self, ws: ServerConnection, session: Session, user: User,
-                           request_id: p.RequestId) -> None:
+                           request_id: p.RequestId, *, snapshots: bool = True) -> None:
         """The welcome of a user whose password was checked (``login``, ``change_password``)."""
         service = self.service
         web_code = None
@@ -138,7 +138,7 @@ class Logins:
             web_code=web_code,
         )
         await service.connections.send(ws, welcome)
-        if user.role == "manager" and not session.web_session:  # the login page needs its code only
+        if user.role == "manager" and snapshots and not session.web_session:  # the login page: its code only
             for code in sites:
                 service.connections.join_staff(ws, code)
                 await service.connections.send(ws, snapshot(service, code, session))
@@ -155,6 +155,18 @@ class Logins:
         session.password_change = session.web_session = False
         session.sites, session.counter, session.ticket_id = (), None, None
         return p.Result(re=m.id)
+
+    async def web_login(self, ws: ServerConnection, session: Session, m: p.WebLogin) -> None:
+        """A manager page's websocket, logged in by the page's session cookie."""
+        check_version(m.v)
+        service = self.service
+        headers = ws.request.headers.get_all("Cookie") if ws.request is not None else []
+        username = service.manager_sessions.user_of_cookies(headers)
+        user = self.config.user(username) if username else None
+        if user is None or user.role != "manager" or user.disabled:
+            raise Rejected("session_expired")
+        session.web_session = False  # no code: the page has its cookie
+        await self.welcome_user(ws, session, user, m.id, snapshots=False)
 
     async def pair_request(self, ws: ServerConnection, session: Session, m: p.PairRequest) -> p.Pairing:
         """A new device asks for a pairing code (server/pairing.py); it keeps the connection

@@ -10,19 +10,19 @@ from urllib.parse import quote
 from websockets.http11 import Request, Response
 
 from common.config import User
+from server.manager_sessions import COOKIE
 from server.web.html import cookies, redirect
 
 if TYPE_CHECKING:
     from server.service import Service
 
-COOKIE = "xephang_manager"
 
 
 def current_manager(server: Service, request: Request) -> User | None:
     """The manager this request's cookie belongs to, or None."""
     username = server.manager_sessions.user(cookies(request).get(COOKIE))
     user = server.config.user(username) if username else None
-    return user if user is not None and user.role == "manager" else None
+    return user if user is not None and user.role == "manager" and not user.disabled else None
 
 
 def allowed_sites(server: Service, user: User) -> list[str]:
