@@ -206,6 +206,10 @@ class ServerSettings(_Struct, kw_only=True):
     max_public_connections_per_address: int = 250
     # Reverse proxies whose X-Forwarded-For names the client (see docs/operations.md).
     trusted_proxies: list[str] = []
+    # Retention (docs/operations.md, "History: archive and prune"): `xephang history prune`
+    # keeps raw events this many months and tickets (which the reports read) this many.
+    keep_events_months: int = 13
+    keep_tickets_months: int = 60
 
 
 class Config(_Struct, kw_only=True):
@@ -337,6 +341,10 @@ def _validate_server(s: ServerSettings) -> Iterator[tuple[str, str]]:
                        ("max_public_connections_per_address", s.max_public_connections_per_address)):
         if not 1 <= value <= 100_000:
             yield f"server.{key}", "must be between 1 and 100000"
+    if not 2 <= s.keep_events_months <= 120:
+        yield "server.keep_events_months", "must be between 2 and 120 (months of raw events kept)"
+    if not s.keep_events_months <= s.keep_tickets_months <= 1200:
+        yield "server.keep_tickets_months", "must be between keep_events_months and 1200"
     for j, address in enumerate(s.trusted_proxies):
         try:
             ipaddress.ip_address(address)

@@ -187,6 +187,19 @@ def m006_return_the_space_of_old_rows(db: sqlite_utils.Database) -> None:
     store_compaction.return_space(db.conn)
 
 
+@migrations()
+def m007_history_archives(db: sqlite_utils.Database) -> None:
+    """The archives ``xephang history archive`` wrote: what ``prune`` may delete (server/retention.py)."""
+    db.execute(
+        """
+        create table history_archives (
+            id integer primary key, before text not null, file text not null,
+            written_at text not null, events integer not null, tickets integer not null
+        )
+        """
+    )
+
+
 class Checkpointer:
     """Copies the WAL into the database file on its own connection and thread, so that a
     commit never pays for a checkpoint (SQLite's automatic one runs inside the commit that

@@ -12,6 +12,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "user": ("server.cli_admin", "create a user entry with a hashed password: user add NAME"),
     "token": ("server.cli_admin", "print a new random device token"),
     "backup": ("server.cli_admin", "take a consistent online backup of the database"),
+    "history": ("server.retention_cli", "archive, prune and vacuum old history: history archive|prune|vacuum"),
     "kiosk": ("kiosk.cli", "run the touch-screen ticket kiosk"),
     "take": ("kiosk.take_cli", "issue (and print) a ticket from the command line"),
     "counter": ("counter.cli", "run the clerk's counter app"),
