@@ -242,6 +242,9 @@ class NoticeChange(_Change, tag="notice", frozen=True, kw_only=True):
 class ServiceChange(_Change, tag="service", frozen=True, kw_only=True):
     site: str
     service: Service
+    # The counters that serve it afterwards (None: as they are). A new service needs one:
+    # the settings refuse a service no counter serves, and a counter naming an unknown one.
+    counters: list[int] | None = None
 
 
 class ServiceRemoval(_Change, tag="service_remove", frozen=True, kw_only=True):

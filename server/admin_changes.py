@@ -97,11 +97,15 @@ def apply_change(config: Config, change: p.Change, base: str | None, by: User,
         new, entry = _approve(config, change, by, approved)
     else:
         new, entry = _apply(config, change, before, by, hash_password)
+    entries = [entry]
+    if isinstance(change, p.ServiceChange) and change.counters is not None:
+        new, moved = _serving(new, change.site, change.service.code, change.counters)
+        entries += moved
     problems = config_problems(new)
     if problems:
         where, problem = problems[0]
         raise Rejected("invalid_settings", key=where, problem=problem)
-    return new, [entry]
+    return new, entries
 
 
 # -- which thing a change is about -------------------------------------------------------------
@@ -162,6 +166,27 @@ def _site_own(site: Site) -> msgspec.Struct:
     """A site's own settings (what ``SiteChange`` edits), without its services and devices."""
     return p.SiteChange(site=site.code, name=site.name, address=site.address, hours=site.hours,
                         holidays=site.holidays, notice=site.notice)
+
+
+def _serving(config: Config, code: str, service: str, numbers: list[int]) -> tuple[Config, list[AuditEntry]]:
+    """A service's counters made exactly ``numbers`` (a counter that gains it serves it last),
+    with a ``counter.update`` entry for each counter that changed."""
+    site = config.site(code)
+    assert site is not None
+    unknown = sorted(set(numbers) - {k.number for k in site.counters})
+    if unknown:
+        raise Rejected("unknown_counter", counter=unknown[0])
+    counters, entries = [], []
+    for counter in site.counters:
+        wanted = counter.number in numbers
+        if wanted == (service in counter.services):
+            counters.append(counter)
+            continue
+        services = [*counter.services, service] if wanted else [s for s in counter.services if s != service]
+        changed = msgspec.structs.replace(counter, services=services)
+        counters.append(changed)
+        entries.append(_entry("counter.update", code, str(counter.number), counter, changed))
+    return _with_site(config, msgspec.structs.replace(site, counters=counters)), entries
 
 
 def _approve(config: Config, change: p.DeviceApproval, by: User,

@@ -22,6 +22,7 @@ Definitions: docs/statistics.md.
 from __future__ import annotations
 
 import bisect
+import functools
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable
@@ -165,6 +166,7 @@ def satisfied_above(config: Config) -> float:
     return (min(values) + max(values)) / 2
 
 
+@functools.lru_cache(maxsize=64)
 def fixed_offset(tz: tzinfo, start: date, end: date) -> int | None:
     """The zone's UTC offset in seconds if it is the same at every hour from the day before
     ``start`` to two days after ``end`` (every time a ticket of the range can carry), else
@@ -233,15 +235,20 @@ class Figures:
             if theirs is not None and (mine is None or theirs > mine):
                 self.maxima[name] = theirs
 
-    def merge(self, other: Figures) -> None:
-        """Add another group's figures (the times are merged in order)."""
-        self.add({**other.sums, **other.maxima})
-        for level, n in other.ratings.items():
-            self.ratings[level] = self.ratings.get(level, 0) + n
-        if other.waits:
-            self.waits = sorted(self.waits + other.waits)  # two sorted runs: a linear merge
-        if other.services:
-            self.services = sorted(self.services + other.services)
+    @classmethod
+    def combined(cls, parts: Iterable[Figures]) -> Figures:
+        """The figures of several groups together (their times sorted once)."""
+        whole = cls()
+        waits: list[int] = []
+        services: list[int] = []
+        for part in parts:
+            whole.add({**part.sums, **part.maxima})
+            for level, n in part.ratings.items():
+                whole.ratings[level] = whole.ratings.get(level, 0) + n
+            waits += part.waits
+            services += part.services
+        whole.waits, whole.services = sorted(waits), sorted(services)
+        return whole
 
     def row(self, key: Any) -> dict[str, Any]:
         """The figures a report shows, in minutes, with the shares and percentiles."""

@@ -71,3 +71,22 @@ def test_a_site_manager_sees_and_changes_their_site_only():
                    LOCAL).code == "forbidden"  # hours and holidays: the administrator's
     clerk = p.UserChange(username="moi", full_name="Mới", role="clerk", sites=["tinh"], password="12345678")
     assert refused(clerk, None, LOCAL).code == "forbidden"  # another site's clerk
+
+
+def test_a_new_service_comes_with_the_counters_that_serve_it():
+    tp = CONFIG.site("tinh").service("TP")  # type: ignore[union-attr]
+    new = Service(code="MOI", name_vi="Mới", name_en="New", agency="UBND",
+                  numbering=msgspec.structs.replace(tp.numbering, prefix="Z"))
+    config, entries = apply_change(CONFIG, p.ServiceChange(site="tinh", service=new, counters=[2, 13]), None,
+                                   BOSS, hashed)
+    site = config.site("tinh")
+    assert site.counters_serving("MOI") == (2, 13)  # type: ignore[union-attr]
+    assert site.counter(2).services[-1] == "MOI"  # type: ignore[union-attr]
+    assert [(e.action, e.target) for e in entries] == [("service.add", "MOI"), ("counter.update", "2"),
+                                                       ("counter.update", "13")]
+    moved, entries = apply_change(config, p.ServiceChange(site="tinh", service=new, counters=[13]),
+                                  fingerprints(config)["service:tinh:MOI"], BOSS, hashed)
+    assert moved.site("tinh").counters_serving("MOI") == (13,)  # type: ignore[union-attr]
+    assert [e.target for e in entries] == ["MOI", "2"]
+    error = refused(p.ServiceChange(site="tinh", service=new, counters=[998]), None)
+    assert error.code == "unknown_counter"

@@ -24,6 +24,7 @@ INTENDED: dict[str, type[XephangError]] = {
     "ConfigError": CommonError,
     "PrinterConfigError": CommonError,
     "StoreError": ServerError,
+    "ProvinceReportError": ServerError,
     "RetentionError": ServerError,
     "ClientError": AppError,
     "Offline": AppError,

@@ -39,13 +39,13 @@ def export_columns(config: Config, t: Translator) -> list[tuple[str, str, str]]:
     return columns
 
 
-def _value(row: dict[str, Any], key: str) -> Any:
+def value_of(row: dict[str, Any], key: str) -> Any:
     if key.startswith("rating:"):
         return row["ratings"].get(int(key.split(":", 1)[1]), 0)
     return row.get(key)
 
 
-def _csv_value(value: Any, kind: str) -> Any:
+def csv_value(value: Any, kind: str) -> Any:
     if value is None:
         return ""
     if kind == "share":
@@ -67,22 +67,22 @@ def csv_bytes(config: Config, report: Report, t: Translator) -> bytes:
     for row in report.rows:
         label = group_label(config, report.site, report.group, row["key"], t)
         key = "" if row["key"] is None else row["key"]
-        writer.writerow([key, label, *(_csv_value(_value(row, k), kind) for k, _, kind in columns)])
+        writer.writerow([key, label, *(csv_value(value_of(row, k), kind) for k, _, kind in columns)])
     summary = report.summary
-    writer.writerow(["", t.text("total"), *(_csv_value(_value(summary, k), kind) for k, _, kind in columns)])
+    writer.writerow(["", t.text("total"), *(csv_value(value_of(summary, k), kind) for k, _, kind in columns)])
     return "\ufeff".encode() + out.getvalue().encode("utf-8")
 
 
 # -- Excel --------------------------------------------------------------------------------------
 
 
-def _title(sheet: Worksheet, lines: list[str]) -> int:
+def title_rows(sheet: Worksheet, lines: list[str]) -> int:
     for i, line in enumerate(lines, start=1):
         sheet.cell(row=i, column=1, value=line).font = Font(bold=i == 1, size=14 if i == 1 else 11)
     return len(lines) + 2
 
 
-def _header(sheet: Worksheet, row: int, names: list[str]) -> None:
+def header_row(sheet: Worksheet, row: int, names: list[str]) -> None:
     for col, name in enumerate(names, start=1):
         cell = sheet.cell(row=row, column=col, value=name)
         cell.font = Font(bold=True, color="FFFFFF")
@@ -112,7 +112,7 @@ def add_cell_styles(book: Workbook) -> None:
         book.add_named_style(style)
 
 
-def _put(sheet: Worksheet, row: int, col: int, value: Any, kind: str, *, bold: bool = False) -> None:
+def put_cell(sheet: Worksheet, row: int, col: int, value: Any, kind: str, *, bold: bool = False) -> None:
     cell = sheet.cell(row=row, column=col, value=value)
     cell.style = CELL_STYLES[(kind if kind in FORMATS else "text", bold)].name
 
@@ -120,20 +120,20 @@ def _put(sheet: Worksheet, row: int, col: int, value: Any, kind: str, *, bold: b
 def _group_sheet(sheet: Worksheet, config: Config, report: Report, group: str, rows: list[dict[str, Any]],
                  t: Translator, heading: list[str]) -> None:
     columns = export_columns(config, t)
-    start = _title(sheet, [t.text("group_sheet_title", group=group_title(t, group).lower()), *heading])
-    _header(sheet, start, [t.text("col_key"), group_title(t, group), *(h for _, h, _ in columns)])
+    start = title_rows(sheet, [t.text("group_sheet_title", group=group_title(t, group).lower()), *heading])
+    header_row(sheet, start, [t.text("col_key"), group_title(t, group), *(h for _, h, _ in columns)])
     r = start
     for row in rows:
         r += 1
-        _put(sheet, r, 1, row["key"], "text")
-        _put(sheet, r, 2, group_label(config, report.site, group, row["key"], t), "text")
+        put_cell(sheet, r, 1, row["key"], "text")
+        put_cell(sheet, r, 2, group_label(config, report.site, group, row["key"], t), "text")
         for c, (key, _, kind) in enumerate(columns, start=3):
-            _put(sheet, r, c, _value(row, key), kind)
+            put_cell(sheet, r, c, value_of(row, key), kind)
     r += 1
-    _put(sheet, r, 1, None, "text", bold=True)
-    _put(sheet, r, 2, t.text("total"), "text", bold=True)
+    put_cell(sheet, r, 1, None, "text", bold=True)
+    put_cell(sheet, r, 2, t.text("total"), "text", bold=True)
     for c, (key, _, kind) in enumerate(columns, start=3):
-        _put(sheet, r, c, _value(report.summary, key), kind, bold=True)
+        put_cell(sheet, r, c, value_of(report.summary, key), kind, bold=True)
     sheet.column_dimensions["A"].width = 12
     sheet.column_dimensions["B"].width = 42
     for c in range(3, len(columns) + 3):
@@ -144,41 +144,41 @@ def _group_sheet(sheet: Worksheet, config: Config, report: Report, group: str, r
 
 def _summary_sheet(sheet: Worksheet, config: Config, report: Report, t: Translator,
                    heading: list[str]) -> None:
-    row = _title(sheet, [t.text("report_title"), *heading])
-    _header(sheet, row, [t.text("figure"), t.text("value")])
+    row = title_rows(sheet, [t.text("report_title"), *heading])
+    header_row(sheet, row, [t.text("figure"), t.text("value")])
     figures: list[tuple[Column | None, str, Any, str]] = [
         (c, t.text(c.text), report.summary.get(c.key), c.kind) for c in (*COLUMNS, *EXTRA_COLUMNS)]
     figures.append((None, t.text("days_with_data"), report.days, "count"))
     for _, name, value, kind in figures:
         row += 1
-        _put(sheet, row, 1, name, "text")
-        _put(sheet, row, 2, value, kind)
+        put_cell(sheet, row, 1, name, "text")
+        put_cell(sheet, row, 2, value, kind)
     row += 2
-    _header(sheet, row, [t.text("col_rating_level_plain"), t.text("col_count")])
+    header_row(sheet, row, [t.text("col_rating_level_plain"), t.text("col_count")])
     for value, name in rating_names(config, t):
         row += 1
-        _put(sheet, row, 1, f"{value} – {name}", "text")
-        _put(sheet, row, 2, report.summary["ratings"].get(value, 0), "count")
+        put_cell(sheet, row, 1, f"{value} – {name}", "text")
+        put_cell(sheet, row, 2, report.summary["ratings"].get(value, 0), "count")
     for channel in ("phone", "counter"):
         row += 1
-        _put(sheet, row, 1, t.text(f"rated_by_{channel}"), "text")
-        _put(sheet, row, 2, report.channels.get(channel, 0), "count")
+        put_cell(sheet, row, 1, t.text(f"rated_by_{channel}"), "text")
+        put_cell(sheet, row, 2, report.channels.get(channel, 0), "count")
     row += 2
-    _header(sheet, row, [t.text("col_hour"), t.text("legend_arrivals"), t.text("legend_served"),
+    header_row(sheet, row, [t.text("col_hour"), t.text("legend_arrivals"), t.text("legend_served"),
                          t.text("col_wait_mean")])
     for h in report.hourly:
         row += 1
-        _put(sheet, row, 1, f"{h['hour']:02d}:00–{h['hour'] + 1:02d}:00", "text")
-        _put(sheet, row, 2, h["arrivals"], "count")
-        _put(sheet, row, 3, h["served"], "count")
-        _put(sheet, row, 4, h["wait_mean"], "minutes")
+        put_cell(sheet, row, 1, f"{h['hour']:02d}:00–{h['hour'] + 1:02d}:00", "text")
+        put_cell(sheet, row, 2, h["arrivals"], "count")
+        put_cell(sheet, row, 3, h["served"], "count")
+        put_cell(sheet, row, 4, h["wait_mean"], "minutes")
     row += 2
-    _header(sheet, row, [t.text("col_wait_band"), t.text("col_count")])
+    header_row(sheet, row, [t.text("col_wait_band"), t.text("col_count")])
     for band in report.histogram:
         row += 1
         text = (f"{band['low']}–{band['high']}" if band["high"] is not None else f"≥ {band['low']}")
-        _put(sheet, row, 1, f"{text} {t.text('minutes_short')}", "text")
-        _put(sheet, row, 2, band["count"], "count")
+        put_cell(sheet, row, 1, f"{text} {t.text('minutes_short')}", "text")
+        put_cell(sheet, row, 2, band["count"], "count")
     sheet.column_dimensions["A"].width = 46
     for letter in "BCD":
         sheet.column_dimensions[letter].width = 16
