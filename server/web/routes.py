@@ -4,7 +4,7 @@ by it; a path ending in "/" is a prefix)."""
 from __future__ import annotations
 
 from server.http import Routes
-from server.web import assets, auth, forecast, health, overview, report, ticket
+from server.web import assets, auth, forecast, health, overview, province, report, ticket
 from server.web.html import guarded
 
 
@@ -24,5 +24,6 @@ def route_table() -> Routes:
         "/manager/export.csv": report.export_csv,
         "/manager/export.xlsx": report.export_xlsx,
         "/manager/forecast": forecast.forecast_route,
+        **province.ROUTES,
     }
     return {"/healthz": health.healthz, **{path: guarded(page) for path, page in pages.items()}}
