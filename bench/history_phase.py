@@ -87,7 +87,7 @@ def phase_history(run: Any) -> None:
         results["report_page"] = [timed_get(port, page, cookie) for _ in range(p.history_rounds)]
         results["report_xlsx"] = [timed_get(port, xlsx, cookie) for _ in range(p.history_rounds)]
         results["report_cli"] = [_timed_cli(config, db, start, end) for _ in range(p.history_rounds)]
-        results["province_report"] = province_report(port, cookie, year)
+        results["province_report"] = province_report(port, cookie, year, config, db)
         kiosks = _kiosk_specs(population, p.history_kiosks)
         url = f"ws://127.0.0.1:{port}/ws"
         for name, path in (("baseline", None), ("with_report_page", page), ("with_xlsx_export", xlsx)):
@@ -246,11 +246,13 @@ def timed_get(port: int, path: str, cookie: str, *, missing_ok: bool = False) ->
     return {"seconds": time.monotonic() - t0, "bytes": len(body), "polls": polls}
 
 
-def _timed_cli(config: Path, db: Path, start: Any, end: Any) -> dict[str, Any]:
+def _timed_cli(config: Path, db: Path, start: Any, end: Any, *, province: bool = False) -> dict[str, Any]:
+    """``xephang report``'s table of the provincial centre (or of the province) for the range."""
+    where = ["--province"] if province else ["--site", PROVINCIAL_SITE]
     t0 = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "xephang", "report", "--config", str(config), "--db", str(db),
-         "--site", PROVINCIAL_SITE, "--from", start.isoformat(), "--to", end.isoformat()],
+        [sys.executable, "-m", "xephang", "report", "--config", str(config), "--db", str(db), *where,
+         "--from", str(start), "--to", str(end)],
         cwd=REPO_ROOT, capture_output=True, timeout=REQUEST_TIMEOUT)
     if done.returncode != 0:
         raise BenchError(f"xephang report failed: {done.stderr.decode(errors='replace').strip()}")
@@ -260,14 +262,19 @@ def _timed_cli(config: Path, db: Path, start: Any, end: Any) -> dict[str, Any]:
 PROVINCE_REPORT_PATH = "/manager/province"  # the province-wide report's page, where a server has one
 
 
-def province_report(port: int, cookie: str, year: dict[str, str]) -> dict[str, Any]:
-    """The province-wide year report (every site), where the server has one: skipped with a
-    note otherwise (``PROVINCE_REPORT_PATH`` answering 404)."""
+def province_report(port: int, cookie: str, year: dict[str, str], config: Path | None = None,
+                    db: Path | None = None) -> dict[str, Any]:
+    """The province-wide year report (every site) as a page, as .xlsx and (given ``config``
+    and ``db``) as ``xephang report --province``'s table, where the server has one:
+    skipped with a note otherwise (``PROVINCE_REPORT_PATH`` answering 404)."""
     query = _query({"from": year["from"], "to": year["to"]})
-    fetched = timed_get(port, f"{PROVINCE_REPORT_PATH}?{query}", cookie, missing_ok=True)
-    if fetched.get("missing"):
+    page = timed_get(port, f"{PROVINCE_REPORT_PATH}?{query}", cookie, missing_ok=True)
+    if page.get("missing"):
         return {"skipped": f"the server has no province-wide report yet ({PROVINCE_REPORT_PATH} answers 404)"}
-    return fetched
+    result = {**page, "page": page, "xlsx": timed_get(port, f"{PROVINCE_REPORT_PATH}.xlsx?{query}", cookie)}
+    if config is not None and db is not None:
+        result["cli"] = _timed_cli(config, db, year["from"], year["to"], province=True)
+    return result
 
 
 # -- kiosks under load ----------------------------------------------------------------------------
