@@ -16,7 +16,7 @@ from common.cli_args import add_config_argument, is_loopback, load_or_exit, port
 from common.config import Config
 from common.example_secrets import ExampleSecrets, example_secrets
 from common.logs import setup_logging
-from server import loop_errors
+from server import database_lock, loop_errors
 from server.app import QueueServer
 from server.store import Store, StoreError
 
@@ -62,12 +62,19 @@ def tls_context(config: Config) -> ssl.SSLContext | None:
 
 
 async def serve(config: Config, db: Path, host: str, port: int) -> int:
-    loop_errors.install(asyncio.get_running_loop())  # accept() out of fds: a warning, not a flood
+    """Run until SIGINT/SIGTERM, holding the database's lock (server/database_lock.py: no
+    second server and no ``xephang config import`` on it meanwhile)."""
     try:
-        store = Store.open(db)
+        with database_lock.exclusive(db):
+            return await _serve_locked(config, db, host, port)
     except StoreError as exc:
         log.error("%s", exc)
         return 1
+
+
+async def _serve_locked(config: Config, db: Path, host: str, port: int) -> int:
+    loop_errors.install(asyncio.get_running_loop())  # accept() out of fds: a warning, not a flood
+    store = Store.open(db)
     server = QueueServer(config, store)
     try:
         context = tls_context(config)
