@@ -8,11 +8,13 @@ import sys
 # name → (module with main(argv) -> int, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "server": ("server.cli", "run the queue server"),
-    "config": ("server.cli_admin", "check a configuration file: config check FILE"),
+    "config": ("server.cli_admin", "configuration files: config check|export|import FILE"),
     "user": ("server.cli_admin", "create a user entry with a hashed password: user add NAME"),
     "token": ("server.cli_admin", "print a new random device token"),
     "backup": ("server.cli_admin", "take a consistent online backup of the database"),
-    "history": ("server.retention_cli", "archive, prune and vacuum old history: history archive|prune|vacuum"),
+    "admin": ("server.admin_cli", "change a running server's settings: admin show|user|counter|device|apply"),
+    "device": ("server.admin_cli", "approve a new kiosk or display: device approve CODE (as xephang admin)"),
+    "history": ("server.retention_cli", "archive, prune and vacuum old history: archive|prune|vacuum"),
     "kiosk": ("kiosk.cli", "run the touch-screen ticket kiosk"),
     "take": ("kiosk.take_cli", "issue (and print) a ticket from the command line"),
     "counter": ("counter.cli", "run the clerk's counter app"),
@@ -48,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"xephang: the {name!r} command is not available in this build", file=sys.stderr)
             return 2
         raise
-    if module_name == "server.cli_admin":
+    if module_name == "server.cli_admin" or name == "device":  # one parser with these subcommands
         return module.main([name, *rest])
     return module.main(rest)
 
