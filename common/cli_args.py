@@ -89,8 +89,13 @@ def websocket_url(config: Config, override: str | None = None) -> str:
     """The server's websocket endpoint: ``override`` (``/ws`` added when it has no path),
     else the configured host and port (``0.0.0.0`` meaning this machine)."""
     if override:
-        return override if override.count("/") > 2 else f"{override}/ws"
+        return websocket_endpoint(override)
     host = config.server.host
     host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     scheme = "wss" if config.server.tls_cert else "ws"
     return f"{scheme}://{host}:{config.server.port}/ws"
+
+
+def websocket_endpoint(server: str) -> str:
+    """A ``--server`` address as the websocket endpoint: ``/ws`` added when it has no path."""
+    return server if server.count("/") > 2 else f"{server}/ws"

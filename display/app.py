@@ -3,6 +3,9 @@
 (espeak-ng speech played through QtMultimedia), with the timer that lets the spotlight
 expire.
 
+A display with its own credential file (``enrollment``) shows its pairing screen instead of
+the window until a manager has paired it (``common/device_enrollment.py``).
+
 ``display/cli.py`` builds one from the command line; the GUI tests build the same against
 a live server, with a recording announcer.
 """
@@ -15,6 +18,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
+from common.device_enrollment import DeviceEnrollment
+from common.pairing_view import DeviceFrame
 from common.qt_client import QtConnection, device_login
 from common.qt_gc import collected_on_gui_thread
 from display.announcer import Announcer, create_qt_announcer
@@ -41,33 +46,58 @@ def qt_announcer(*, cache_dir: Path | None = None, parent: QObject | None = None
 class DisplayApp(QObject):
     """Connection + state + window + announcer for one display device."""
 
-    def __init__(self, *, url: str, token: str, board: BoardState, view: ViewFactory,
+    def __init__(self, *, url: str, board: BoardState, view: ViewFactory, token: str | None = None,
+                 enrollment: DeviceEnrollment | None = None,
                  announcer: AnnouncerFactory | None = None) -> None:
+        """Log in with ``token`` (from the configuration file), or through ``enrollment``
+        (the display's own credential file, paired when it has none): exactly one of them."""
         super().__init__()
+        if (token is None) == (enrollment is None):
+            raise ValueError("a display logs in with either a token or its enrollment")
         self.url = url
         self.display = DisplayState(board)
         self.announcer = announcer(self.display) if announcer is not None else None
         if self.announcer is not None:
             self.display.set_announcer(self.announcer)
-        self.connection = QtConnection(url, device_login(token))
+        self.enrollment = enrollment
+        if enrollment is not None:
+            self.connection = QtConnection(url, enrollment.authenticate)
+            enrollment.attach(self.connection)
+        else:
+            assert token is not None
+            self.connection = QtConnection(url, device_login(token))
         self.connection.message.connect(self.display.on_message)
         self.connection.status_changed.connect(self.display.on_status)
         self.window = view(self.display)
+        self.frame = DeviceFrame(enrollment.state, self.window, url) if enrollment is not None else None
         self._expiry = QTimer(self)
         self._expiry.setInterval(EXPIRY_CHECK_MS)
         self._expiry.timeout.connect(self.display.tick)
         self._expiry.start()
+
+    @property
+    def screen(self) -> QWidget:
+        """What goes on the screen: the window, or the frame showing pairing before it."""
+        return self.frame if self.frame is not None else self.window
+
+    @property
+    def drawn(self) -> bool:
+        """Something worth a screenshot: the board, or the pairing code."""
+        if self.enrollment is not None and self.enrollment.state.pairing:
+            return bool(self.enrollment.state.code)
+        return self.display.board.ready
 
     def start(self) -> None:
         self.connection.start()
 
     def run(self, *, full_screen: bool) -> int:
         """Show the window (full screen: a TV with no pointer) until the application quits."""
+        screen = self.screen
         if full_screen:
-            self.window.setCursor(Qt.CursorShape.BlankCursor)
-            self.window.showFullScreen()
+            screen.setCursor(Qt.CursorShape.BlankCursor)
+            screen.showFullScreen()
         else:
-            self.window.show()
+            screen.show()
         return self.exec()
 
     def exec(self) -> int:
@@ -78,11 +108,13 @@ class DisplayApp(QObject):
                 return QApplication.exec()
         finally:
             self.stop()
-            self.window.close()
-            self.window.deleteLater()
+            self.screen.close()
+            self.screen.deleteLater()
 
     def stop(self) -> None:
         """Close the connection, stop the clock and the announcer (the window stays)."""
         self.connection.stop()
         self._expiry.stop()
+        if self.frame is not None:
+            self.frame.stop()
         self.display.close()

@@ -1,12 +1,15 @@
 """``xephang display``: the hall board, or with ``--counter N`` one counter's display.
 
-    xephang display                                  # first display of the first site
-    xephang display --device tv-tang-2 --server ws://10.0.0.5:8765
+    xephang display --server ws://10.0.0.5:8765      # a new display: shows its pairing code
+    xephang display                                  # a paired one (its credential file)
+    xephang display --device tv-tang-2 --server ws://10.0.0.5:8765   # from the configuration file
     xephang display --counter 3 --size 1280x720 --windowed
     xephang display --screenshot board.png           # connect, render once, exit
 
-The display logs in with its device token (from the configuration) and follows the
-server by itself: it reconnects after any outage and resyncs from a fresh snapshot.
+The display logs in with its own credential (``--credential``, written when a manager paired
+it) or, with ``--config``/``--device``, with its token from the configuration file, and
+follows the server by itself: it reconnects after any outage and resyncs from a fresh
+snapshot.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from common.cli_args import (
     positive_int,
     websocket_url,
 )
-from common.config import Config, Display, Site
+from common.config import Config
+from common.device_args import Enrolled, add_credential_argument, enrolled_or_exit, uses_configuration
 from common.qt_theme import platform_or_complain
 
 if TYPE_CHECKING:
@@ -82,12 +86,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xephang display",
         description="Run the hall board (every counter, the latest calls, waiting counts) or, with "
-                    "--counter N, the display above one counter. Announces calls aloud.",
+                    "--counter N, the display above one counter. Announces calls aloud. A new display "
+                    "started with only --server shows a pairing code for a manager to approve, then "
+                    "keeps its own credential (--credential); --config/--device run it from the "
+                    "centre's configuration file instead.",
     )
     add_config_argument(parser)
     parser.add_argument("--device", metavar="ID",
                         help="display id from the configuration (default: the site's first display)")
     add_server_argument(parser)
+    add_credential_argument(parser, "display")
     parser.add_argument("--counter", type=positive_int, metavar="N",
                         help="counter display mode: show only counter N, huge (silent unless --announce)")
     parser.add_argument("--counters", type=number_list, metavar="1,2,3",
@@ -117,13 +125,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 @dataclass(frozen=True)
 class Choice:
-    """What the command line resolved to."""
+    """What the command line resolved to. ``token`` is None for an enrolled display (its
+    credential file, ``enrolled``), which knows its site only from the server."""
 
-    site: Site
-    device: Display
     url: str
     counters: list[int] | None
     services: list[str] | None
+    token: str | None = None
+    name: str = ""
+    title: str = ""  # shown until the first snapshot names the site
+    subtitle: str = ""
+    timezone: str = "Asia/Ho_Chi_Minh"
+    enrolled: Enrolled | None = None
 
 
 def resolve(args: argparse.Namespace, config: Config) -> Choice:
@@ -156,7 +169,20 @@ def resolve(args: argparse.Namespace, config: Config) -> Choice:
                 raise ValueError(f"site {site.code!r} has no service {code!r} (services: {known})")
             services.append(codes[code.casefold()])
     counters = [args.counter] if args.counter is not None else args.counters
-    return Choice(site, device, websocket_url(config, args.server), counters, services)
+    named = config.centre_name.casefold().startswith(site.name.casefold())
+    subtitle = site.address if named else site.name
+    return Choice(websocket_url(config, args.server), counters, services, token=device.token,
+                  name=f"display {device.id}", title=config.centre_name, subtitle=subtitle,
+                  timezone=config.timezone)
+
+
+def enrolled_choice(args: argparse.Namespace, enrolled: Enrolled) -> Choice:
+    """An enrolled display: its filters as given (its site, and so its counters and services,
+    are known only once the server has sent it)."""
+    counters = [args.counter] if args.counter is not None else args.counters
+    credential = enrolled.credential
+    name = f"display {credential.device} at {credential.site}" if credential else "new display (pairing)"
+    return Choice(enrolled.url, counters, args.services, name=name, enrolled=enrolled)
 
 
 def main(argv: list[str]) -> int:
@@ -165,24 +191,31 @@ def main(argv: list[str]) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse printed the usage and the problem (or --help)
         return int(exc.code or 0)
-    config = load_or_exit(args.config)
     try:
-        choice = resolve(args, config)
+        if args.counter is not None and args.counters:
+            raise ValueError("use either --counter N (one counter's display) or --counters (a board subset)")
+        if uses_configuration(args):
+            choice = resolve(args, load_or_exit(args.config))
+        else:
+            choice = enrolled_choice(args, enrolled_or_exit(parser, args, "display"))
     except ValueError as exc:
         parser.print_usage(sys.stderr)
         print(f"xephang display: error: {exc}", file=sys.stderr)
         return 2
+    except SystemExit as exc:  # parser.error: the usage and the problem are printed
+        return int(exc.code or 0)
     if not platform_or_complain(parser.prog, screenshot=args.screenshot is not None):
         return 2
     if not logging.getLogger().handlers:
         from common.logs import setup_logging
 
         setup_logging(args.log_level, json_lines=False)
-    return run(args, config, choice)
+    return run(args, choice)
 
 
-def build(args: argparse.Namespace, config: Config, choice: Choice) -> DisplayApp:
+def build(args: argparse.Namespace, choice: Choice) -> DisplayApp:
     """The ``DisplayApp`` the command line asks for (a QApplication must exist)."""
+    from common.device_enrollment import DeviceEnrollment
     from common.i18n import Translator
     from display.app import DisplayApp, qt_announcer
     from display.board_state import BoardState
@@ -198,22 +231,22 @@ def build(args: argparse.Namespace, config: Config, choice: Choice) -> DisplayAp
             from display.view_counter import CounterDisplay
 
             return CounterDisplay(display, translator, args.counter, server_label=choice.url,
-                                  timezone=config.timezone)
+                                  timezone=choice.timezone)
         from display.view_board import BoardView
 
-        site = choice.site
-        subtitle = site.name if not config.centre_name.casefold().startswith(site.name.casefold()) \
-            else site.address
-        return BoardView(display, translator, fallback_title=config.centre_name, fallback_subtitle=subtitle,
-                         server_label=choice.url, timezone=config.timezone)
+        return BoardView(display, translator, fallback_title=choice.title, fallback_subtitle=choice.subtitle,
+                         server_label=choice.url, timezone=choice.timezone)
 
-    display_app = DisplayApp(url=choice.url, token=choice.device.token, board=board, view=view,
-                             announcer=None if silent else qt_announcer(cache_dir=args.speech_cache))
-    display_app.window.resize(*(args.size or ((1280, 720) if counter_mode else (1920, 1080))))
+    enrolled = choice.enrolled
+    enrollment = DeviceEnrollment("display", enrolled.path, enrolled.credential) if enrolled else None
+    announcer = None if silent else qt_announcer(cache_dir=args.speech_cache)
+    display_app = DisplayApp(url=choice.url, token=choice.token, enrollment=enrollment, board=board,
+                             view=view, announcer=announcer)
+    display_app.screen.resize(*(args.size or ((1280, 720) if counter_mode else (1920, 1080))))
     return display_app
 
 
-def run(args: argparse.Namespace, config: Config, choice: Choice) -> int:
+def run(args: argparse.Namespace, choice: Choice) -> int:
     from PySide6.QtWidgets import QApplication
 
     from common.qt_theme import install_fonts
@@ -221,8 +254,8 @@ def run(args: argparse.Namespace, config: Config, choice: Choice) -> int:
 
     app = QApplication.instance() or QApplication(["xephang-display"])
     install_fonts(app)
-    display_app = build(args, config, choice)
-    log.info("display %s following %s", choice.device.id, choice.url)
+    display_app = build(args, choice)
+    log.info("%s following %s", choice.name, choice.url)
     if args.screenshot is not None:
         return screenshot.take(display_app, args.screenshot)
     return display_app.run(full_screen=not (args.windowed or args.size))

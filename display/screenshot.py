@@ -1,5 +1,6 @@
-"""``xephang display --screenshot``: grab the window once the first snapshot is drawn (or
-after ``TIMEOUT_MS``: the connecting screen), save it as a PNG and quit."""
+"""``xephang display --screenshot``: grab the window once the first snapshot is drawn (a new
+display: its pairing code; or after ``TIMEOUT_MS``: the connecting screen), save it as a PNG
+and quit."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ SETTLE_MS = 400
 
 
 def take(display_app: DisplayApp, path: Path) -> int:
-    view = display_app.window
+    view = display_app.screen
     view.show()
     outcome = {"rc": 0, "taken": False, "armed": False}
 
@@ -36,11 +37,13 @@ def take(display_app: DisplayApp, path: Path) -> int:
         QApplication.quit()
 
     def on_change() -> None:
-        if display_app.display.board.ready and not outcome["armed"]:
+        if display_app.drawn and not outcome["armed"]:
             outcome["armed"] = True
             QTimer.singleShot(SETTLE_MS, grab)
 
     display_app.display.changed.connect(on_change)
+    if display_app.enrollment is not None:
+        display_app.enrollment.state.changed.connect(on_change)
     QTimer.singleShot(TIMEOUT_MS, grab)
     display_app.exec()
     return int(outcome["rc"])

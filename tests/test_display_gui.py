@@ -368,10 +368,10 @@ def test_vietnamese_date_line():
     (["--size", "big"], "is not a size like 1920x1080"),
     (["--size", "100x100"], "width must be"),
     (["--device", "tv-nowhere"], "no display 'tv-nowhere'"),
-    (["--counter", "99"], "has no counter 99"),
+    (["--device", "tv-sanh", "--counter", "99"], "has no counter 99"),
     (["--counters", "1,x"], "not a list of counter numbers"),
     (["--counter", "1", "--counters", "1,2"], "either --counter"),
-    (["--services", "NOPE"], "has no service 'NOPE'"),
+    (["--device", "tv-sanh", "--services", "NOPE"], "has no service 'NOPE'"),
     (["--lang", "fr"], "invalid choice"),
     (["--mute", "--announce"], "not allowed with"),
     (["--server", "http://x"], "is not a websocket address"),
@@ -394,7 +394,8 @@ def test_help_lists_every_option(capsys):
 def test_screenshot_of_an_unreachable_server_shows_the_connecting_screen(tmp_path, monkeypatch, qapp):
     monkeypatch.setattr(screenshot, "TIMEOUT_MS", 800)
     out = tmp_path / "offline.png"
-    assert cli.main(["--server", "ws://127.0.0.1:9", "--size", "1366x768", "--screenshot", str(out)]) == 0
+    assert cli.main(["--device", "tv-sanh", "--server", "ws://127.0.0.1:9", "--size", "1366x768",
+                     "--screenshot", str(out)]) == 0
     from PySide6.QtGui import QImage
 
     image = QImage(str(out))
@@ -450,7 +451,8 @@ def test_screenshots_of_a_busy_morning(live_server, clock, tmp_path, boards, qtb
     from PySide6.QtGui import QImage
 
     for name, argv in shots.items():
-        assert cli.main(["--server", server, *argv, "--screenshot", str(out / name)]) == 0
+        board_of_the_file = ["--device", "tv-sanh", "--server", server]
+        assert cli.main([*board_of_the_file, *argv, "--screenshot", str(out / name)]) == 0
         image = QImage(str(out / name))
         size = argv[argv.index("--size") + 1].split("x")
         assert (image.width(), image.height()) == (int(size[0]), int(size[1]))

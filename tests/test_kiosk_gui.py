@@ -249,7 +249,8 @@ def run_kiosk(*args: str) -> subprocess.CompletedProcess:
 
 def test_cli_screenshot(live_server, tmp_path):
     target = tmp_path / "home.png"
-    result = run_kiosk("--server", live_server.url, "--landscape", "--screenshot", str(target))
+    result = run_kiosk("--device", "kiosk-sanh-1", "--server", live_server.url, "--landscape",
+                       "--screenshot", str(target))
     assert result.returncode == 0, result.stderr
     assert Image.open(target).size == (1920, 1080)
 
