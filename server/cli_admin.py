@@ -17,8 +17,7 @@ from common.config import Config, ConfigError, load_config
 from common.example_secrets import example_secrets
 from common.i18n import Translator
 from common.passwords import hash_password
-from server import backup
-from server import config_io, database_lock
+from server import backup, config_io, database_lock
 from server.settings_store import BadStoredSettings, StaleSettings
 from server.store import StoreError
 

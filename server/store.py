@@ -380,14 +380,6 @@ class Store:
             raise
         return event.ticket
 
-    def backup(self, target: str | Path) -> None:
-        """A consistent copy through SQLite's online backup API (safe while serving)."""
-        dest = sqlite3.connect(str(target))
-        try:
-            self.db.conn.backup(dest)
-        finally:
-            dest.close()
-
 
 def _event_row(site: str, event: ev.Event, ticket_id: str | None, counter: int | None) -> Row:
     """The values of one ``events`` row (``_EVENT_INSERT``; the format: server/event_rows.py)."""

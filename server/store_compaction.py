@@ -67,7 +67,9 @@ def compact_events(conn: sqlite3.Connection, batch: int = BATCH) -> int:
     done = conn.execute("select coalesce(max(seq), 0) from events_compact").fetchone()[0]
     last = conn.execute("select coalesce(max(seq), 0) from events").fetchone()[0]
     started, copied = time.monotonic(), 0
-    if done:
+    if not last:
+        pass  # a new database: nothing to say
+    elif done:
         log.info("compacting the event log: going on after event %d of %d", done, last)
     else:
         log.info("compacting the event log: %d events to rewrite (issue 15's row format)", last)
@@ -102,7 +104,8 @@ def compact_events(conn: sqlite3.Connection, batch: int = BATCH) -> int:
         # Numbering goes on after the highest seq ever given, as AUTOINCREMENT promises.
         f"update sqlite_sequence set seq = max(seq, {int(before)}) where name = 'events'",
     )
-    log.info("compacted the event log: %d events rewritten in %.1f s", copied, time.monotonic() - started)
+    if last:
+        log.info("compacted the event log: %d events rewritten in %.1f s", copied, time.monotonic() - started)
     return copied
 
 
@@ -143,8 +146,9 @@ def drop_redundant_ticket_uniques(conn: sqlite3.Connection) -> bool:
         raise
     finally:
         conn.execute("pragma foreign_keys=on")
-    log.info("rebuilt the tickets table without two redundant unique indexes in %.1f s",
-             time.monotonic() - started)
+    if conn.execute("select exists (select 1 from tickets)").fetchone()[0]:
+        log.info("rebuilt the tickets table without two redundant unique indexes in %.1f s",
+                 time.monotonic() - started)
     return True
 
 
@@ -172,13 +176,17 @@ def free_share(conn: sqlite3.Connection) -> float:
     return free / pages if pages else 0.0
 
 
-def return_space(conn: sqlite3.Connection, at_least: float = 0.25) -> bool:
-    """VACUUM when ``at_least`` of the file is free pages; True when it ran."""
+def return_space(conn: sqlite3.Connection, at_least: float = 0.25, pages: int = 2560) -> bool:
+    """VACUUM when ``at_least`` of the file, and ``pages`` pages at least (10 MB), are free;
+    True when it ran."""
     share = free_share(conn)
-    if share < at_least:
+    (free,) = conn.execute("pragma freelist_count").fetchone()
+    if share < at_least or free < pages:
         return False
     started = time.monotonic()
     log.info("returning %.0f%% of the database file to the disk (VACUUM)", share * 100)
     conn.execute("vacuum")
+    # VACUUM wrote the new file through the write-ahead log: copy it in and cut the log back.
+    conn.execute("pragma wal_checkpoint(truncate)").fetchall()
     log.info("VACUUM done in %.1f s", time.monotonic() - started)
     return True
