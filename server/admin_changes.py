@@ -101,6 +101,9 @@ def apply_change(config: Config, change: p.Change, base: str | None, by: User,
     if isinstance(change, p.ServiceChange) and change.counters is not None:
         new, moved = _serving(new, change.site, change.service.code, change.counters)
         entries += moved
+    if isinstance(change, p.ServiceRemoval):  # its counters and displays let it go with it
+        new, moved = _serving(new, change.site, change.code, [])
+        entries += moved
     problems = config_problems(new)
     if problems:
         where, problem = problems[0]
@@ -170,13 +173,17 @@ def _site_own(site: Site) -> msgspec.Struct:
 
 def _serving(config: Config, code: str, service: str, numbers: list[int]) -> tuple[Config, list[AuditEntry]]:
     """A service's counters made exactly ``numbers`` (a counter that gains it serves it last),
-    with a ``counter.update`` entry for each counter that changed."""
+    with a ``counter.update`` entry for each counter that changed. None of them (a removed
+    service): displays that showed it stop showing it too (one that showed only it shows all)."""
     site = config.site(code)
     assert site is not None
     unknown = sorted(set(numbers) - {k.number for k in site.counters})
     if unknown:
         raise Rejected("unknown_counter", counter=unknown[0])
     counters, entries = [], []
+    displays = [d if d.services is None or service not in d.services or numbers else
+                msgspec.structs.replace(d, services=[c for c in d.services if c != service] or None)
+                for d in site.displays]
     for counter in site.counters:
         wanted = counter.number in numbers
         if wanted == (service in counter.services):
@@ -186,7 +193,7 @@ def _serving(config: Config, code: str, service: str, numbers: list[int]) -> tup
         changed = msgspec.structs.replace(counter, services=services)
         counters.append(changed)
         entries.append(_entry("counter.update", code, str(counter.number), counter, changed))
-    return _with_site(config, msgspec.structs.replace(site, counters=counters)), entries
+    return _with_site(config, msgspec.structs.replace(site, counters=counters, displays=displays)), entries
 
 
 def _approve(config: Config, change: p.DeviceApproval, by: User,

@@ -90,3 +90,15 @@ def test_a_new_service_comes_with_the_counters_that_serve_it():
     assert [e.target for e in entries] == ["MOI", "2"]
     error = refused(p.ServiceChange(site="tinh", service=new, counters=[998]), None)
     assert error.code == "unknown_counter"
+
+
+def test_a_removed_service_leaves_its_counters_and_displays():
+    site = CONFIG.site("tinh")
+    serving = site.counters_serving("THUE")  # type: ignore[union-attr]
+    removal = p.ServiceRemoval(site="tinh", code="THUE")
+    config, entries = apply_change(CONFIG, removal, PRINTS["service:tinh:THUE"], BOSS, hashed)
+    after = config.site("tinh")
+    assert after.service("THUE") is None and after.counters_serving("THUE") == ()  # type: ignore[union-attr]
+    assert [e.action for e in entries] == ["service.remove"] + ["counter.update"] * len(serving)
+    shown = [d.services for d in after.displays if d.services]  # type: ignore[union-attr]
+    assert shown and all("THUE" not in s for s in shown)
