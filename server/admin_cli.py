@@ -278,7 +278,7 @@ def read_changes(path: Path) -> list[tuple[int, p.Change]]:
             if not line.strip():
                 continue
             try:
-                found.append((number, msgspec.json.decode(line, type=p.Change)))  # type: ignore[arg-type]
+                found.append((number, msgspec.json.decode(line, type=p.Change)))
             except (msgspec.ValidationError, msgspec.DecodeError) as exc:
                 raise ValueError(f"{path}:{number}: not a change: {exc}") from None
     return found
