@@ -3,9 +3,10 @@
 Pure where it can be: ``to_toml`` writes a configuration in the file format
 (docs/configuration.md) that ``common.config.parse_config`` reads back equal;
 ``differences`` compares two configurations thing by thing (the users, sites, services,
-counters and devices of ``server.admin_changes.things``, and the centre-wide settings) and
-names each changed field, secrets shown as "•••"; ``import_entries`` are the audit rows of
-an import. ``read_latest`` and ``store_import`` are the two database steps.
+counters and devices of ``server.admin_changes.things``, the centre-wide settings, and the
+order of each list, which the kiosk's tiles and the pages follow) and names each changed
+field, secrets shown as "•••"; ``import_entries`` are the audit rows of an import.
+``read_latest`` and ``store_import`` are the two database steps.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from server.settings_store import AuditEntry, SettingsStore
 
 SECRETS = ("password_hash", "token")
 CENTRE = "centre"  # the key of the centre-wide settings: names, time zone, queue rules, …
+ORDER = "order"  # the key of a change of order only (the services' tiles on the kiosk, …)
 IMPORT_ACTOR = "config-import"
 
 
@@ -105,7 +107,35 @@ def differences(old: Config | None, new: Config) -> list[Difference]:
     for key, (site, value) in before.items():
         if key not in after:
             found.append(Difference(key, site, "removed", masked(value), None))
+    moved = _order_changes(old, new) if old is not None else []
+    if moved:  # the kiosk's tiles and the lists follow the order of the file
+        found.append(Difference(ORDER, None, "changed", {c.field: c.before for c in moved},
+                                {c.field: c.after for c in moved}, tuple(moved)))
     return found
+
+
+def _orders(config: Config) -> dict[str, list[str]]:
+    """Each list whose order shows somewhere: the sites, the users, each site's services,
+    counters, kiosks and displays (by code, number or id)."""
+    found = {"sites": [s.code for s in config.sites], "users": [u.username for u in config.users]}
+    for site in config.sites:
+        found[f"sites.{site.code}.services"] = [s.code for s in site.services]
+        found[f"sites.{site.code}.counters"] = [str(c.number) for c in site.counters]
+        found[f"sites.{site.code}.kiosks"] = [k.id for k in site.kiosks]
+        found[f"sites.{site.code}.displays"] = [d.id for d in site.displays]
+    return found
+
+
+def _order_changes(old: Config, new: Config) -> list[FieldChange]:
+    """The lists whose common members come in another order (added and removed ones aside)."""
+    before, after = _orders(old), _orders(new)
+    changes = []
+    for name, items in after.items():
+        kept_before = [i for i in before.get(name, []) if i in items]
+        kept_after = [i for i in items if i in kept_before]
+        if kept_before != kept_after:
+            changes.append(FieldChange(name, kept_before, kept_after))
+    return changes
 
 
 def _field_changes(old: Any, new: Any, path: str) -> list[FieldChange]:

@@ -86,6 +86,11 @@ def test_differences_name_each_changed_thing_and_field_and_mask_secrets():
     assert "password_hash: ••• (changed)" in text and lan.password_hash not in text
     assert '    notice: "' in text and '→ "Mới"' in text
     assert config_io.differences(old, old) == []
+    reordered = msgspec.structs.replace(old, sites=[msgspec.structs.replace(
+        site, services=[*site.services[1:], site.services[0]]), *old.sites[1:]])
+    (moved,) = config_io.differences(old, reordered)  # the kiosk's tiles follow this order
+    assert (moved.key, [f.field for f in moved.fields]) == ("order", ["sites.tinh.services"])
+    assert "    sites.tinh.services: [\"TP\",\"DN\"," in "\n".join(config_io.describe([moved]))
     assert {d.status for d in config_io.differences(None, old)} == {"added"}
 
 
