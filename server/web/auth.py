@@ -13,6 +13,7 @@ from urllib.parse import quote
 from websockets.http11 import Request, Response
 
 from common.i18n import Translator
+from server.admin_changes import MIN_PASSWORD
 from server.manager_sessions import SESSION_HOURS
 from server.web.html import (
     cookies,
@@ -42,10 +43,20 @@ def login_page(server: Service, request: Request, query: dict[str, str]) -> Resp
       <div><p class="eyebrow">{e(server.config.centre_name)}</p><h1>{e(t.text("login_title"))}</h1></div>
     </div>
     <p class="muted">{e(t.text("login_intro"))}</p>
-    <label for="username">{e(t.text("username"))}</label>
-    <input id="username" autocomplete="username" autocapitalize="none" required>
-    <label for="password">{e(t.text("password"))}</label>
-    <input id="password" type="password" autocomplete="current-password" required>
+    <div class="login-step" id="login-fields">
+      <label for="username">{e(t.text("username"))}</label>
+      <input id="username" autocomplete="username" autocapitalize="none" required>
+      <label for="password">{e(t.text("password"))}</label>
+      <input id="password" type="password" autocomplete="current-password" required>
+    </div>
+    <div class="login-step" id="must-change" hidden>
+      <h2>{e(t.text("login_must_change_title"))}</h2>
+      <p class="muted">{e(t.text("login_must_change_intro", minimum=MIN_PASSWORD))}</p>
+      <label for="new-password">{e(t.text("login_new_password"))}</label>
+      <input id="new-password" type="password" autocomplete="new-password">
+      <label for="new-password-again">{e(t.text("login_new_password_again"))}</label>
+      <input id="new-password-again" type="password" autocomplete="new-password">
+    </div>
     <p class="form-error" id="login-error" role="alert"{"" if query.get("expired") else " hidden"}>{
         e(t.text("login_expired")) if query.get("expired") else ""}</p>
     <button type="submit" id="login-button">{e(t.text("login_button"))}</button>
@@ -56,8 +67,12 @@ def login_page(server: Service, request: Request, query: dict[str, str]) -> Resp
 </main>
 {script_data("login-data", {
     "next": target,
-    "texts": {key: t.text(key) for key in (
-        "login_busy", "login_missing", "login_unreachable", "login_not_manager", "login_button")},
+    "texts": {**{key: t.text(key) for key in (
+        "login_busy", "login_missing", "login_unreachable", "login_not_manager", "login_button",
+        "login_change_button", "adm_js_passwords_differ")},
+        "password_short": t.text("adm_js_password_short", field=t.text("login_new_password"),
+                                 minimum=MIN_PASSWORD)},
+    "min_password": MIN_PASSWORD,
     "lang": t.language,
 })}"""
     page = layout(t, title=t.text("login_title"), body=body, scripts=["login.js"], body_class="plain")

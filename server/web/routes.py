@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from server.http import Routes
 from server.web import assets, auth, forecast, health, overview, province, report, ticket
+from server.web.admin import ROUTES as ADMIN_ROUTES
 from server.web.html import guarded
 
 
@@ -24,6 +25,7 @@ def route_table() -> Routes:
         "/manager/export.csv": report.export_csv,
         "/manager/export.xlsx": report.export_xlsx,
         "/manager/forecast": forecast.forecast_route,
+        **ADMIN_ROUTES,
         **province.ROUTES,
     }
     return {"/healthz": health.healthz, **{path: guarded(page) for path, page in pages.items()}}

@@ -43,6 +43,7 @@ def link(path: str, **params: object) -> str:
 def topbar(server: Service, t: Translator, user: User, active: str, switch_href: str) -> str:
     pages = [("overview", "/manager/"), ("report", "/manager/report"), ("forecast", "/manager/forecast"),
              ("province", "/manager/province")]
+    pages.append(("admin", "/manager/admin/users"))  # the administration pages (server/web/admin/)
     nav = "".join(
         f'<a href="{href}"{current(key == active)}>{e(t.text("nav_" + key))}</a>' for key, href in pages)
     return f"""

@@ -1,0 +1,305 @@
+// Administration pages: every change goes as a typed "admin_change" over the page's own
+// websocket (the server answers HTTP GET only). The socket logs in with the page's session
+// cookie ("web_login"). Each form carries the whole change it starts from (data-change) and
+// the changed thing's fingerprint (data-base); its named fields are written into the change
+// by their dotted path ("service.numbering.prefix"), typed by data-type. On "result" the page
+// reloads and says it was saved; on "error" the server's message is shown beside the form,
+// and what the manager typed stays. The checks here only give quick feedback: the server
+// checks everything again.
+(function () {
+  "use strict";
+  const data = JSON.parse(document.getElementById("admin-data").textContent);
+  const texts = data.texts;
+  const SAVED_KEY = "xephang-admin-saved";
+  const SPAN = /^([01]\d|2[0-3]):([0-5]\d)-(([01]\d|2[0-3]):([0-5]\d)|24:00)$/;
+  const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+  function text(key, params) {
+    return String(texts[key] || key).replace(/\{(\w+)\}/g, function (all, name) {
+      return params && name in params ? String(params[name]) : all;
+    });
+  }
+
+  // -- the websocket --------------------------------------------------------------------------
+
+  let socket = null;
+  let nextId = 1;
+  const waiting = new Map();
+
+  function connect() {
+    if (socket) return socket;
+    socket = new Promise(function (resolve, reject) {
+      const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+      const ws = new WebSocket(scheme + location.host + "/ws");
+      let ready = false;
+      ws.onopen = function () {
+        ws.send(JSON.stringify({ type: "web_login", id: "admin-login", v: 1 }));
+      };
+      ws.onmessage = function (event) {
+        const message = JSON.parse(event.data);
+        if (message.re === "admin-login") {
+          if (message.type === "welcome") {
+            ready = true;
+            resolve(ws);
+          } else if (message.code === "session_expired") {
+            location.assign("/manager/login?next=" + encodeURIComponent(location.pathname + location.search));
+          } else {
+            reject(message);
+          }
+          return;
+        }
+        const pending = waiting.get(message.re);
+        if (pending) {
+          waiting.delete(message.re);
+          pending(message);
+        }
+      };
+      ws.onclose = function () {
+        socket = null;
+        if (!ready) reject(null);
+        for (const [id, pending] of waiting) {
+          waiting.delete(id);
+          pending(null);
+        }
+      };
+    });
+    socket.catch(function () { socket = null; });
+    return socket;
+  }
+
+  async function request(message) {
+    const ws = await connect();
+    const id = "admin-" + nextId++;
+    return new Promise(function (resolve) {
+      waiting.set(id, resolve);
+      ws.send(JSON.stringify(Object.assign({ id: id }, message)));
+    });
+  }
+
+  // -- reading a form into its change -------------------------------------------------------------
+
+  function Invalid(element, message) {
+    this.element = element;
+    this.message = message;
+  }
+
+  function labelOf(element) {
+    const holder = element.closest("[data-label]");
+    return holder ? holder.dataset.label : element.name;
+  }
+
+  function setPath(target, path, value) {
+    const parts = path.split(".");
+    let node = target;
+    for (let i = 0; i < parts.length - 1; i++) {
+      if (node[parts[i]] === null || typeof node[parts[i]] !== "object") node[parts[i]] = {};
+      node = node[parts[i]];
+    }
+    node[parts[parts.length - 1]] = value;
+  }
+
+  function getPath(target, path) {
+    return path.split(".").reduce(function (node, part) {
+      return node === null || node === undefined ? undefined : node[part];
+    }, target);
+  }
+
+  function integer(element, raw) {
+    const min = element.min !== "" && element.min !== undefined ? Number(element.min) : -Infinity;
+    const max = element.max !== "" && element.max !== undefined ? Number(element.max) : Infinity;
+    if (!/^-?\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      throw new Invalid(element, text("adm_js_bad_number", {
+        field: labelOf(element), min: min === -Infinity ? "…" : min, max: max === Infinity ? "…" : max }));
+    }
+    return Number(raw);
+  }
+
+  function valueOf(element, change) {
+    const kind = element.dataset.type || "text";
+    const raw = element.value;
+    const trimmed = raw.trim();
+    const field = labelOf(element);
+    if (kind === "ui") return undefined;
+    if (element.required && !trimmed) throw new Invalid(element, text("adm_js_required", { field: field }));
+    if (element.dataset.pattern && trimmed && !new RegExp("^(?:" + element.dataset.pattern + ")$").test(trimmed)) {
+      throw new Invalid(element, text(element.dataset.patternText, { field: field }));
+    }
+    switch (kind) {
+      case "password":
+        if (!raw) return null;
+        if (raw.length < data.min_password) {
+          throw new Invalid(element, text("adm_js_password_short", { field: field, minimum: data.min_password }));
+        }
+        return raw;
+      case "optional":
+        return trimmed || null;
+      case "int":
+        return trimmed ? integer(element, trimmed) : null;
+      case "ints": {
+        if (!trimmed) return [];
+        const parts = trimmed.split(/[\s,;]+/).filter(Boolean);
+        if (!parts.every(function (p) { return /^\d+$/.test(p); })) {
+          throw new Invalid(element, text("adm_js_bad_numbers", { field: field }));
+        }
+        return parts.map(Number);
+      }
+      case "ranges": {
+        const spans = trimmed ? trimmed.split(/[\s,;]+/).filter(Boolean) : [];
+        for (const span of spans) {
+          if (!SPAN.test(span) || span.slice(0, 5) >= span.slice(6)) {
+            throw new Invalid(element, text("adm_js_bad_hours", { field: field, value: span }));
+          }
+        }
+        return spans;
+      }
+      case "date-add": {
+        if (!DAY.test(trimmed) || isNaN(Date.parse(trimmed))) {
+          throw new Invalid(element, text("adm_js_bad_date", { field: field }));
+        }
+        const days = (getPath(change, element.name) || []).filter(function (d) { return d !== trimmed; });
+        days.push(trimmed);
+        return days.sort();
+      }
+      default:
+        return trimmed;
+    }
+  }
+
+  function checked(group) {
+    const boxes = Array.from(group.querySelectorAll("input[type=checkbox]"));
+    const values = boxes.filter(function (b) { return b.checked; }).map(function (b) {
+      return group.dataset.type === "ints" ? Number(b.value) : b.value;
+    });
+    if (group.dataset.min && values.length < Number(group.dataset.min)) {
+      throw new Invalid(boxes[0] || group, text("adm_js_pick_one", { field: group.dataset.label }));
+    }
+    const unchanged = boxes.every(function (b) { return b.checked === b.defaultChecked; });
+    return group.dataset.unchangedNull && unchanged ? null : values;
+  }
+
+  function isEmpty(value) {
+    if (Array.isArray(value)) return value.length === 0;
+    if (value && typeof value === "object") return Object.values(value).every(isEmpty);
+    return value === null || value === undefined || value === "";
+  }
+
+  function changeOf(form) {
+    const change = JSON.parse(form.dataset.change);
+    for (const element of form.querySelectorAll("[name]")) {
+      if (element.closest("[hidden]") || element.disabled) continue;
+      const value = valueOf(element, change);
+      if (value !== undefined) setPath(change, element.name, value);
+    }
+    for (const group of form.querySelectorAll("fieldset[data-name]")) {
+      if (group.closest("[hidden]")) continue;
+      setPath(change, group.dataset.name, checked(group));
+    }
+    for (const path of (form.dataset.nullIfEmpty || "").split(" ").filter(Boolean)) {
+      if (isEmpty(getPath(change, path))) setPath(change, path, null);
+    }
+    return change;
+  }
+
+  // -- sending --------------------------------------------------------------------------------------
+
+  function showError(form, message, element, stale) {
+    const box = form.querySelector("[data-error]");
+    box.textContent = message;
+    if (stale) {
+      const again = document.createElement("button");
+      again.type = "button";
+      again.className = "button secondary small reload";
+      again.textContent = text("adm_js_reload");
+      again.addEventListener("click", function () { location.reload(); });
+      box.append(" ", again);
+    }
+    for (const marked of form.querySelectorAll("[aria-invalid]")) marked.removeAttribute("aria-invalid");
+    if (element && element.focus) {
+      element.setAttribute("aria-invalid", "true");
+      element.focus();
+    }
+  }
+
+  function busy(form, on) {
+    const button = form.querySelector("button[type=submit]");
+    if (on) {
+      button.dataset.label = button.dataset.label || button.textContent;
+      button.textContent = text("adm_js_saving");
+    } else if (button.dataset.label) {
+      button.textContent = button.dataset.label;
+    }
+    button.disabled = on;
+  }
+
+  async function submit(event) {
+    const form = event.target;
+    if (!form.classList.contains("admin-form")) return;
+    event.preventDefault();
+    let change;
+    try {
+      change = changeOf(form);
+    } catch (error) {
+      if (error instanceof Invalid) {
+        showError(form, error.message, error.element, false);
+        return;
+      }
+      throw error;
+    }
+    const button = form.querySelector("button[type=submit]");
+    if (form.dataset.confirm && !form.dataset.armed) {  // a second press confirms
+      form.dataset.armed = "1";
+      button.dataset.label = button.textContent;
+      button.textContent = text("adm_js_confirm_again");
+      showError(form, "", null, false);
+      return;
+    }
+    delete form.dataset.armed;
+    showError(form, "", null, false);
+    busy(form, true);
+    let reply = null;
+    try {
+      reply = await request({ type: "admin_change", base: form.dataset.base || null, change: change });
+    } catch (error) {
+      reply = error && error.type === "error" ? error : null;
+    }
+    busy(form, false);
+    if (reply && reply.type === "result") {
+      sessionStorage.setItem(SAVED_KEY, text("adm_js_saved"));
+      location.reload();
+    } else if (reply && reply.type === "error") {
+      showError(form, data.lang === "en" ? reply.message_en : reply.message_vi, null, reply.code === "stale_edit");
+    } else {
+      showError(form, text("adm_js_unreachable"), null, false);
+    }
+  }
+
+  document.addEventListener("submit", function (event) { submit(event); });
+
+  // -- the page: edit panels, the pairing form's kind, the notice of a saved change --------------
+
+  document.addEventListener("click", function (event) {
+    const toggle = event.target.closest("[data-toggle]");
+    if (!toggle) return;
+    const panel = document.getElementById(toggle.dataset.toggle);
+    panel.hidden = !panel.hidden;
+    toggle.setAttribute("aria-expanded", String(!panel.hidden));
+    if (!panel.hidden) {
+      const first = panel.querySelector("input:not([type=hidden]), select, textarea");
+      if (first) first.focus();
+    }
+  });
+
+  document.addEventListener("change", function (event) {
+    const choice = event.target;
+    if (choice.name !== "pair-kind") return;
+    for (const part of choice.form.querySelectorAll("[data-kind-fields]")) {
+      part.hidden = part.dataset.kindFields !== choice.value;
+    }
+  });
+
+  const saved = sessionStorage.getItem(SAVED_KEY);
+  if (saved) {
+    sessionStorage.removeItem(SAVED_KEY);
+    document.getElementById("admin-saved").textContent = saved;
+  }
+})();

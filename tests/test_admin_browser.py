@@ -1,0 +1,330 @@
+"""The administration pages in headless Chromium against a real server (the example centre,
+08:00 on Wednesday 25/11/2026), each change made in the browser and checked where it shows:
+a new clerk logs in over a real websocket and must choose a password, a counter calls
+another service, a holiday is added, a new notice reaches a connected display's snapshot,
+a device waiting with a pairing code is paired from the page and then revoked (its
+connection closes), every change is on the audit log page, a stale edit (two pages) says
+to reload, the server's refusals are shown in its own words, and a manager whose password
+was reset chooses a new one on the login page.
+
+``XEPHANG_WEB_SCREENSHOTS=docs/screenshots pytest tests/test_admin_browser.py -k screenshots``
+rewrites docs/screenshots/web-admin-*.png.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from contextlib import ExitStack, closing
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+from server.settings_store import audit_rows
+from tests.helpers import (
+    DISPLAY_TOKEN,
+    KIOSK_TOKEN,
+    PASSWORD,
+    FakeClock,
+    ThreadedServer,
+    example_config,
+    local_time,
+)
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SAVED = "Đã lưu thay đổi."
+
+
+class AdminServer:
+    def __init__(self, tmp: Path) -> None:
+        self.threaded = ThreadedServer(example_config(), tmp / "xephang.db",
+                                       FakeClock(local_time(2026, 11, 25, 8, 0)))
+        self.threaded.start()
+        self.ws_url = self.threaded.url
+        self.base = self.ws_url.removesuffix("/ws").replace("ws://", "http://")
+
+    @property
+    def config(self):
+        return self.threaded.server.config
+
+    def audit(self) -> list[dict]:
+        return self.threaded.call(lambda s: s.read_db(audit_rows, None, 500))
+
+    def close(self) -> None:
+        self.threaded.close()
+
+
+class Socket:
+    """A raw websocket client (a device, a clerk, a manager's script)."""
+
+    def __init__(self, server: AdminServer) -> None:
+        self.stack = ExitStack()
+        self.ws: ClientConnection = self.stack.enter_context(connect(server.ws_url))
+        self.ids = 0
+
+    def request(self, message: dict) -> dict:
+        self.ids += 1
+        message = {**message, "id": f"s{self.ids}"}
+        self.ws.send(json.dumps(message))
+        return self.next(lambda m: m.get("re") == message["id"])
+
+    def next(self, wanted, timeout: float = 10) -> dict:
+        while True:
+            message = json.loads(self.ws.recv(timeout=timeout))
+            if wanted(message):
+                return message
+
+    def close(self) -> None:
+        self.stack.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    started = AdminServer(tmp_path_factory.mktemp("admin"))
+    yield started
+    started.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def admin_page(browser: Browser, server: AdminServer, path: str, username: str = "giamdoc",
+               **context) -> Page:
+    page = browser.new_context(**context).new_page()
+    page.goto(f"{server.base}/manager/login?next={path.replace('?', '%3F').replace('&', '%26')}")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login-button")
+    page.wait_for_url(re.compile(re.escape(path) + "$"))
+    return page
+
+
+def saved(page: Page) -> None:
+    expect(page.locator("#admin-saved")).to_have_text(SAVED)
+
+
+def test_a_new_clerk_is_added_and_must_choose_a_password(browser, server):
+    page = admin_page(browser, server, "/manager/admin/users")
+    form = page.locator("#add-user form")
+    form.get_by_label("Tên đăng nhập").fill("thu")
+    form.get_by_label("Họ và tên").fill("Trần Thị Thu")
+    form.get_by_label("Quầy").fill("13")
+    form.get_by_label("Mật khẩu ban đầu").fill("ngan")
+    form.locator("label.check", has_text="Trung tâm Phục vụ hành chính công tỉnh").click()
+    form.get_by_role("button", name="Thêm người dùng").click()
+    expect(form.locator("[data-error]")).to_have_text("Mật khẩu ban đầu: cần ít nhất 8 ký tự.")
+    assert server.config.user("thu") is None  # the browser's check: nothing was sent
+    form.get_by_label("Mật khẩu ban đầu").fill("tam-thoi-2026")
+    form.get_by_role("button", name="Thêm người dùng").click()
+    saved(page)
+    row = page.locator('tr[data-user="thu"]')
+    expect(row).to_contain_text("Trần Thị Thu")
+    expect(row).to_contain_text("Phải đổi mật khẩu")
+    clerk = Socket(server)
+    with closing(clerk):
+        welcome = clerk.request({"type": "login", "v": 1, "username": "thu", "password": "tam-thoi-2026"})
+        assert welcome["type"] == "welcome" and welcome["must_change_password"] is True
+    page.context.close()
+
+
+def test_a_counter_moves_to_another_service(browser, server):
+    page = admin_page(browser, server, "/manager/admin/services?site=tinh")
+    page.click('tr[data-counter="1"] >> text=Sửa')
+    form = page.locator("#edit-counter-1 form.counter-edit")
+    form.locator("label.check", has_text="DD ·").click()
+    form.locator("label.check", has_text="TP ·").click()
+    form.get_by_role("button", name="Lưu thay đổi").click()
+    saved(page)
+    expect(page.locator('tr[data-counter="1"] td.services-cell')).to_have_text("DD")
+    assert server.config.site("tinh").counter(1).services == ["DD"]
+    page.context.close()
+
+
+def test_a_holiday_is_added_and_the_notice_reaches_the_board(browser, server):
+    display = Socket(server)
+    with closing(display):
+        display.request({"type": "login_device", "v": 1, "token": DISPLAY_TOKEN})
+        display.next(lambda m: m["type"] == "snapshot")
+        page = admin_page(browser, server, "/manager/admin/hours?site=tinh")
+        holiday = page.locator("form.holiday-add")
+        holiday.get_by_label("Ngày nghỉ mới").fill("2026-12-24")
+        holiday.get_by_role("button", name="Thêm ngày nghỉ").click()
+        saved(page)
+        expect(page.locator('#holiday-list li[data-day="2026-12-24"]')).to_contain_text("24/12/2026")
+        assert "2026-12-24" in [d.isoformat() for d in server.config.site("tinh").holidays]
+        notice = page.locator("form.notice-edit")
+        notice.locator("textarea").fill("Chiều nay nghỉ từ 16:00 để tập huấn")
+        notice.get_by_role("button", name="Lưu thông báo").click()
+        pushed = display.next(lambda m: m["type"] == "snapshot"
+                              and m["site"]["notice"] == "Chiều nay nghỉ từ 16:00 để tập huấn")
+        assert pushed["site"]["code"] == "tinh"
+        saved(page)
+        bad = page.locator("form.site-edit")
+        bad.get_by_label("Thứ Bảy").fill("11:00-07:30")
+        bad.get_by_role("button", name="Lưu thay đổi").click()
+        expect(bad.locator("[data-error]")).to_contain_text("không đúng dạng 07:00-11:15")
+        page.context.close()
+
+
+def test_a_device_is_paired_from_the_page_and_revoked(browser, server):
+    device = Socket(server)
+    with closing(device):
+        shown = device.request({"type": "pair_request", "v": 1, "kind": "kiosk"})
+        page = admin_page(browser, server, "/manager/admin/devices?site=tinh")
+        form = page.locator("form.device-pair")
+        form.get_by_label("Mã ghép nối").fill(shown["code"].lower())
+        form.get_by_label("Mã thiết bị").fill("kiosk-tang-2")
+        form.get_by_label("Tên thiết bị").fill("Kiosk tầng 2")
+        form.get_by_label("Máy in").fill("tcp://127.0.0.1:9")
+        form.get_by_label("Khổ giấy").select_option("58")
+        form.get_by_role("button", name="Ghép nối").click()
+        paired = device.next(lambda m: m["type"] == "paired")
+        assert (paired["device"]["id"], paired["device"]["paper_width_mm"]) == ("kiosk-tang-2", 58)
+        saved(page)
+        welcome = device.request({"type": "login_device", "v": 1, "token": paired["token"]})
+        assert welcome["type"] == "welcome" and welcome["device"]["id"] == "kiosk-tang-2"
+        entry = page.locator('li[data-device="kiosk-tang-2"]')
+        expect(entry).to_contain_text("tcp://127.0.0.1:9 · 58 mm")
+        entry.get_by_role("button", name="Sửa").click()
+        revoke = entry.locator("form.device-revoke")
+        revoke.get_by_role("button", name="Thu hồi thiết bị").click()
+        expect(revoke.get_by_role("button")).to_have_text("Bấm lần nữa để xác nhận")
+        revoke.get_by_role("button").click()
+        with pytest.raises(ConnectionClosed):
+            device.next(lambda m: False, timeout=5)
+        saved(page)
+        expect(page.locator('li[data-device="kiosk-tang-2"]')).to_have_count(0)
+        again = Socket(server)
+        with closing(again):
+            refused = again.request({"type": "login_device", "v": 1, "token": paired["token"]})
+            assert refused["code"] == "bad_token"
+        page.context.close()
+
+
+def test_the_server_s_refusal_is_shown_in_its_words(browser, server):
+    kiosk = Socket(server)
+    with closing(kiosk):
+        kiosk.request({"type": "login_device", "v": 1, "token": KIOSK_TOKEN})
+        kiosk.request({"type": "issue_ticket", "service": "THUE", "idempotency_key": "admin-browser-0001"})
+        page = admin_page(browser, server, "/manager/admin/services?site=tinh")
+        page.click('tr[data-service="THUE"] >> text=Sửa')
+        removal = page.locator("form.service-remove").filter(has=page.locator("button:visible"))
+        removal.get_by_role("button", name="Xóa dịch vụ").click()
+        removal.get_by_role("button", name="Bấm lần nữa để xác nhận").click()
+        expect(removal.locator("[data-error]")).to_contain_text("Dịch vụ THUE còn 1 phiếu chưa xong hôm nay")
+        assert server.config.site("tinh").service("THUE") is not None
+        page.context.close()
+
+
+def test_a_stale_edit_says_to_reload(browser, server):
+    first = admin_page(browser, server, "/manager/admin/hours?site=giavien")
+    second = admin_page(browser, server, "/manager/admin/hours?site=giavien")
+    first.locator("form.notice-edit textarea").fill("Thông báo của người thứ nhất")
+    first.locator("form.notice-edit button[type=submit]").click()
+    saved(first)
+    late = second.locator("form.notice-edit")
+    late.locator("textarea").fill("Thông báo thứ hai")
+    late.locator("button[type=submit]").click()
+    expect(late.locator("[data-error]")).to_contain_text("Tải lại trang để xem thay đổi đó")
+    expect(late.locator("textarea")).to_have_value("Thông báo thứ hai")  # what they typed stays
+    late.locator("[data-error] button", has_text="Tải lại trang").click()
+    expect(second.locator("form.notice-edit textarea")).to_have_value("Thông báo của người thứ nhất")
+    assert server.config.site("giavien").notice == "Thông báo của người thứ nhất"
+    first.context.close()
+    second.context.close()
+
+
+def test_every_change_is_on_the_audit_log_page(browser, server):
+    page = admin_page(browser, server, "/manager/admin/audit")
+    rows = server.audit()[:50]
+    entries = page.locator("li.audit-entry")
+    expect(entries).to_have_count(len(rows))
+    shown = entries.evaluate_all("els => els.map(e => Number(e.dataset.seq))")
+    assert shown == [r["seq"] for r in rows]
+    actions = {r["action"] for r in rows}
+    made_here = {"user.add", "counter.update", "site.update", "site.notice", "device.pair", "device.revoke"}
+    assert made_here <= actions
+    moved = page.locator("li.audit-entry", has_text="Sửa quầy").first
+    expect(moved.locator("tr", has_text="services")).to_contain_text("TP")
+    expect(moved.locator("tr", has_text="services").locator("td.after")).to_have_text("DD")
+    assert "scrypt" not in page.content()
+    page.locator("nav.site-chips a", has_text="xã Gia Viễn").click()
+    expect(page.locator("li.audit-entry", has_text="Đổi thông báo").first).to_contain_text("người thứ nhất")
+    page.context.close()
+
+
+def test_a_reset_manager_chooses_a_new_password_on_the_login_page(browser, server):
+    boss = Socket(server)
+    with closing(boss):
+        boss.request({"type": "login", "v": 1, "username": "giamdoc", "password": PASSWORD})
+        added = boss.request({"type": "admin_change", "base": None, "change": {
+            "kind": "user", "username": "phogiamdoc", "full_name": "Phó Giám đốc", "role": "manager",
+            "password": "tam-thoi-2026"}})
+        assert added["type"] == "result"
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{server.base}/manager/login?next=%2Fmanager%2Fadmin%2Fusers")
+    page.fill("#username", "phogiamdoc")
+    page.fill("#password", "tam-thoi-2026")
+    page.click("#login-button")
+    expect(page.locator("#must-change h2")).to_have_text("Chọn mật khẩu mới")
+    expect(page.locator("#login-fields")).to_be_hidden()
+    page.fill("#new-password", "mat-khau-moi-2026")
+    page.fill("#new-password-again", "mat-khau-khac-2026")
+    page.click("#login-button")
+    expect(page.locator("#login-error")).to_have_text("Hai lần nhập mật khẩu mới không giống nhau.")
+    page.fill("#new-password", "tam-thoi-2026")
+    page.fill("#new-password-again", "tam-thoi-2026")
+    page.click("#login-button")
+    expect(page.locator("#login-error")).to_have_text("Mật khẩu mới phải khác mật khẩu cũ")  # the server's
+    page.fill("#new-password", "mat-khau-moi-2026")
+    page.fill("#new-password-again", "mat-khau-moi-2026")
+    page.click("#login-button")
+    page.wait_for_url(re.compile(r"/manager/admin/users$"))
+    expect(page.locator('tr[data-user="phogiamdoc"] td.states')).not_to_contain_text("Phải đổi mật khẩu")
+    assert any(k["name"] == "xephang_manager" for k in context.cookies())
+    context.close()
+    page = browser.new_context().new_page()  # and the new password is the one from now on
+    page.goto(f"{server.base}/manager/login")
+    page.fill("#username", "phogiamdoc")
+    page.fill("#password", "mat-khau-moi-2026")
+    page.click("#login-button")
+    page.wait_for_url(re.compile(r"/manager/$"))
+    page.context.close()
+
+
+def test_screenshots(browser, server, tmp_path):
+    """The administration pages as a manager sees them (docs/screenshots/web-admin-*.png)."""
+    from tests.test_web_browser import shrink
+
+    target = os.environ.get("XEPHANG_WEB_SCREENSHOTS")
+    out = Path(target) if target else tmp_path
+    out.mkdir(parents=True, exist_ok=True)
+    page = admin_page(browser, server, "/manager/admin/users", viewport={"width": 1440, "height": 900},
+                      locale="vi-VN")
+    shots = []
+    page.click('tr[data-user="lan"] >> text=Sửa')
+    shots.append(out / "web-admin-users.png")
+    page.screenshot(path=shots[-1], full_page=True)
+    page.goto(f"{server.base}/manager/admin/devices?site=tinh")
+    shots.append(out / "web-admin-devices.png")
+    page.screenshot(path=shots[-1], full_page=True)
+    page.goto(f"{server.base}/manager/admin/audit")
+    shots.append(out / "web-admin-audit.png")
+    page.screenshot(path=shots[-1])
+    page.context.close()
+    for path in shots:
+        shrink(path)
+        assert path.stat().st_size < 400_000, path
