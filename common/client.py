@@ -4,7 +4,9 @@
 login and, for a clerk, selects the counter), and then delivers every pushed message
 (snapshots, updates, ticket status) to ``on_message``. When the link drops it reports
 ``offline``, waits with exponential backoff and jitter (capped at 3 s), reconnects and
-authenticates again; the server then sends a fresh snapshot, so the client resyncs.
+authenticates again; the server then sends a fresh snapshot, so the client resyncs —
+unless the app's ``on_closed(code, reason)`` says the server's close was final (a disabled
+account's 1008 "account disabled": trying again cannot help), which stops it.
 """
 
 from __future__ import annotations
@@ -58,11 +60,13 @@ class Connection:
         on_status: Callable[[Status, str], None] = lambda status, detail: None,
         *,
         ssl_context: ssl.SSLContext | None = None,
+        on_closed: Callable[[int | None, str], bool] | None = None,
     ) -> None:
         self.url = url
         self.authenticate = authenticate
         self.on_message = on_message
         self.on_status = on_status
+        self.on_closed = on_closed  # the server closed a logged-in link: True stops reconnecting
         self.ssl_context = ssl_context
         self.status: Status = "connecting"
         self._ws: ClientConnection | None = None
@@ -100,6 +104,9 @@ class Connection:
                     self._set_status("online")
                     delay = BACKOFF_START
                     await reader
+                    if self.on_closed is not None and self.on_closed(ws.close_code, ws.close_reason or ""):
+                        self._stopping = True
+                        self._set_status("offline")
             except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError, Offline) as exc:
                 log.debug("connection to %s failed: %s", self.url, exc)
             except InvalidURI as exc:

@@ -41,13 +41,15 @@ class QtConnection(QObject):
     status_changed = Signal(str, str)  # status, detail
 
     def __init__(self, url: str, authenticate: Callable[[Connection], Awaitable[None]],
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, *,
+                 on_closed: Callable[[int | None, str], bool] | None = None) -> None:
+        """``on_closed`` runs on the websocket thread (see ``Connection``)."""
         super().__init__(parent)
         self._bridge = QtBridge(self)
         self.status: Status = "connecting"
         self._loop = asyncio.new_event_loop()
         self.connection = Connection(
-            url, authenticate, on_message=self.message.emit, on_status=self._status,
+            url, authenticate, on_message=self.message.emit, on_status=self._status, on_closed=on_closed,
         )
         self._thread = threading.Thread(target=self._run, name="websocket", daemon=True)
         self._started = False

@@ -17,6 +17,7 @@ from counter.model import CALLED, SERVING, Mirror
 class Phase(enum.StrEnum):
     LOGIN = "login"  # the login form
     LOGGING_IN = "logging_in"  # credentials sent, waiting for the welcome
+    CHANGE_PASSWORD = "change_password"  # logged in with a reset password: choose a new one first
     CHOOSE = "choose"  # logged in: pick a counter
     SELECTING = "selecting"  # select_counter sent, waiting for the snapshot
     READY = "ready"  # a counter is open and the mirror is loaded

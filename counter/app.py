@@ -58,6 +58,7 @@ class CounterApp(QObject):
         self.link.status_changed.connect(self.state.on_status)
         self.link.auth_failed.connect(self.state.on_auth_failed)
         self.link.select_failed.connect(self.state.on_select_failed)
+        self.link.account_closed.connect(self.state.on_account_closed)
         self.prompt = RatingPrompt(self.state.commands.rate)
         self.rating_window: RatingWindow | None = None
         self.window = CounterWindow(self.state, url, toggle_rating=self.toggle_rating)

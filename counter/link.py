@@ -3,8 +3,11 @@
 ``authenticate`` runs after every (re)connect on the websocket thread: it logs in with
 the credentials held in memory and, once the clerk has chosen a counter, selects it
 again, so a dropped link or a restarted server comes back to the same screen by itself —
-unless another clerk opened that counter meanwhile (then the clerk chooses again).
-Everything is reported to the state on the Qt thread. A new ``start`` builds a new
+unless another clerk opened that counter meanwhile (then the clerk chooses again), or the
+password was reset (the clerk chooses a new one first). A server that closes the link
+because the account was disabled (1008 "account disabled") is not called again: the state
+goes back to the login form with that message. Everything is reported to the state on the
+Qt thread. A new ``start`` builds a new
 connection; messages from a stopped one are ignored.
 """
 
@@ -26,12 +29,15 @@ from counter.credentials import Credentials, resolve_counter
 
 log = logging.getLogger(__name__)
 
+ACCOUNT_CLOSED = (1008, "account disabled")  # how the server ends a disabled user's sessions
+
 
 class ServerLink(QObject):
     message = Signal(object)
     status_changed = Signal(str, str)
     auth_failed = Signal(object)  # ClientError: the login was refused
     select_failed = Signal(object)  # ClientError: the counter could not be reopened
+    account_closed = Signal(str)  # the server closed the link for good (the account was disabled)
 
     def __init__(self, url: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -57,7 +63,7 @@ class ServerLink(QObject):
                     raise Offline("the server is busy checking logins") from exc
                 self._report(generation, self.auth_failed, exc)
                 raise
-            if creds.counter is None or not isinstance(welcome, p.Welcome):
+            if creds.counter is None or not isinstance(welcome, p.Welcome) or welcome.must_change_password:
                 return
             choice = resolve_counter(welcome.counters, creds.site, creds.counter)
             held_by = choice.clerk if choice is not None and choice.status != "closed" else None
@@ -75,7 +81,13 @@ class ServerLink(QObject):
             except RequestFailed as exc:  # stay logged in; the clerk chooses again
                 self._report(generation, self.select_failed, exc)
 
-        connection = QtConnection(self.url, authenticate, parent=self)
+        def closed(code: int | None, reason: str) -> bool:
+            if code == ACCOUNT_CLOSED[0] and reason == ACCOUNT_CLOSED[1]:
+                self._bridge.post(functools.partial(self._relay, generation, self.account_closed, reason))
+                return True  # logging in again would only be refused
+            return False
+
+        connection = QtConnection(self.url, authenticate, parent=self, on_closed=closed)
         connection.message.connect(lambda m: self._relay(generation, self.message, m))
         connection.status_changed.connect(
             lambda s, d: generation == self.generation and self.status_changed.emit(s, d))

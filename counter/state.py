@@ -1,13 +1,13 @@
 """The counter app's behaviour, with no window and no socket.
 
 ``CounterState`` is driven by three inputs: the clerk's intents (``login``,
-``choose_counter``, ... and, once a counter is open, ``commands.call_next`` ...), the
-server's messages (``on_message``) and the connection's status (``on_status``,
-``on_auth_failed``, ``on_select_failed``). It talks to the server only through an
-injected ``Link``, reads time only through an injected ``now`` and remembers the last
-username/counter through an injected ``SettingsStore`` (``counter/settings.py``). Views
-subscribe to ``changed`` and redraw from the state's properties; tests feed it messages and
-assert on those same properties.
+``change_password``, ``choose_counter``, ... and, once a counter is open,
+``commands.call_next`` ...), the server's messages (``on_message``) and the connection's
+status (``on_status``, ``on_auth_failed``, ``on_select_failed``, ``on_account_closed``).
+It talks to the server only through an injected ``Link``, reads time only through an
+injected ``now`` and remembers the last username/counter through an injected
+``SettingsStore`` (``counter/settings.py``). Views subscribe to ``changed`` and redraw from
+the state's properties; tests feed it messages and assert on those same properties.
 
 This module is the session (log in, choose a counter, follow the server). The clerk's
 commands on the open counter are a ``ClerkCommands`` it owns (``counter/clerk_commands.py``),
@@ -28,6 +28,7 @@ import msgspec
 from common import protocol as p
 from common.client import ClientError, RequestFailed
 from common.clock import WallClock, utc_now
+from common.errors import Rejected
 from common.i18n import Language, Translator
 from common.listeners import Listeners
 from common.notice import Notice
@@ -40,6 +41,7 @@ from counter.settings import MemorySettings, SettingsStore
 log = logging.getLogger(__name__)
 
 Callback = Callable[[Any], None]
+MIN_PASSWORD = 8  # the server's rule (password_too_short), checked here first to say so at once
 
 
 class Link(Protocol):
@@ -69,6 +71,7 @@ class CounterState:
         self.pending: Action | str | None = None
         self.notice: Notice | None = None
         self.login_error: Notice | None = None
+        self.password_error: Notice | None = None  # the new-password form's problem
         self.preset_counter, self.preset_site = preset_counter, preset_site
         self.commands = ClerkCommands(self, link.request)
 
@@ -141,8 +144,47 @@ class CounterState:
 
     def cancel_login(self) -> None:
         """Stop trying (e.g. the server cannot be reached) and show the form again."""
-        if self.phase in (Phase.LOGGING_IN, Phase.CHOOSE, Phase.SELECTING):
+        if self.phase in (Phase.LOGGING_IN, Phase.CHANGE_PASSWORD, Phase.CHOOSE, Phase.SELECTING):
             self._reset_to_login(None)
+
+    def change_password(self, new: str, repeated: str) -> None:
+        """After a reset: the clerk's own password (typed twice), then on as after a login."""
+        credentials = self.credentials
+        if self.phase is not Phase.CHANGE_PASSWORD or self.pending or credentials is None:
+            return
+        problem = None
+        if len(new) < MIN_PASSWORD:
+            problem = self._notice("error", "password_short", n=MIN_PASSWORD)
+        elif new != repeated:
+            problem = self._notice("error", "password_mismatch")
+        elif new == credentials.password:
+            problem = self._notice("error", "password_same")
+        self.password_error = problem
+        if problem is not None:
+            self.notify()
+            return
+        self.pending = "password"
+
+        def changed(welcome: Any) -> None:
+            self.pending = None
+            if self.credentials is None or self.credentials.username != credentials.username:
+                return  # logged out meanwhile
+            self.credentials = replace(self.credentials, password=new)  # a reconnect logs in with it
+            if isinstance(welcome, p.Welcome):
+                self._on_welcome(welcome)
+            chosen = self.credentials
+            if chosen.counter is not None and self.phase is Phase.SELECTING:  # --counter N: reopen it
+                self.link.request(p.SelectCounter(site=chosen.site or "", counter=chosen.counter),
+                                  None, self.on_select_failed)
+
+        def refused(error: ClientError) -> None:
+            self.pending = None
+            self.password_error = self._failed(error)
+            self.notify()
+
+        self.notify()
+        self.link.request(p.ChangePassword(old_password=credentials.password, new_password=new),
+                          changed, refused)
 
     def _reset_to_login(self, error: Notice | None) -> None:
         self.link.stop()
@@ -153,6 +195,7 @@ class CounterState:
         self.phase = Phase.LOGIN
         self.connection = "offline"
         self.login_error = error
+        self.password_error = None
         self.notice = None
         self.notify()
 
@@ -164,8 +207,18 @@ class CounterState:
             notice = self._notice("error", "login_failed", detail=str(error))
         self._reset_to_login(notice)
 
+    def on_account_closed(self, _reason: str = "") -> None:
+        """The server ended the session because the account was disabled: back to the form,
+        saying so (the link does not try again)."""
+        disabled = Rejected("account_disabled")
+        self._reset_to_login(Notice("error", disabled.message_vi, disabled.message_en, disabled.code))
+
     def on_select_failed(self, error: ClientError) -> None:
         """A reconnect (or ``--counter``) could not reopen the counter: let the clerk choose."""
+        if isinstance(error, RequestFailed) and error.code == "password_change_required":
+            self.phase = Phase.CHANGE_PASSWORD if self.credentials else Phase.LOGIN
+            self.notify()
+            return
         self.credentials = replace(self.credentials, counter=None) if self.credentials else None
         self.preset_counter = None
         self.phase = Phase.CHOOSE if self.credentials else Phase.LOGIN
@@ -238,6 +291,11 @@ class CounterState:
             self._reset_to_login(self._notice("error", "login_not_clerk"))
             return
         self.user = welcome.user
+        if welcome.must_change_password:
+            self.choices = []
+            self.phase = Phase.CHANGE_PASSWORD
+            self.notify()
+            return
         self.choices = list(welcome.counters)
         if self.credentials:
             self.settings.set_value("last_username", self.credentials.username)

@@ -24,6 +24,7 @@ from counter.view_dialogs import (
     TransferDialog,
 )
 from counter.view_main import MainPage
+from counter.view_password import PasswordPage
 from counter.view_start import CounterPage, LoginPage
 from counter.view_style import STYLE_SHEET
 
@@ -45,15 +46,18 @@ class CounterWindow(QMainWindow):
         self.resize(*DEFAULT_SIZE)
         self.pages = QStackedWidget()
         self.login_page = LoginPage(state, server)
+        self.password_page = PasswordPage(state)
         self.counter_page = CounterPage(state)
         self.main_page = MainPage(state)
-        for page in (self.login_page, self.counter_page, self.main_page):
+        for page in (self.login_page, self.password_page, self.counter_page, self.main_page):
             self.pages.addWidget(page)
         self.setCentralWidget(self.pages)
 
         self.login_page.login_requested.connect(state.login)
         self.login_page.cancel_requested.connect(state.cancel_login)
         self.login_page.language_toggled.connect(state.toggle_language)
+        self.password_page.change_requested.connect(state.change_password)
+        self.password_page.cancel_requested.connect(state.cancel_login)
         self.counter_page.counter_chosen.connect(state.choose_counter)
         self.counter_page.logout_requested.connect(state.logout)
         self.main_page.action_clicked.connect(self.trigger)
@@ -84,8 +88,8 @@ class CounterWindow(QMainWindow):
         state = self.state
         phase = state.phase
         page = {Phase.LOGIN: self.login_page, Phase.LOGGING_IN: self.login_page,
-                Phase.CHOOSE: self.counter_page, Phase.SELECTING: self.counter_page,
-                Phase.READY: self.main_page}[phase]
+                Phase.CHANGE_PASSWORD: self.password_page, Phase.CHOOSE: self.counter_page,
+                Phase.SELECTING: self.counter_page, Phase.READY: self.main_page}[phase]
         self.pages.setCurrentWidget(page)
         if page is self.main_page:
             self.main_page.render(state.server_now())
@@ -98,6 +102,8 @@ class CounterWindow(QMainWindow):
         if phase is not self._phase:
             if phase is Phase.LOGIN:
                 self.login_page.focus_first_empty()
+            elif phase is Phase.CHANGE_PASSWORD:
+                self.password_page.start()
             elif phase is Phase.CHOOSE:
                 self.counter_page.setFocus()
             elif phase is Phase.READY:

@@ -20,7 +20,8 @@ from counter.actions import Phase
 from counter.state import CounterState
 
 
-def _centered_box(page: QWidget) -> QVBoxLayout:
+def centered_box(page: QWidget) -> QVBoxLayout:
+    """A page's box of fields in the middle (the login form's shape)."""
     page.setObjectName("page")
     outer = QVBoxLayout(page)
     outer.setContentsMargins(16, 16, 16, 16)
@@ -49,7 +50,7 @@ class LoginPage(QWidget):
         super().__init__()
         self.state = state
         self.server = server
-        layout = _centered_box(self)
+        layout = centered_box(self)
         self.title = QLabel(objectName="appTitle", wordWrap=True)
         self.subtitle = QLabel(objectName="appSubtitle", wordWrap=True)
         layout.addWidget(self.title)
@@ -138,7 +139,7 @@ class CounterPage(QWidget):
     def __init__(self, state: CounterState) -> None:
         super().__init__()
         self.state = state
-        layout = _centered_box(self)
+        layout = centered_box(self)
         self.greeting = QLabel(objectName="appTitle", wordWrap=True)
         self.prompt = QLabel(objectName="appSubtitle", wordWrap=True)
         layout.addWidget(self.greeting)
