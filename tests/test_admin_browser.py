@@ -257,8 +257,8 @@ def test_every_change_is_on_the_audit_log_page(browser, server):
     made_here = {"user.add", "counter.update", "site.update", "site.notice", "device.pair", "device.revoke"}
     assert made_here <= actions
     moved = page.locator("li.audit-entry", has_text="Sửa quầy").first
-    expect(moved.locator("tr", has_text="services")).to_contain_text("TP")
-    expect(moved.locator("tr", has_text="services").locator("td.after")).to_have_text("DD")
+    expect(moved.locator("tr", has_text="Dịch vụ")).to_contain_text("TP")
+    expect(moved.locator("tr", has_text="Dịch vụ").locator("td.after")).to_have_text("DD")
     assert "scrypt" not in page.content()
     page.locator("nav.site-chips a", has_text="xã Gia Viễn").click()
     expect(page.locator("li.audit-entry", has_text="Đổi thông báo").first).to_contain_text("người thứ nhất")

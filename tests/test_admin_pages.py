@@ -143,7 +143,7 @@ async def test_the_audit_log_shows_who_what_and_before_after_newest_first(harnes
     entry = log[first:log.index("</li>", first)]
     assert "Thêm người dùng" in entry and '<span class="code">thu</span>' in entry and "(giamdoc)" in entry
     assert "•••" in entry and "scrypt" not in entry
-    assert ('<th scope="row">full_name</th><td class="before">–</td>'
+    assert ('<th scope="row">Họ và tên</th><td class="before">–</td>'
             '<td class="after">Trần Thị Thu</td>') in entry
     notice = log[log.index(f'data-seq="{seqs[1]}"'):]
     assert '<td class="after">Thông báo mới</td>' in notice

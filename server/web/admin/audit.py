@@ -60,8 +60,19 @@ def _entry(row: dict[str, Any], names: dict[str, str], server: Service, t: Trans
         "action": t.text("adm_action_" + action.replace(".", "_")) if action in ACTIONS else action,
         "site": names.get(row["site"], row["site"]) if row["site"] else None,
         "target": row["target"], "version": row["version"],
-        "changes": diff(row["before"], row["after"]),
+        "changes": [(_field(name, t), old, new) for name, old, new in diff(row["before"], row["after"])],
     }
+
+
+def _field(name: str, t: Translator) -> str:
+    """A changed field's name for people: "numbering.prefix" → "Đánh số · prefix", "hours.sat"
+    → "Giờ cấp số · Thứ Bảy"; a field with no text keeps its stored name."""
+    parts = name.split(".")
+    shown = []
+    for i, part in enumerate(parts):
+        key = ("adm_day_" if i and parts[0] == "hours" else "adm_field_") + part
+        shown.append(t.text(key) if key in t.entries else part)
+    return " · ".join(shown)
 
 
 def diff(before: Any, after: Any) -> list[tuple[str, str, str]]:
