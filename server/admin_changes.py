@@ -92,6 +92,13 @@ def apply_change(config: Config, change: p.Change, base: str | None, by: User,
     key, before = _target(config, change)
     if isinstance(change, p.DeviceApproval) and before is not None:
         raise Rejected("device_id_taken", device=change.id)
+    if before is None:  # removing what is not there (any more) changes nothing: say so
+        if isinstance(change, p.ServiceRemoval):
+            raise Rejected("unknown_service", service=change.code)
+        if isinstance(change, p.CounterRemoval):
+            raise Rejected("unknown_counter", counter=change.number)
+        if isinstance(change, p.DeviceRevocation):
+            raise Rejected("unknown_device", device=change.id)
     _check_base(key, before, base)
     if isinstance(change, p.DeviceApproval):
         new, entry = _approve(config, change, by, approved)

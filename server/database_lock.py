@@ -38,7 +38,7 @@ def exclusive(db: Path) -> Iterator[None]:
         path.parent.mkdir(parents=True, exist_ok=True)  # a first start: the data directory is new
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
-        raise StoreError(f"cannot open the lock file {path}: {exc.strerror}") from exc
+        raise StoreError(f"cannot open database {db}: its lock file {path}: {exc.strerror}") from exc
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

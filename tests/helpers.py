@@ -74,8 +74,15 @@ class ServerHarness:
             await self.server.stop()
             self.server = None
 
-    async def restart(self) -> QueueServer:
+    async def restart(self, config: Config | None = None) -> QueueServer:
+        """Stop and start again; with ``config``, imported into the stopped server's database
+        first, as ``xephang config import`` does (the database holds the settings)."""
         await self.stop()
+        if config is not None:
+            from server.config_io import store_import
+
+            store_import(self.db, config, at=self.clock())
+            self.config = config
         return await self.start()
 
     @property

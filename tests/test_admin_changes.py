@@ -102,3 +102,10 @@ def test_a_removed_service_leaves_its_counters_and_displays():
     assert [e.action for e in entries] == ["service.remove"] + ["counter.update"] * len(serving)
     shown = [d.services for d in after.displays if d.services]  # type: ignore[union-attr]
     assert shown and all("THUE" not in s for s in shown)
+
+
+def test_removing_what_is_not_there_is_refused():
+    assert refused(p.CounterRemoval(site="tinh", number=99), None).code == "unknown_counter"
+    assert refused(p.ServiceRemoval(site="tinh", code="NOPE"), None).code == "unknown_service"
+    assert refused(p.DeviceRevocation(site="tinh", id="nope"), None).code == "unknown_device"
+

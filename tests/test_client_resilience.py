@@ -180,8 +180,7 @@ async def test_revoked_device_is_told_and_keeps_trying_calmly_until_readmitted(h
     site = original.sites[0]
     revoked = msgspec.structs.replace(
         original, sites=[msgspec.structs.replace(site, kiosks=site.kiosks[1:]), *original.sites[1:]])
-    harness.config = revoked
-    await harness.restart()
+    await harness.restart(revoked)  # the kiosk removed from the settings (xephang config import)
     await until(lambda: kiosk.status == "rejected", what="rejected")
     detail = next(d for _, s, d in reversed(kiosk.statuses) if s == "rejected")
     assert detail == "Mã thiết bị không hợp lệ hoặc đã bị thu hồi"
@@ -190,8 +189,7 @@ async def test_revoked_device_is_told_and_keeps_trying_calmly_until_readmitted(h
                 what="a second refusal")
     times = record_attempts[harness.url][-2:]
     assert times[1] - times[0] >= BACKOFF_MAX * 0.9
-    harness.config = original
-    await harness.restart()
+    await harness.restart(original)
     await until(lambda: kiosk.status == "online" and len(kiosk.snapshots) >= 2, timeout=10, what="readmitted")
     await kiosk.stop()
 
