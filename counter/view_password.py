@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QWidget
 
+from common.notice import Notice
 from counter.actions import Phase
 from counter.state import MIN_PASSWORD, CounterState
 from counter.view_start import centered_box
@@ -43,7 +44,7 @@ class PasswordPage(QWidget):
         self.cancel_button = QPushButton(objectName="secondaryButton")
         self.cancel_button.clicked.connect(self.cancel_requested)
         layout.addWidget(self.cancel_button)
-        self._last_error = None
+        self._last_error: Notice | None = None
 
     def _submit(self) -> None:
         if self.state.phase is Phase.CHANGE_PASSWORD:
