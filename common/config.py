@@ -126,6 +126,10 @@ class Site(_Struct, kw_only=True):
     def counter(self, number: int) -> Counter | None:
         return next((c for c in self.counters if c.number == number), None)
 
+    def devices(self) -> list[Kiosk | Display]:
+        """The site's kiosks, then its displays."""
+        return [*self.kiosks, *self.displays]
+
     def counters_serving(self, service_code: str) -> tuple[int, ...]:
         return tuple(c.number for c in self.counters if service_code in c.services)
 

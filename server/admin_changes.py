@@ -49,7 +49,7 @@ def things(config: Config) -> Iterator[tuple[str, str | None, msgspec.Struct]]:
             yield f"service:{site.code}:{service.code}", site.code, service
         for counter in site.counters:
             yield f"counter:{site.code}:{counter.number}", site.code, counter
-        for device in (*site.kiosks, *site.displays):
+        for device in site.devices():
             yield f"device:{site.code}:{device.id}", site.code, device
 
 
@@ -210,6 +210,7 @@ def _approve(config: Config, change: p.DeviceApproval, by: User,
     if approved is None:
         raise Rejected("unknown_pairing_code", pairing=change.code)
     kind, token = approved
+    device: Kiosk | Display
     if kind == "kiosk":
         kiosk = Kiosk(id=change.id, name=change.name, token=token, printer=change.printer,
                       paper_width_mm=change.paper_width_mm, qr=change.qr)

@@ -119,7 +119,7 @@ class LiveSettings:
     def _send_credential(self, change: p.DeviceApproval, token: str) -> None:
         pending = self.server.pairings.take(change.code)
         site = self.server.config.site(change.site)
-        devices = [*site.kiosks, *site.displays] if site else []
+        devices = site.devices() if site else []
         device = next((d for d in devices if d.id == change.id), None)
         if pending is None or site is None or device is None:  # it went away meanwhile: pair it again
             log.warning("device %s was approved but is no longer connected; revoke it and pair again",
@@ -194,8 +194,8 @@ class LiveSettings:
         disabled = {u.username for u in new.users if u.disabled}
         gone_users = disabled - {u.username for u in old.users if u.disabled}
         gone_users |= {u.username for u in old.users} - {u.username for u in new.users}
-        tokens = {d.token for s in new.sites for d in (*s.kiosks, *s.displays)}
-        gone_devices = {d.id for s in old.sites for d in (*s.kiosks, *s.displays) if d.token not in tokens}
+        tokens = {d.token for s in new.sites for d in s.devices()}
+        gone_devices = {d.id for s in old.sites for d in s.devices() if d.token not in tokens}
         server.end_sessions(users=gone_users, devices=gone_devices)
         for username in sorted(gone_users):
             for site, state in states.items():
