@@ -13,7 +13,7 @@ from typing import Any, Literal, TypeVar
 
 import msgspec
 
-from common.config import Counter, Service
+from common.config import Announcement, Counter, QueueRules, RatingLevel, Service, Site
 from common.errors import CommonError
 
 PROTOCOL_VERSION = 1
@@ -232,6 +232,22 @@ class SiteChange(_Change, tag="site", frozen=True, kw_only=True):
     notice: str = ""
 
 
+class SiteAddition(_Change, tag="site_add", frozen=True, kw_only=True):
+    """A new site, whole as in the configuration file, without devices (they pair)."""
+
+    site: Site
+
+
+class CentreChange(_Change, tag="centre", frozen=True, kw_only=True):
+    """The rules every site shares: the queue rules (priority rule, late window, transfer
+    position, priority classes, outcomes, pause reasons), the announcement and the rating
+    scale; from the next command on."""
+
+    queue: QueueRules
+    announcement: Announcement
+    rating: list[RatingLevel]
+
+
 class NoticeChange(_Change, tag="notice", frozen=True, kw_only=True):
     """Only the notice that scrolls on the hall board."""
 
@@ -304,8 +320,9 @@ class DeviceRevocation(_Change, tag="device_revoke", frozen=True, kw_only=True):
 
 
 Change = (
-    UserChange | SiteChange | NoticeChange | ServiceChange | ServiceRemoval | CounterChange
-    | CounterRemoval | KioskChange | DisplayChange | DeviceApproval | DeviceRevocation
+    UserChange | SiteChange | SiteAddition | CentreChange | NoticeChange | ServiceChange
+    | ServiceRemoval | CounterChange | CounterRemoval | KioskChange | DisplayChange | DeviceApproval
+    | DeviceRevocation
 )
 CHANGE_KINDS: dict[str, type] = {cls.__struct_config__.tag: cls for cls in Change.__args__}
 

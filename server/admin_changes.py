@@ -41,6 +41,7 @@ def fingerprint(value: msgspec.Struct) -> str:
 
 def things(config: Config) -> Iterator[tuple[str, str | None, msgspec.Struct]]:
     """Every changeable thing: its key (as ``fingerprints`` names it), its site, itself."""
+    yield "centre", None, _centre_own(config)
     for user in config.users:
         yield f"user:{user.username}", None, user
     for site in config.sites:
@@ -57,7 +58,8 @@ def fingerprints(config: Config, by: User | None = None) -> dict[str, str]:
     """The fingerprint of every thing (that ``by`` may see)."""
     users = None if by is None else {u.username for u in _visible_users(config, by)}
     return {key: fingerprint(value) for key, site, value in things(config)
-            if by is None or (site is None and users is not None and key[5:] in users)
+            if by is None or (key == "centre" and by.administrator)
+            or (site is None and users is not None and key[5:] in users)
             or (site is not None and (by.administrator or site in by.sites))}
 
 
@@ -89,6 +91,8 @@ def apply_change(config: Config, change: p.Change, base: str | None, by: User,
     site = getattr(change, "site", None)
     if isinstance(site, str):
         _site(config, site, by)  # an unknown site, or not theirs: before saying anything of it
+    elif isinstance(change, p.SiteAddition | p.CentreChange) and not by.administrator:
+        raise Rejected("forbidden")
     key, before = _target(config, change)
     if isinstance(change, p.DeviceApproval) and before is not None:
         raise Rejected("device_id_taken", device=change.id)
@@ -124,6 +128,10 @@ def apply_change(config: Config, change: p.Change, base: str | None, by: User,
 def _target(config: Config, change: p.Change) -> tuple[str, msgspec.Struct | None]:
     current = {key: value for key, _, value in things(config)}
     match change:
+        case p.CentreChange():
+            key = "centre"
+        case p.SiteAddition(site=site_value):
+            key = f"site:{site_value.code}"
         case p.UserChange(username=name):
             key = f"user:{name}"
         case p.SiteChange(site=site) | p.NoticeChange(site=site):
@@ -170,6 +178,11 @@ def _with_site(config: Config, site: Site) -> Config:
 def _upsert(items: list[Any], item: Any, key: Callable[[Any], object]) -> list[Any]:
     found = [i for i, old in enumerate(items) if key(old) == key(item)]
     return [*items[:found[0]], item, *items[found[0] + 1:]] if found else [*items, item]
+
+
+def _centre_own(config: Config) -> msgspec.Struct:
+    """The rules every site shares (what ``CentreChange`` edits)."""
+    return p.CentreChange(queue=config.queue, announcement=config.announcement, rating=config.rating)
 
 
 def _site_own(site: Site) -> msgspec.Struct:
@@ -238,6 +251,14 @@ def _apply(config: Config, change: p.Change, before: msgspec.Struct | None, by: 
     match change:
         case p.UserChange():
             return _user(config, change, before, by, hash_password)
+        case p.CentreChange():
+            new_config = msgspec.structs.replace(config, queue=change.queue, announcement=change.announcement,
+                                                 rating=change.rating)
+            return new_config, _entry("centre.update", None, None, before, _centre_own(new_config))
+        case p.SiteAddition():
+            added = msgspec.structs.replace(change.site, kiosks=[], displays=[])
+            return (msgspec.structs.replace(config, sites=[*config.sites, added]),
+                    _entry("site.add", added.code, added.code, None, added))
         case p.SiteChange():
             if not by.administrator:
                 raise Rejected("forbidden")

@@ -109,3 +109,22 @@ def test_removing_what_is_not_there_is_refused():
     assert refused(p.ServiceRemoval(site="tinh", code="NOPE"), None).code == "unknown_service"
     assert refused(p.DeviceRevocation(site="tinh", id="nope"), None).code == "unknown_device"
 
+
+
+def test_the_shared_rules_and_new_sites_are_the_administrator_s():
+    rules = p.CentreChange(queue=msgspec.structs.replace(CONFIG.queue, late_window_minutes=20),
+                           announcement=CONFIG.announcement, rating=CONFIG.rating)
+    assert refused(rules, PRINTS["centre"], LOCAL).code == "forbidden"
+    assert "centre" not in fingerprints(CONFIG, LOCAL)  # type: ignore[arg-type]
+    config, entries = apply_change(CONFIG, rules, PRINTS["centre"], BOSS, hashed)
+    assert config.queue.late_window_minutes == 20 and entries[0].action == "centre.update"
+    bad = msgspec.structs.replace(rules, queue=msgspec.structs.replace(CONFIG.queue, late_window_minutes=-1))
+    assert refused(bad, PRINTS["centre"]).code == "invalid_settings"
+    giavien = CONFIG.site("giavien")
+    commune = msgspec.structs.replace(giavien, code="xa-moi", name="UBND xã Mới")  # type: ignore[union-attr]
+    assert refused(p.SiteAddition(site=commune), None, LOCAL).code == "forbidden"
+    config, entries = apply_change(CONFIG, p.SiteAddition(site=commune), None, BOSS, hashed)
+    added = config.site("xa-moi")
+    assert added is not None and added.kiosks == [] and added.displays == []  # devices pair
+    assert entries[0].action == "site.add"
+    assert refused(p.SiteAddition(site=giavien), None).code == "stale_edit"  # type: ignore[arg-type]
