@@ -182,8 +182,10 @@ def write_days(path: Path, scale: Scale, start: date, end: date, *, seed: int, f
 def merge_into(target: Path, part: Path) -> None:
     """Append ``part``'s rows to ``target``'s, table by table, whatever the schema: a table
     with an INTEGER PRIMARY KEY (the events' ``seq``) gets new keys after the target's, in
-    the part's order; other rows are inserted, replacing a row of the same key (a site's
-    row, its counters, and a ticket rated from the phone in the part's days)."""
+    the part's order; other rows are upserted, updating a row of the same key (a site's
+    row, its counters, and a ticket rated from the phone in the part's days). One known
+    difference from a build in one process: such a ticket keeps its kiosk's retry key
+    (``idempotency_key``), which the store forgets as a site's day moves on."""
     conn = sqlite3.connect(target, isolation_level=None)
     try:
         conn.execute("pragma synchronous=off")
@@ -197,11 +199,17 @@ def merge_into(target: Path, part: Path) -> None:
             info = conn.execute(f'pragma part.table_info("{table}")').fetchall()
             keys = [row for row in info if row[5]]
             rowid_key = keys[0][1] if len(keys) == 1 and keys[0][2].lower() == "integer" else None
-            columns = ", ".join(f'"{row[1]}"' for row in info if row[1] != rowid_key)
-            verb = "insert" if rowid_key else "insert or replace"
-            order = f' order by "{rowid_key}"' if rowid_key else " order by rowid"
-            conn.execute(f'{verb} into main."{table}" ({columns}) '
-                         f'select {columns} from part."{table}"{order}')
+            names = [f'"{row[1]}"' for row in info if row[1] != rowid_key]
+            columns = ", ".join(names)
+            if rowid_key:
+                conn.execute(f'insert into main."{table}" ({columns}) '
+                             f'select {columns} from part."{table}" order by "{rowid_key}"')
+                continue
+            # An upsert, as the store writes these rows: its update triggers fire (a site's new
+            # day forgets the past day's retry keys).
+            updates = ", ".join(f"{name} = excluded.{name}" for name in names)
+            conn.execute(f'insert into main."{table}" ({columns}) select {columns} from part."{table}" '
+                         f"where true order by rowid on conflict do update set {updates}")
         conn.execute("commit")
         conn.execute("pragma wal_checkpoint(truncate)")
     finally:
