@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from websockets.http11 import Request, Response
 
+from common.config import Config
 from common.i18n import Language, Translator
 from server import stats
 from server.web import charts, export
@@ -53,17 +54,21 @@ def cell(value: Any, kind: str, lang: str) -> str:
     return fmt_number(value, lang)  # type: ignore[arg-type]
 
 
-def common_target(server: Service, site: str) -> int | None:
-    config = server.config.site(site)
-    targets = Counter(s.wait_target_minutes for s in config.services) if config else Counter()
+def common_target(config: Config, site: str) -> int | None:
+    found = config.site(site)
+    targets = Counter(s.wait_target_minutes for s in found.services) if found else Counter()
     return targets.most_common(1)[0][0] if targets else None
 
 
-async def _load(server: Service, params: ReportParams) -> tuple[stats.Report, list[dict[str, Any]]]:
-    groups = (params.group,) if params.group == "counter" else (params.group, "counter")
-    job = stats.ReportJob(server.config, params.site, params.start, params.end, groups)
-    result, rows = await run_job(server, job)
-    return result, rows["counter"]
+def _figures(conn: sqlite3.Connection, job: stats.ReportJob, params: ReportParams, language: Language,
+             ) -> tuple[stats.Report, str]:
+    """In the report process (server/report_process.py): the report, and its figures as HTML
+    (cards, charts, table: tens of milliseconds of Python kept off the server's event loop)."""
+    result, rows = job.run(conn)
+    t = Translator("web", language)
+    html = (_kpis(result, t) + _charts(job.config, params, result, rows["counter"], t)
+            + _table(job.config, params, result, t))
+    return result, html
 
 
 def _filters(server: Service, ctx: Context, params: ReportParams) -> str:
@@ -123,9 +128,8 @@ def _kpis(result: stats.Report, t: Translator) -> str:
     return kpi_cards(cards, t)
 
 
-def _charts(server: Service, params: ReportParams, result: stats.Report,
+def _charts(config: Config, params: ReportParams, result: stats.Report,
             counters: list[dict[str, Any]], t: Translator) -> str:
-    config = server.config
     per_counter = [
         (group_label(config, params.site, "counter", r["key"], t), r["service_mean"], r["service_p90"])
         for r in counters if r["key"] is not None
@@ -133,7 +137,7 @@ def _charts(server: Service, params: ReportParams, result: stats.Report,
     levels = [(v, name, result.summary["ratings"].get(v, 0)) for v, name in rating_names(config, t)]
     figures = [
         ("chart_hourly", charts.hourly_chart(result.hourly, t), "chart_hourly_note"),
-        ("chart_histogram", charts.histogram_chart(result.histogram, common_target(server, params.site), t),
+        ("chart_histogram", charts.histogram_chart(result.histogram, common_target(config, params.site), t),
          "chart_histogram_note"),
         ("chart_counters", charts.bar_list_chart(per_counter, t, label=t.text("chart_counters"),
                                                  unit=t.text("minutes_short")), "chart_counters_note"),
@@ -154,7 +158,7 @@ def _charts(server: Service, params: ReportParams, result: stats.Report,
     ) + "</section>"
 
 
-def _table(server: Service, params: ReportParams, result: stats.Report, t: Translator) -> str:
+def _table(config: Config, params: ReportParams, result: stats.Report, t: Translator) -> str:
     lang = t.language
     top, sub = [f'<th scope="col" rowspan="2">{e(group_title(t, params.group))}</th>'], []
     for i, c in enumerate(COLUMNS):
@@ -169,7 +173,7 @@ def _table(server: Service, params: ReportParams, result: stats.Report, t: Trans
         sub.append(f'<th scope="col" title="{e(t.text(c.text))}">{e(t.text(c.short or c.text))}</th>')
     body = []
     for row in result.rows:
-        label = group_label(server.config, params.site, params.group, row["key"], t)
+        label = group_label(config, params.site, params.group, row["key"], t)
         cells = "".join(f"<td>{cell(row.get(c.key), c.kind, lang)}</td>" for c in COLUMNS)
         body.append(f'<tr><th scope="row">{e(label)}</th>{cells}</tr>')
     if not body:
@@ -208,7 +212,9 @@ async def report_page(server: Service, request: Request, query: dict[str, str]) 
 async def _report_page(server: Service, ctx: Context, params: ReportParams,
                        query: dict[str, str]) -> Response:
     t = ctx.t
-    result, counters = await _load(server, params)
+    groups = (params.group,) if params.group == "counter" else (params.group, "counter")
+    job = stats.ReportJob(server.config, params.site, params.start, params.end, groups)
+    _, figures = await server.compute(_figures, job, params, t.language)
     site = server.config.site(params.site)
     assert site is not None
     other = "en" if t.language == "vi" else "vi"
@@ -231,9 +237,7 @@ async def _report_page(server: Service, ctx: Context, params: ReportParams,
     <div class="actions">{exports}</div>
   </div>
   {_filters(server, ctx, params)}
-  {_kpis(result, t)}
-  {_charts(server, params, result, counters, t)}
-  {_table(server, params, result, t)}
+  {figures}
   {_definitions(t)}
 </main>"""
     page = layout(t, title=f"{t.text('report_title')} – {site.name}", body=body)
