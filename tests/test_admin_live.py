@@ -204,3 +204,14 @@ async def test_a_new_commune_site_is_added_live_and_a_kiosk_paired_to_it_issues(
     await harness.restart()  # the new site is in the database's settings
     assert harness.server.config.site("xa-moi") is not None
     assert harness.server.states["xa-moi"].tickets
+
+
+async def test_a_renamed_service_reaches_the_kiosk_tiles_at_once(harness):
+    kiosk = await harness.kiosk()
+    boss = await manager(harness)
+    tp = msgspec.to_builtins(harness.server.config.site("tinh").service("TP"))
+    await change(boss, "service:tinh:TP", {"kind": "service", "site": "tinh",
+                                           "service": {**tp, "name_vi": "Tư pháp – Hộ tịch – Chứng thực"}})
+    pushed = await kiosk.next_of("snapshot", timeout=1.0)
+    tile = next(s for s in pushed["services"] if s["code"] == "TP")
+    assert tile["name_vi"] == "Tư pháp – Hộ tịch – Chứng thực"
