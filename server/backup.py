@@ -1,9 +1,8 @@
 """``xephang backup``'s copy and check (docs/operations.md, "Backups").
 
 The copy is SQLite's online backup API in one step: a consistent snapshot of one moment,
-read beside a running server (WAL: the server's writer is never held). The new file is
-written without a journal and synced once at the end: a copy that fails half-way is
-deleted, never used, so journaling each page bought nothing.
+read beside a running server (WAL: the server's writer is never held), synced to disk when
+it ends. (A step per N pages would restart from the beginning whenever the server commits.)
 
 The check is everything ``pragma integrity_check`` does, split so that two cores share it:
 ``pragma quick_check`` (every page's b-tree structure, each record's format, NOT NULL,
@@ -15,7 +14,6 @@ A table's check skips only the page accounting, which ``quick_check`` does.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -44,18 +42,12 @@ def copy(source: Path, target: Path) -> None:
     try:
         dest = sqlite3.connect(str(target))
         try:
-            dest.execute("pragma journal_mode=off")
-            dest.execute("pragma synchronous=off")
-            src.backup(dest)  # all pages in one step: a step per N pages restarts on every commit
+            dest.execute("pragma synchronous=full")
+            src.backup(dest)  # all pages in one step
         finally:
             dest.close()
     finally:
         src.close()
-    fd = os.open(target, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _run(target: Path, pragma: str) -> list[str]:
