@@ -2,7 +2,9 @@
 
 Types are checked by msgspec while decoding; the cross-references (a counter naming an
 unknown service, two kiosks sharing a token, ...) are checked by ``_validate``. Every
-problem is reported as a ``ConfigError`` naming the file, the key and what is wrong.
+problem is a ``ConfigProblem`` (common/config_problem.py): its key, the stable code of the
+check and its values, said in Vietnamese or English from assets/translations/config.toml. A
+file that cannot be used raises a ``ConfigError`` naming the file, the key and what is wrong.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Literal
 
 import msgspec
 
+from common.config_problem import ConfigProblem, decoding_problem, problem
 from common.errors import CommonError
 from common.passwords import is_password_hash
 from common.printer_uri import PrinterConfigError, parse_printer_uri
@@ -30,12 +33,17 @@ COUNTER_NAME_EN_MAX = 40  # characters: what a board card and the counter displa
 
 
 class ConfigError(CommonError):
-    """A configuration file that cannot be used; ``str()`` names the file, key and problem."""
+    """A configuration file that cannot be used; ``str()`` names the file, key and problem
+    (in English); ``found`` is the problem as data, when the validation found it."""
 
-    def __init__(self, file: str, key: str, problem: str) -> None:
-        self.file, self.key, self.problem = file, key, problem
+    def __init__(self, file: str, key: str, problem: str, found: ConfigProblem | None = None) -> None:
+        self.file, self.key, self.problem, self.found = file, key, problem, found
         where = f"{file}: {key}" if key else file
         super().__init__(f"{where}: {problem}")
+
+    @classmethod
+    def of(cls, file: str, found: ConfigProblem) -> ConfigError:
+        return cls(file, found.key, found.text("en"), found)
 
 
 class _Struct(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -253,7 +261,7 @@ def load_config(path: str | Path) -> Config:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(str(path), "", f"cannot read file ({exc.strerror})") from exc
+        raise ConfigError.of(str(path), problem("", "cannot_read", reason=exc.strerror)) from exc
     return parse_config(raw, str(path))
 
 
@@ -261,27 +269,30 @@ def parse_config(raw: bytes | str, file: str = "<config>") -> Config:
     try:
         config = msgspec.toml.decode(raw, type=Config)
     except msgspec.ValidationError as exc:
-        message = str(exc)
-        key = ""
-        if " - at `$" in message:
-            message, _, where = message.rpartition(" - at `$")
-            key = where.rstrip("`").lstrip(".")
-        raise ConfigError(file, key, message) from exc
+        raise ConfigError.of(file, decoding_problem(str(exc))) from exc
     except msgspec.DecodeError as exc:
-        raise ConfigError(file, "", f"not valid TOML: {exc}") from exc
+        text_error = exc.__context__  # msgspec's decoder wraps a file that is not UTF-8
+        if isinstance(text_error, UnicodeDecodeError):
+            raise ConfigError.of(file, problem("", "not_utf8", byte=text_error.start)) from None
+        raise ConfigError.of(file, problem("", "not_toml", detail=str(exc))) from exc
     except UnicodeDecodeError as exc:
-        raise ConfigError(file, "", f"not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+        raise ConfigError.of(file, problem("", "not_utf8", byte=exc.start)) from None
     except (ValueError, RecursionError) as exc:  # tomllib: a 5000-digit number, [[[[...]]]]
-        raise ConfigError(file, "", f"not valid TOML: {str(exc)[:120]}") from None
-    problems = list(_validate(config))
-    if problems:
-        key, problem = problems[0]
-        raise ConfigError(file, key, problem)
+        raise ConfigError.of(file, problem("", "not_toml", detail=str(exc)[:120])) from None
+    found = next(_validate(config), None)
+    if found is not None:
+        raise ConfigError.of(file, found)
     return config
 
 
 def config_problems(config: Config) -> list[tuple[str, str]]:
-    """Every semantic problem as (key, problem); empty when the configuration is usable."""
+    """Every semantic problem as (key, problem in English); empty when the configuration is usable."""
+    return [(found.key, found.text("en")) for found in _validate(config)]
+
+
+def validation_problems(config: Config) -> list[ConfigProblem]:
+    """Every semantic problem as data (key, code, values), to be said in either language
+    (``ConfigProblem.text``; ``common.config_places`` names the key); empty when usable."""
     return list(_validate(config))
 
 
@@ -292,108 +303,109 @@ def _duplicates(values: list) -> set:
     return dup
 
 
-def _validate(c: Config) -> Iterator[tuple[str, str]]:
+def _validate(c: Config) -> Iterator[ConfigProblem]:
     try:
         zoneinfo.ZoneInfo(c.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        yield "timezone", f"unknown time zone {c.timezone!r} (e.g. 'Asia/Ho_Chi_Minh')"
+        yield problem("timezone", "unknown_time_zone", zone=c.timezone)
     if not c.sites:
-        yield "sites", "at least one site is required"
+        yield problem("sites", "no_sites")
     yield from _validate_server(c.server)
     yield from _validate_queue(c.queue)
     yield from _validate_announcement(c.announcement)
     for dup in _duplicates([r.value for r in c.rating]):
-        yield "rating", f"rating value {dup} appears twice"
+        yield problem("rating", "duplicate_rating", value=dup)
     for dup in _duplicates([s.code for s in c.sites]):
-        yield "sites", f"site code {dup!r} appears twice"
+        yield problem("sites", "duplicate_site", code=dup)
     tokens = [d.token for s in c.sites for d in [*s.kiosks, *s.displays]]
     for dup in _duplicates(tokens):
-        yield "sites", f"device token {dup[:4]}… is used by more than one device"
+        yield problem("sites", "shared_token", start=dup[:4])
     for i, site in enumerate(c.sites):
         yield from _validate_site(f"sites[{i}]", site)
     site_codes = {s.code for s in c.sites}
     for dup in _duplicates([u.username for u in c.users]):
-        yield "users", f"username {dup!r} appears twice"
+        yield problem("users", "duplicate_username", username=dup)
     for i, user in enumerate(c.users):
         key = f"users[{i}]"
         if not re.fullmatch(r"[a-z0-9._-]{2,32}", user.username):
-            yield f"{key}.username", "must be 2-32 characters of a-z, 0-9, '.', '_', '-'"
+            yield problem(f"{key}.username", "bad_username")
         if not is_password_hash(user.password_hash):
-            yield f"{key}.password_hash", "not a password hash; create one with 'xephang user add'"
+            yield problem(f"{key}.password_hash", "not_password_hash")
         for code in user.sites:
             if code not in site_codes:
-                yield f"{key}.sites", f"unknown site {code!r}"
+                yield problem(f"{key}.sites", "unknown_site", code=code)
         if user.counters:
             sites = [s for s in c.sites if not user.sites or s.code in user.sites]
             numbers = {n.number for s in sites for n in s.counters}
             for number in user.counters:
                 if number not in numbers:
-                    yield f"{key}.counters", f"no counter {number} at the user's sites"
+                    yield problem(f"{key}.counters", "user_counter_unknown", number=number)
 
 
-def _validate_server(s: ServerSettings) -> Iterator[tuple[str, str]]:
+def _validate_server(s: ServerSettings) -> Iterator[ConfigProblem]:
     if not 0 <= s.port <= 65535:
-        yield "server.port", f"{s.port} is not a TCP port (0-65535)"
+        yield problem("server.port", "not_a_port", port=s.port)
     if not re.match(r"^https?://[^/\s]+", s.public_url):
-        yield "server.public_url", "must be an http:// or https:// address, e.g. http://10.0.0.5:8765"
+        yield problem("server.public_url", "bad_public_url")
     if (s.tls_cert is None) != (s.tls_key is None):
-        yield "server.tls_cert", "tls_cert and tls_key must be given together"
+        yield problem("server.tls_cert", "tls_pair")
     if not 1024 <= s.max_message_bytes <= 1 << 20:
-        yield "server.max_message_bytes", "must be between 1024 and 1048576"
+        yield problem("server.max_message_bytes", "not_between", low=1024, high=1 << 20)
     for key, value in (("kiosk_issues_per_minute", s.kiosk_issues_per_minute),
                        ("kiosk_issue_burst", s.kiosk_issue_burst),
                        ("max_public_connections_per_address", s.max_public_connections_per_address)):
         if not 1 <= value <= 100_000:
-            yield f"server.{key}", "must be between 1 and 100000"
+            yield problem(f"server.{key}", "not_between", low=1, high=100_000)
     if not 2 <= s.keep_events_months <= 120:
-        yield "server.keep_events_months", "must be between 2 and 120 (months of raw events kept)"
+        yield problem("server.keep_events_months", "events_months_range", low=2, high=120)
     if not s.keep_events_months <= s.keep_tickets_months <= 1200:
-        yield "server.keep_tickets_months", "must be between keep_events_months and 1200"
+        yield problem("server.keep_tickets_months", "tickets_months_range", high=1200)
     for j, address in enumerate(s.trusted_proxies):
         try:
             ipaddress.ip_address(address)
         except ValueError:
-            yield f"server.trusted_proxies[{j}]", f"{address!r} is not an IP address"
+            yield problem(f"server.trusted_proxies[{j}]", "not_ip_address", address=address)
 
 
-def _validate_queue(q: QueueRules) -> Iterator[tuple[str, str]]:
+def _validate_queue(q: QueueRules) -> Iterator[ConfigProblem]:
     if not 1 <= q.normal_per_priority <= 20:
-        yield "queue.normal_per_priority", "must be between 1 and 20"
+        yield problem("queue.normal_per_priority", "not_between", low=1, high=20)
     if not 0 <= q.late_window_minutes <= 240:
-        yield "queue.late_window_minutes", "must be between 0 and 240"
+        yield problem("queue.late_window_minutes", "not_between", low=0, high=240)
     for field, items in (("priority_classes", q.priority_classes), ("outcomes", q.outcomes)):
         for j, item in enumerate(items):
             if not CODE_PATTERN.match(item.code):
-                yield f"queue.{field}[{j}].code", "must be 1-16 letters, digits, '_' or '-'"
+                yield problem(f"queue.{field}[{j}].code", "bad_code")
         for dup in _duplicates([i.code for i in items]):
-            yield f"queue.{field}", f"code {dup!r} appears twice"
+            yield problem(f"queue.{field}", "duplicate_code", code=dup)
     if not q.outcomes:
-        yield "queue.outcomes", "at least one outcome is required (e.g. 'received')"
+        yield problem("queue.outcomes", "no_outcomes")
 
 
-def _validate_announcement(a: Announcement) -> Iterator[tuple[str, str]]:
+def _validate_announcement(a: Announcement) -> Iterator[ConfigProblem]:
     fields = set(re.findall(r"{(\w*)}", a.template))
     if "number" not in fields or "counter" not in fields:
-        yield "announcement.template", "must contain both {number} and {counter}"
-    if fields - TEMPLATE_FIELDS:
-        yield "announcement.template", f"unknown placeholder(s) {sorted(fields - TEMPLATE_FIELDS)}"
+        yield problem("announcement.template", "template_fields_missing")
+    unknown = sorted(fields - TEMPLATE_FIELDS)
+    if unknown:
+        yield problem("announcement.template", "template_fields_unknown", fields=unknown)
     if not 1 <= a.repeat <= 5:
-        yield "announcement.repeat", "must be between 1 and 5"
+        yield problem("announcement.repeat", "not_between", low=1, high=5)
     if not 80 <= a.rate <= 400:
-        yield "announcement.rate", "must be between 80 and 400 words per minute"
+        yield problem("announcement.rate", "rate_range", low=80, high=400)
 
 
-def _validate_hours(key: str, hours: dict[str, list[str]]) -> Iterator[tuple[str, str]]:
+def _validate_hours(key: str, hours: dict[str, list[str]]) -> Iterator[ConfigProblem]:
     for day, spans in hours.items():
         if day not in WEEKDAYS:
-            yield f"{key}.{day}", f"unknown weekday; use {', '.join(WEEKDAYS)}"
+            yield problem(f"{key}.{day}", "unknown_weekday", days=", ".join(WEEKDAYS))
             continue
         for span in spans:
             m = HOURS_PATTERN.match(span)
             if not m:
-                yield f"{key}.{day}", f"{span!r} is not a span like '07:00-11:15'"
+                yield problem(f"{key}.{day}", "bad_span", span=span)
             elif span[:5] >= span[6:]:
-                yield f"{key}.{day}", f"{span!r} ends before it starts"
+                yield problem(f"{key}.{day}", "span_backwards", span=span)
 
 
 def _printed_values(service: Service) -> tuple[str, int | None, int, int]:
@@ -422,23 +434,22 @@ def _shared_number(a: Service, b: Service) -> str | None:
     return a.numbering.format(value - a.numbering.start + 1)
 
 
-def _validate_name_en(key: str, name_en: str | None) -> Iterator[tuple[str, str]]:
+def _validate_name_en(key: str, name_en: str | None) -> Iterator[ConfigProblem]:
     if name_en is None:
         return
     if not name_en.strip():
-        yield key, "must not be empty; leave the key out to show the Vietnamese name"
+        yield problem(key, "name_en_empty")
     elif len(name_en) > COUNTER_NAME_EN_MAX:
-        yield key, (f"{len(name_en)} characters; at most {COUNTER_NAME_EN_MAX} fit on the displays "
-                    "(e.g. 'Land registration desk')")
+        yield problem(key, "name_en_too_long", length=len(name_en), limit=COUNTER_NAME_EN_MAX)
 
 
-def _validate_site(key: str, site: Site) -> Iterator[tuple[str, str]]:
+def _validate_site(key: str, site: Site) -> Iterator[ConfigProblem]:
     if not CODE_PATTERN.match(site.code):
-        yield f"{key}.code", "must be 1-16 letters, digits, '_' or '-'"
+        yield problem(f"{key}.code", "bad_code")
     yield from _validate_hours(f"{key}.hours", site.hours)
     codes = [s.code for s in site.services]
     for dup in _duplicates(codes):
-        yield f"{key}.services", f"service code {dup!r} appears twice"
+        yield problem(f"{key}.services", "duplicate_service", code=dup)
     # Only numbering with sane digits is formatted: digits = 10**9 would build a 1 GB string.
     printable = [s for s in site.services if 1 <= s.numbering.digits <= 6]
     # Not only the first numbers: ranges that meet later in the day clash too (on the unique
@@ -446,56 +457,56 @@ def _validate_site(key: str, site: Site) -> Iterator[tuple[str, str]]:
     pairs = [(a, b) for i, a in enumerate(printable) for b in printable[i + 1:]]
     clashes = [(a.code, b.code, _shared_number(a, b)) for a, b in pairs]
     for first, second, number in [c for c in clashes if c[2] is not None]:
-        yield f"{key}.services", f"services {first!r} and {second!r} would both print number {number!r}"
+        yield problem(f"{key}.services", "shared_number", first=first, second=second, number=number)
     if not site.services:
-        yield f"{key}.services", "a site needs at least one service"
+        yield problem(f"{key}.services", "no_services")
     for j, svc in enumerate(site.services):
         skey = f"{key}.services[{j}]"
         if not CODE_PATTERN.match(svc.code):
-            yield f"{skey}.code", "must be 1-16 letters, digits, '_' or '-'"
+            yield problem(f"{skey}.code", "bad_code")
         n = svc.numbering
         if n.style == "prefix" and not PREFIX_PATTERN.match(n.prefix):
-            yield f"{skey}.numbering.prefix", "must be 0-3 capital letters A-Z"
+            yield problem(f"{skey}.numbering.prefix", "bad_prefix")
         if not 1 <= n.digits <= 6:
-            yield f"{skey}.numbering.digits", "must be between 1 and 6"
+            yield problem(f"{skey}.numbering.digits", "not_between", low=1, high=6)
         if n.start < 0:
-            yield f"{skey}.numbering.start", "must not be negative"
+            yield problem(f"{skey}.numbering.start", "negative")
         if n.style == "block" and n.end is not None and n.end <= n.start:
-            yield f"{skey}.numbering.end", "must be greater than start"
+            yield problem(f"{skey}.numbering.end", "end_not_after_start")
         if svc.daily_cap is not None and 1 <= n.digits <= 6 and not 1 <= svc.daily_cap <= n.capacity:
-            yield f"{skey}.daily_cap", f"must be between 1 and {n.capacity} (what the numbering can print)"
+            yield problem(f"{skey}.daily_cap", "daily_cap_range", low=1, high=n.capacity)
         if svc.hours is not None:
             yield from _validate_hours(f"{skey}.hours", svc.hours)
         if not site.counters_serving(svc.code):
-            yield f"{skey}", f"no counter serves service {svc.code!r}"
+            yield problem(skey, "unserved_service", code=svc.code)
     numbers = [c.number for c in site.counters]
     for dup in _duplicates(numbers):
-        yield f"{key}.counters", f"counter number {dup} appears twice"
+        yield problem(f"{key}.counters", "duplicate_counter", number=dup)
     for j, counter in enumerate(site.counters):
         if not 1 <= counter.number <= 999:
-            yield f"{key}.counters[{j}].number", "must be between 1 and 999"
+            yield problem(f"{key}.counters[{j}].number", "not_between", low=1, high=999)
         for code in counter.services:
             if code not in codes:
-                yield f"{key}.counters[{j}].services", f"unknown service {code!r}"
+                yield problem(f"{key}.counters[{j}].services", "unknown_service", code=code)
         if not counter.services:
-            yield f"{key}.counters[{j}].services", "a counter must serve at least one service"
+            yield problem(f"{key}.counters[{j}].services", "counter_without_services")
         yield from _validate_name_en(f"{key}.counters[{j}].name_en", counter.name_en)
     ids = [d.id for d in [*site.kiosks, *site.displays]]
     for dup in _duplicates(ids):
-        yield f"{key}", f"device id {dup!r} appears twice"
+        yield problem(key, "duplicate_device", id=dup)
     for j, kiosk in enumerate(site.kiosks):
         try:
             parse_printer_uri(kiosk.printer)
         except PrinterConfigError as exc:
-            yield f"{key}.kiosks[{j}].printer", str(exc)
+            yield problem(f"{key}.kiosks[{j}].printer", "bad_printer", detail=str(exc))
     for kind, devices in (("kiosks", site.kiosks), ("displays", site.displays)):
         for j, dev in enumerate(devices):
             if len(dev.token) < 22:  # 22 URL-safe characters carry at least 128 random bits
-                yield f"{key}.{kind}[{j}].token", "must be at least 22 characters (use 'xephang token')"
+                yield problem(f"{key}.{kind}[{j}].token", "short_token", length=22)
     for j, disp in enumerate(site.displays):
         for number in disp.counters or []:
             if number not in numbers:
-                yield f"{key}.displays[{j}].counters", f"unknown counter {number}"
+                yield problem(f"{key}.displays[{j}].counters", "unknown_counter", number=number)
         for code in disp.services or []:
             if code not in codes:
-                yield f"{key}.displays[{j}].services", f"unknown service {code!r}"
+                yield problem(f"{key}.displays[{j}].services", "unknown_service", code=code)

@@ -12,7 +12,8 @@ its audit entries, or raises ``Rejected``:
   is lost: the page reloads and shows the other edit. ``base`` null means "new": refused if
   it exists by now.
 - ``invalid_settings``: the new configuration fails the same validation as the file
-  (``common.config.config_problems``); the first problem is named.
+  (``common.config.validation_problems``); the first problem is named, where it is and what
+  is wrong in each language (``common.config_places.explained``).
 
 What a change does to a running day (a service with people waiting, an open counter) is
 decided afterwards, per site, by the queue rules (server/core/changes.py).
@@ -27,7 +28,8 @@ from typing import Any
 import msgspec
 
 from common import protocol as p
-from common.config import Config, Display, Kiosk, Site, User, config_problems
+from common.config import Config, Display, Kiosk, Site, User, validation_problems
+from common.config_places import explained
 from common.errors import Rejected
 from server.settings_store import AuditEntry
 
@@ -115,10 +117,9 @@ def apply_change(config: Config, change: p.Change, base: str | None, by: User,
     if isinstance(change, p.ServiceRemoval):  # its counters and displays let it go with it
         new, moved = _serving(new, change.site, change.code, [])
         entries += moved
-    problems = config_problems(new)
+    problems = validation_problems(new)
     if problems:
-        where, problem = problems[0]
-        raise Rejected("invalid_settings", key=where, problem=problem)
+        raise Rejected("invalid_settings", **explained(problems[0], new))
     return new, entries
 
 

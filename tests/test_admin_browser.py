@@ -225,6 +225,14 @@ def test_the_server_s_refusal_is_shown_in_its_words(browser, server):
         removal.get_by_role("button", name="Bấm lần nữa để xác nhận").click()
         expect(removal.locator("[data-error]")).to_contain_text("Dịch vụ THUE còn 1 phiếu chưa xong hôm nay")
         assert server.config.site("tinh").service("THUE") is not None
+        page.click('tr[data-service="TP"] >> text=Sửa')  # the file's validation, said in Vietnamese
+        edit = page.locator("#edit-service-1 form.service-edit")
+        edit.get_by_label("Chữ đầu").fill("B")  # DN's letter: both would print B001
+        edit.get_by_role("button", name="Lưu thay đổi").click()
+        expect(edit.locator("[data-error]")).to_contain_text(
+            "Thiết lập không hợp lệ (Điểm «Trung tâm Phục vụ hành chính công tỉnh» › dịch vụ): "
+            "hai dịch vụ 'TP' và 'DN' đều có thể in số 'B001'")
+        assert server.config.site("tinh").service("TP").numbering.prefix == "A"
         page.context.close()
 
 

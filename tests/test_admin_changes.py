@@ -41,11 +41,18 @@ def test_the_new_configuration_passes_the_file_s_validation():
     tp = CONFIG.site("tinh").service("TP")  # type: ignore[union-attr]
     clash = msgspec.structs.replace(tp, numbering=msgspec.structs.replace(tp.numbering, prefix="B"))  # DN's
     error = refused(p.ServiceChange(site="tinh", service=clash), PRINTS["service:tinh:TP"])
-    assert error.code == "invalid_settings" and "would both print" in error.params["problem"]
+    assert error.code == "invalid_settings" and "would both print" in error.params["problem_en"]
+    assert error.params["check"] == "shared_number" and error.params["key"] == "sites[0].services"
+    assert error.message_vi.startswith("Thiết lập không hợp lệ (Điểm «Trung tâm Phục vụ hành chính công "
+                                       "tỉnh» › dịch vụ): hai dịch vụ 'TP' và 'DN' đều có thể in số 'B001'")
+    assert error.message_en.startswith("Invalid settings (Site “Trung tâm Phục vụ hành chính công tỉnh” "
+                                       "› services): services 'TP' and 'DN' would both print number 'B001'")
     orphan = Service(code="MOI", name_vi="Mới", name_en="New", agency="UBND",
                      numbering=msgspec.structs.replace(tp.numbering, prefix="Z"))
     error = refused(p.ServiceChange(site="tinh", service=orphan), None)
-    assert error.code == "invalid_settings" and "no counter serves" in error.params["problem"]
+    assert error.code == "invalid_settings" and "no counter serves" in error.params["problem_en"]
+    assert error.params["where_vi"].endswith(" › dịch vụ MOI")
+    assert error.params["problem_vi"] == "chưa có quầy nào phục vụ dịch vụ 'MOI'"
 
 
 def test_users_need_a_first_password_of_eight_characters_and_nobody_locks_themselves_out():

@@ -15,9 +15,11 @@ from common.i18n import LANGUAGES, catalogue
 DOMAINS = sorted(path.stem for path in asset_path("translations").glob("*.toml"))
 
 
-def _placeholders(template: str) -> set[tuple[str, str, str | None]]:
-    """(name, format spec, conversion) of every {placeholder}; raises on a malformed one."""
-    return {(name, spec or "", conversion) for _text, name, spec, conversion
+def _placeholders(template: str, language: str) -> set[tuple[str, str, str | None]]:
+    """(name, format spec, conversion) of every {placeholder}; raises on a malformed one. A
+    value given in each language is the same placeholder: {problem_vi} in the Vietnamese
+    text, {problem_en} in the English."""
+    return {(name.removesuffix(f"_{language}"), spec or "", conversion) for _text, name, spec, conversion
             in string.Formatter().parse(template) if name is not None}
 
 
@@ -39,7 +41,7 @@ def test_every_key_has_both_languages_with_the_same_placeholders(domain: str):
             problems.append(f"{key}: an empty or non-text entry")
             continue
         try:
-            vi, en = (_placeholders(entry[lang]) for lang in LANGUAGES)
+            vi, en = (_placeholders(entry[lang], lang) for lang in LANGUAGES)
         except ValueError as exc:
             problems.append(f"{key}: malformed placeholder: {exc}")
             continue
