@@ -336,3 +336,100 @@ def test_screenshots(browser, server, tmp_path):
     for path in shots:
         shrink(path)
         assert path.stat().st_size < 400_000, path
+
+
+def test_the_shared_rules_change_and_a_counter_s_next_snapshot_has_them(browser, server):
+    clerk = Socket(server)
+    with closing(clerk):
+        clerk.request({"type": "login", "v": 1, "username": "lan", "password": PASSWORD})
+        clerk.request({"type": "select_counter", "site": "tinh", "counter": 2})
+        clerk.next(lambda m: m["type"] == "snapshot")
+        page = admin_page(browser, server, "/manager/admin/rules")
+        form = page.locator("form.centre-edit")
+        form.get_by_label("Thời gian gọi lại số vắng mặt (phút)").fill("20")
+        guided = form.locator("#outcomes li.row-item").filter(has=page.locator('input[value="guided"]'))
+        guided.get_by_label("Tên (tiếng Việt)").fill("Hướng dẫn thủ tục")
+        form.locator("#pause-reasons").get_by_role("button", name="Thêm lý do").click()
+        form.locator("#pause-reasons li.row-item").last.get_by_label("Lý do").fill("Tập huấn")
+        form.get_by_role("button", name="Lưu quy tắc chung").click()
+        pushed = clerk.next(lambda m: m["type"] == "snapshot" and m["site"]["late_window_minutes"] == 20)
+        saved(page)
+        outcome = next(o for o in pushed["site"]["outcomes"] if o["code"] == "guided")
+        assert outcome["name_vi"] == "Hướng dẫn thủ tục"
+        assert pushed["site"]["pause_reasons"][-1] == "Tập huấn"
+        queue = server.config.queue
+        assert queue.late_window_minutes == 20 and queue.pause_reasons[-1] == "Tập huấn"
+        assert next(o for o in queue.outcomes if o.code == "guided").name_vi == "Hướng dẫn thủ tục"
+        expect(page.locator("#outcomes li.row-item").filter(has=page.locator('input[value="guided"]'))
+               .get_by_label("Tên (tiếng Việt)")).to_have_value("Hướng dẫn thủ tục")
+        page.context.close()
+
+
+def test_the_shared_rules_form_says_what_is_wrong_before_sending(browser, server):
+    page = admin_page(browser, server, "/manager/admin/rules")
+    form = page.locator("form.centre-edit")
+    error = form.locator("[data-error]")
+    before = server.config.announcement
+    template = form.get_by_label("Câu đọc khi gọi số")
+    template.fill("Xin mời số {number}")
+    form.get_by_role("button", name="Lưu quy tắc chung").click()
+    expect(error).to_have_text("Câu đọc khi gọi số: cần có cả {number} và {counter}.")
+    expect(template).to_be_focused()
+    template.fill("Mời {so} đến quầy {counter} {number}")
+    form.get_by_role("button", name="Lưu quy tắc chung").click()
+    expect(error).to_have_text("Câu đọc khi gọi số: trong ngoặc nhọn chỉ dùng được {number} và {counter}, "
+                               "không dùng được “{so}”.")
+    template.fill(before.template)
+    form.locator("#outcomes").get_by_role("button", name="Thêm kết quả").click()
+    added = form.locator("#outcomes li.row-item").last
+    added.get_by_label("Mã").fill("received")
+    added.get_by_label("Tên (tiếng Việt)").fill("Nhận lại")
+    added.get_by_label("Tên tiếng Anh").fill("Received again")
+    form.get_by_role("button", name="Lưu quy tắc chung").click()
+    expect(error).to_have_text("Kết quả phục vụ, dòng 5 · Mã: “received” đã có ở dòng khác.")
+    added.get_by_label("Mã").fill("da xong")
+    form.get_by_role("button", name="Lưu quy tắc chung").click()
+    expect(error).to_have_text("Kết quả phục vụ, dòng 5 · Mã: 1–16 chữ, số, gạch dưới hoặc gạch ngang.")
+    for _ in range(5):
+        form.locator("#outcomes li.row-item").first.get_by_role("button", name="Xóa dòng").click()
+    form.get_by_role("button", name="Lưu quy tắc chung").click()
+    expect(error).to_have_text("Kết quả phục vụ: cần ít nhất 1 dòng.")
+    form.get_by_label("Tốc độ đọc (từ/phút)").fill("500")  # a field is checked before the lists
+    form.get_by_role("button", name="Lưu quy tắc chung").click()
+    expect(error).to_have_text("Tốc độ đọc (từ/phút): cần một số nguyên từ 80 đến 400.")
+    assert server.config.announcement == before and server.config.queue.outcomes  # nothing was sent
+    page.context.close()
+
+
+def test_a_site_is_added_from_a_copy_of_giavien(browser, server):
+    page = admin_page(browser, server, "/manager/admin/hours?site=tinh")
+    page.get_by_text("Thêm điểm phục vụ", exact=True).first.click()
+    form = page.locator("form.site-add")
+    form.get_by_label("Mã điểm phục vụ").fill("giavien")
+    form.get_by_label("Tên điểm phục vụ").fill("Bộ phận Một cửa xã Gia Lập")
+    form.get_by_role("button", name="Thêm điểm phục vụ").click()
+    expect(form.locator("[data-error]")).to_have_text("Mã điểm phục vụ: đã có điểm phục vụ mã “giavien”.")
+    form.get_by_label("Mã điểm phục vụ").fill("gialap")
+    form.get_by_label("Chép dịch vụ và quầy từ").select_option("giavien")
+    form.get_by_label("Thứ Bảy").fill("07:30-11:30")
+    form.get_by_role("button", name="Thêm điểm phục vụ").click()
+    page.wait_for_url(re.compile(r"/manager/admin/hours\?site=gialap$"))
+    saved(page)
+    expect(page.locator("nav.site-chips a[aria-current=page]")).to_have_text("Bộ phận Một cửa xã Gia Lập")
+    added, giavien = server.config.site("gialap"), server.config.site("giavien")
+    assert added.services == giavien.services and added.counters == giavien.counters
+    assert added.hours["sat"] == ["07:30-11:30"] and added.kiosks == [] and added.displays == []
+    page.goto(f"{server.base}/manager/admin/services?site=gialap")
+    expect(page.locator("tr[data-counter]")).to_have_count(len(giavien.counters))
+    device = Socket(server)  # and a kiosk pairs to it
+    with closing(device):
+        code = device.request({"type": "pair_request", "v": 1, "kind": "kiosk"})["code"]
+        page.goto(f"{server.base}/manager/admin/devices?site=gialap")
+        pair = page.locator("form.device-pair")
+        pair.get_by_label("Mã ghép nối").fill(code)
+        pair.get_by_label("Mã thiết bị").fill("kiosk-gialap")
+        pair.get_by_label("Tên thiết bị").fill("Kiosk xã Gia Lập")
+        pair.get_by_role("button", name="Ghép nối").click()
+        token = device.next(lambda m: m["type"] == "paired")["token"]
+        assert device.request({"type": "login_device", "v": 1, "token": token})["device"]["site"] == "gialap"
+    page.context.close()

@@ -11,6 +11,8 @@ import json
 import re
 from pathlib import Path
 
+import msgspec
+
 from common.config import WEEKDAYS
 from common.i18n import catalogue
 from server.admin_changes import fingerprints
@@ -201,3 +203,86 @@ def test_the_templates_hold_no_text_and_ask_only_for_known_keys():
     assert not VIETNAMESE.search(script)
     for key in set(re.findall(r"""text\("(adm_js_[a-z_]+)""", script)):
         assert key in entries, key
+
+
+async def test_the_shared_rules_page_is_the_administrator_s(harness):
+    cookie = await manager_cookie(harness)
+    page = await get(harness, "/manager/admin/rules", cookie)
+    assert page.status == 200
+    assert '<a href="/manager/admin/rules" aria-current="page">Quy tắc chung</a>' in page.text
+    (rules,) = [f for f in forms(page.text) if f["class"] == "centre-edit"]
+    config = harness.server.config
+    assert rules["base"] == fingerprints(config)["centre"]
+    assert rules["change"] == {"kind": "centre", "queue": msgspec.to_builtins(config.queue),
+                               "announcement": msgspec.to_builtins(config.announcement),
+                               "rating": msgspec.to_builtins(config.rating)}
+    outcomes = re.search(r'data-rows="queue.outcomes" data-min="1" data-unique="code">(.*?)</fieldset>',
+                         page.text, re.S)
+    assert outcomes is not None
+    assert re.findall(r'data-field="code" data-type="text" value="([^"]+)" readonly', outcomes.group(1)) == [
+        o.code for o in config.queue.outcomes]  # a stored code is shown, not changed
+    assert '<template data-row-template><li class="row-item">' in outcomes.group(1)
+    assert 'data-placeholders="counter number"' in page.text
+    assert "{number} được thay bằng số thứ tự, {counter} bằng số quầy" in page.text
+    assert '<option value="ngàn">ngàn</option>' in page.text and 'value="nghìn" selected' in page.text
+    english = await get(harness, "/manager/admin/rules?lang=en", cookie)
+    assert "<h1>Shared rules</h1>" in english.text and "Interleaved with normal tickets" in english.text
+    local = await manager_cookie(harness, "quanly.giavien")
+    refused = await get(harness, "/manager/admin/rules", local)
+    assert refused.status == 403 and "Chỉ quản trị toàn tỉnh" in refused.text
+    for path in ("users", "services?site=giavien", "audit"):
+        theirs = (await get(harness, f"/manager/admin/{path}", local)).text
+        assert "/manager/admin/rules" not in theirs  # no tab for a page they may not open
+
+
+async def test_the_administrator_adds_a_site_from_the_hours_page(harness):
+    cookie = await manager_cookie(harness)
+    hours = (await get(harness, "/manager/admin/hours?site=giavien", cookie)).text
+    (adding,) = [f for f in forms(hours) if f["class"] == "site-add"]
+    assert adding["base"] == "" and adding["change"]["kind"] == "site_add"
+    assert adding["change"]["site"]["services"] == [] and adding["change"]["site"]["kiosks"] == []
+    assert 'data-then-site="site.code"' in hours and 'data-not-in="tinh giavien"' in hours
+    copy = re.search(r'<select [^>]*name="copy-from"[^>]*>(.*?)</select>', hours, re.S)
+    assert copy is not None and 'data-copy-into="site"' in copy.group(0)
+    options = re.findall(r'<option value="([^"]+)"( selected)?', copy.group(1))
+    assert options == [("tinh", ""), ("giavien", " selected")]
+    local = await manager_cookie(harness, "quanly.giavien")
+    theirs = (await get(harness, "/manager/admin/hours", local)).text
+    assert 'id="add-site"' not in theirs and "site-add" not in theirs
+
+
+async def test_the_shared_rules_and_a_new_site_are_escaped(harness):
+    boss = await manager(harness)
+    config = harness.server.config
+    evil = "<script>alert('x')</script> & \"o\""
+    outcomes = [{**msgspec.to_builtins(o), "name_vi": evil} if o.code == "guided" else msgspec.to_builtins(o)
+                for o in config.queue.outcomes]
+    await change(boss, "centre", {"kind": "centre", "queue": {**msgspec.to_builtins(config.queue),
+                                                              "outcomes": outcomes,
+                                                              "pause_reasons": ["</textarea><b>x</b>"]},
+                                  "announcement": msgspec.to_builtins(config.announcement),
+                                  "rating": msgspec.to_builtins(config.rating)})
+    giavien = msgspec.to_builtins(config.site("giavien"))
+    await change(boss, None, {"kind": "site_add", "site": {**giavien, "code": "xa-moi", "name": evil}})
+    cookie = await manager_cookie(harness)
+    rules = (await get(harness, "/manager/admin/rules", cookie)).text
+    assert "<script>alert" not in rules and "<b>x</b>" not in rules
+    assert 'value="&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &#34;o&#34;"' in rules
+    (edit,) = [f for f in forms(rules) if f["class"] == "centre-edit"]
+    assert next(o for o in edit["change"]["queue"]["outcomes"] if o["code"] == "guided")["name_vi"] == evil
+    hours = (await get(harness, "/manager/admin/hours?site=xa-moi", cookie)).text
+    assert "<script>alert" not in hours and "&lt;script&gt;alert" in hours  # the chip and the copy choice
+    assert 'data-not-in="tinh giavien xa-moi"' in hours
+    log = (await get(harness, "/manager/admin/audit", cookie)).text
+    assert "<script>" not in log and "Sửa quy tắc chung" in log and "Thêm điểm phục vụ" in log
+    assert "Quy tắc xếp hàng · Kết quả phục vụ" in log  # the changed field, named for people
+
+
+def test_the_new_forms_texts_are_in_the_catalogue():
+    from server.web.admin.rules import NAMED_CHOICES, choices
+
+    entries = catalogue("web")
+    wanted = ["adm_tab_rules", "adm_action_centre_update", "adm_action_site_add"]
+    wanted += [f"adm_{name}_{value}" for name, owner in NAMED_CHOICES.items()
+               for value in choices(owner, name)]
+    assert [k for k in wanted if k not in entries] == []

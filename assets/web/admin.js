@@ -5,7 +5,9 @@
 // by their dotted path ("service.numbering.prefix"), typed by data-type. On "result" the page
 // reloads and says it was saved; on "error" the server's message is shown beside the form,
 // and what the manager typed stays. The checks here only give quick feedback: the server
-// checks everything again.
+// checks everything again. A list edited as rows (data-rows: the shared rules' outcomes,
+// priority classes, pause reasons, rating scale) is read row by row from the fields' data-field;
+// a select with data-copy-into copies parts of an existing site (read_settings) into the change.
 (function () {
   "use strict";
   const data = JSON.parse(document.getElementById("admin-data").textContent);
@@ -85,7 +87,12 @@
 
   function labelOf(element) {
     const holder = element.closest("[data-label]");
-    return holder ? holder.dataset.label : element.name;
+    const own = holder ? holder.dataset.label : element.name;
+    const row = element.closest(".row-item");
+    if (!row) return own;
+    const group = row.closest("[data-rows]");
+    const number = Array.from(row.parentNode.children).indexOf(row) + 1;
+    return text("adm_js_row_field", { group: group.dataset.label, row: number, field: own });
   }
 
   function setPath(target, path, value) {
@@ -120,10 +127,15 @@
     const trimmed = raw.trim();
     const field = labelOf(element);
     if (kind === "ui") return undefined;
+    if (kind === "bool") return element.checked;
     if (element.required && !trimmed) throw new Invalid(element, text("adm_js_required", { field: field }));
     if (element.dataset.pattern && trimmed && !new RegExp("^(?:" + element.dataset.pattern + ")$").test(trimmed)) {
       throw new Invalid(element, text(element.dataset.patternText, { field: field }));
     }
+    if (element.dataset.notIn && element.dataset.notIn.split(" ").indexOf(trimmed) >= 0) {
+      throw new Invalid(element, text("adm_js_site_taken", { field: field, value: trimmed }));
+    }
+    if (element.dataset.placeholders) placeholders(element, trimmed, field);
     switch (kind) {
       case "password":
         if (!raw) return null;
@@ -165,6 +177,51 @@
     }
   }
 
+  // A template's {placeholders}: each of data-placeholders, and no other (as the settings check).
+  function placeholders(element, value, field) {
+    const wanted = element.dataset.placeholders.split(" ");
+    const found = Array.from(value.matchAll(/\{(\w*)\}/g), function (m) { return m[1]; });
+    const unknown = found.filter(function (name) { return wanted.indexOf(name) < 0; });
+    if (unknown.length) {
+      throw new Invalid(element, text("adm_js_template_unknown", { field: field, value: "{" + unknown[0] + "}" }));
+    }
+    if (!wanted.every(function (name) { return found.indexOf(name) >= 0; })) {
+      throw new Invalid(element, text("adm_js_template_missing", { field: field }));
+    }
+  }
+
+  // A list edited as rows: each row's data-field values (data-field "" makes the row the
+  // value itself); a row left empty is no item; data-unique names the field no two rows share.
+  function rowsOf(group) {
+    const items = [];
+    const seen = [];
+    for (const row of group.querySelectorAll(":scope > .row-list > .row-item")) {
+      const fields = Array.from(row.querySelectorAll("[data-field]"));
+      if (fields.every(function (f) { return !f.value.trim(); })) continue;
+      let item = {};
+      for (const element of fields) {
+        const value = valueOf(element, null);
+        if (element.dataset.field === "") item = value;
+        else item[element.dataset.field] = value;
+      }
+      const unique = group.dataset.unique;
+      if (unique) {
+        const key = item[unique];
+        if (seen.indexOf(key) >= 0) {
+          const element = row.querySelector('[data-field="' + unique + '"]');
+          throw new Invalid(element, text("adm_js_duplicate", { field: labelOf(element), value: key }));
+        }
+        seen.push(key);
+      }
+      items.push(item);
+    }
+    if (group.dataset.min && items.length < Number(group.dataset.min)) {
+      throw new Invalid(group.querySelector("[data-add-row]") || group,
+        text("adm_js_rows_min", { field: group.dataset.label, minimum: group.dataset.min }));
+    }
+    return items;
+  }
+
   function checked(group) {
     const boxes = Array.from(group.querySelectorAll("input[type=checkbox]"));
     const values = boxes.filter(function (b) { return b.checked; }).map(function (b) {
@@ -194,6 +251,10 @@
       if (group.closest("[hidden]")) continue;
       setPath(change, group.dataset.name, checked(group));
     }
+    for (const group of form.querySelectorAll("[data-rows]")) {
+      if (group.closest("[hidden]")) continue;
+      setPath(change, group.dataset.rows, rowsOf(group));
+    }
     for (const path of (form.dataset.nullIfEmpty || "").split(" ").filter(Boolean)) {
       if (isEmpty(getPath(change, path))) setPath(change, path, null);
     }
@@ -218,6 +279,24 @@
       element.setAttribute("aria-invalid", "true");
       element.focus();
     }
+  }
+
+  // The parts (data-copy-fields) of the site chosen in a data-copy-into select, read from the
+  // server as they are now, written into the change; an error reply (or null) if they cannot be.
+  async function copyInto(form, change) {
+    for (const select of form.querySelectorAll("select[data-copy-into]")) {
+      const reply = await request({ type: "read_settings" });
+      if (!reply || reply.type !== "settings") return reply || { type: "unreachable" };
+      const source = reply.config.sites.find(function (s) { return s.code === select.value; });
+      if (!source) {
+        const message = text("adm_js_copy_gone", { field: labelOf(select), value: select.value });
+        return { type: "invalid", element: select, message: message };
+      }
+      for (const part of select.dataset.copyFields.split(" ")) {
+        setPath(change, select.dataset.copyInto + "." + part, source[part]);
+      }
+    }
+    return null;
   }
 
   function busy(form, on) {
@@ -258,14 +337,26 @@
     busy(form, true);
     let reply = null;
     try {
-      reply = await request({ type: "admin_change", base: form.dataset.base || null, change: change });
+      reply = await copyInto(form, change);
+      if (reply && reply.type === "invalid") {
+        busy(form, false);
+        showError(form, reply.message, reply.element, true);
+        return;
+      }
+      if (reply === null) {
+        reply = await request({ type: "admin_change", base: form.dataset.base || null, change: change });
+      }
     } catch (error) {
       reply = error && error.type === "error" ? error : null;
     }
     busy(form, false);
     if (reply && reply.type === "result") {
       sessionStorage.setItem(SAVED_KEY, text("adm_js_saved"));
-      location.reload();
+      if (form.dataset.thenSite) {  // a new site: show its page
+        location.assign(location.pathname + "?site=" + encodeURIComponent(getPath(change, form.dataset.thenSite)));
+      } else {
+        location.reload();
+      }
     } else if (reply && reply.type === "error") {
       showError(form, data.lang === "en" ? reply.message_en : reply.message_vi, null, reply.code === "stale_edit");
     } else {
@@ -276,6 +367,25 @@
   document.addEventListener("submit", function (event) { submit(event); });
 
   // -- the page: edit panels, the pairing form's kind, the notice of a saved change --------------
+
+  document.addEventListener("click", function (event) {  // a list's rows: add one, remove one
+    const add = event.target.closest("[data-add-row]");
+    const remove = event.target.closest("[data-remove-row]");
+    if (add) {
+      const group = add.closest("[data-rows]");
+      const row = group.querySelector("template[data-row-template]").content.firstElementChild.cloneNode(true);
+      group.querySelector(".row-list").append(row);
+      const first = row.querySelector("input");
+      if (first) first.focus();
+    } else if (remove) {
+      const row = remove.closest(".row-item");
+      const next = row.nextElementSibling || row.previousElementSibling;
+      const group = row.closest("[data-rows]");
+      row.remove();
+      const focus = next ? next.querySelector("input") : group.querySelector("[data-add-row]");
+      if (focus) focus.focus();
+    }
+  });
 
   document.addEventListener("click", function (event) {
     const toggle = event.target.closest("[data-toggle]");

@@ -1,7 +1,8 @@
 """The administration pages of the manager site (issue 13): users, counters and services,
-hours, holidays and notice, devices, and the audit log. They render with Jinja2 templates
-(assets/templates/admin/) and read only; changes go as ``admin_change`` messages over the
-page's websocket (assets/web/admin.js). See docs/administration.md."""
+hours, holidays and notice (and adding a site), devices, the rules every site shares, and
+the audit log. They render with Jinja2 templates (assets/templates/admin/) and read only;
+changes go as ``admin_change`` messages over the page's websocket (assets/web/admin.js).
+See docs/administration.md."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING
 from websockets.http11 import Request, Response
 
 from server.http import Handler
-from server.web.admin import audit, devices, hours, services, users
+from server.web.admin import audit, devices, hours, rules, services, users
 from server.web.html import redirect
 
 if TYPE_CHECKING:
@@ -27,5 +28,6 @@ ROUTES: dict[str, Handler] = {
     "/manager/admin/services": services.services_page,
     "/manager/admin/hours": hours.hours_page,
     "/manager/admin/devices": devices.devices_page,
+    "/manager/admin/rules": rules.rules_page,
     "/manager/admin/audit": audit.audit_page,
 }

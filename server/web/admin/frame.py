@@ -45,9 +45,11 @@ PAGES = (
     ("services", "/manager/admin/services"),
     ("hours", "/manager/admin/hours"),
     ("devices", "/manager/admin/devices"),
+    ("rules", "/manager/admin/rules"),
     ("audit", "/manager/admin/audit"),
 )
 PATHS = dict(PAGES)
+ADMINISTRATOR_PAGES = {"rules"}  # tabs a site manager does not see (their pages answer 403)
 
 # Texts the script shows (validation, progress, the stale-edit hint); the server's errors
 # come with their own Vietnamese and English messages.
@@ -56,6 +58,8 @@ SCRIPT_TEXTS = (
     "adm_js_bad_hours", "adm_js_bad_date", "adm_js_bad_number", "adm_js_bad_numbers", "adm_js_bad_code",
     "adm_js_bad_username", "adm_js_bad_prefix", "adm_js_bad_device_id", "adm_js_reload", "adm_js_unreachable",
     "adm_js_confirm_again", "adm_js_pick_one",
+    "adm_js_row_field", "adm_js_rows_min", "adm_js_duplicate", "adm_js_template_missing",
+    "adm_js_template_unknown", "adm_js_site_taken", "adm_js_copy_gone",
 )
 
 
@@ -108,8 +112,9 @@ def render(view: AdminView, template: str, *, page: str, title: str, values: dic
     prints = fingerprints(view.config, view.user)
     data = {"lang": t.language, "texts": {key: t.entries[key][t.language] for key in SCRIPT_TEXTS},
             "min_password": MIN_PASSWORD}
+    pages = [(key, path) for key, path in PAGES if key not in ADMINISTRATOR_PAGES or view.user.administrator]
     body = ENV.get_template(template).render(
-        t=_texts(t), lang=t.language, page=page, pages=PAGES, title=title, view=view, user=view.user,
+        t=_texts(t), lang=t.language, page=page, pages=pages, title=title, view=view, user=view.user,
         site=view.config.site(view.site) if view.site else None, sites=_sites(view),
         site_options=[(s["code"], s["name"]) for s in _sites(view)],
         administrator=view.user.administrator, fp=lambda key: prints.get(key, ""),
