@@ -80,8 +80,8 @@ def _all_things(config: Config | None) -> dict[str, tuple[str | None, Any]]:
     """Every thing of ``config`` as plain values: its key → (its site, itself)."""
     if config is None:
         return {}
-    found: dict[str, tuple[str | None, Any]] = {CENTRE: (None, _centre(config))}
-    found.update({key: (site, msgspec.to_builtins(value)) for key, site, value in things(config)})
+    found = {key: (site, msgspec.to_builtins(value)) for key, site, value in things(config)}
+    found[CENTRE] = (None, _centre(config))  # the whole of it, beyond the shared rules things() names
     return found
 
 

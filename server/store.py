@@ -200,6 +200,14 @@ def m007_history_archives(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m008_ratings_by_ticket(db: sqlite_utils.Database) -> None:
+    """The rating events, by ticket, with their actor: a report's phone/counter split of a
+    year's ratings reads this small partial index alone instead of every event of every
+    rated ticket (about one event in fifteen is a rating)."""
+    db.execute("create index events_rated on events (ticket_id, type, actor) where type = 'ticket_rated'")
+
+
 class Checkpointer:
     """Copies the WAL into the database file on its own connection and thread, so that a
     commit never pays for a checkpoint (SQLite's automatic one runs inside the commit that

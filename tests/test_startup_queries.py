@@ -33,3 +33,15 @@ def test_restoring_a_site_reads_only_its_day(tmp_path):
             assert not [s for s in steps if s.startswith("SCAN")], (sql, steps)
     finally:
         store.close()
+
+
+def test_a_reports_rating_channels_come_from_the_ratings_index(tmp_path):
+    from server.stats import _CHANNELS
+
+    store = Store.open(tmp_path / "x.db")
+    try:
+        store.db.execute("create temp table xephang_report (id text, rating integer)")
+        steps = plan(store, _CHANNELS, [])
+    finally:
+        store.close()
+    assert any("events_rated" in s and "COVERING" in s for s in steps), steps
