@@ -11,6 +11,7 @@ root per layer; each class lives beside the code that raises it::
     │   └── PrinterConfigError      common/printer_uri.py: a bad printer URI (also a ValueError)
     ├── ServerError                 the server
     │   ├── StoreError              server/store.py: the database cannot be opened or written
+    │   ├── ProvinceReportError     server/province_report.py: a province report's bad range or site
     │   ├── RetentionError          server/retention.py: an archive or prune refused or failed
     │   ├── ReportsBusy             server/report_process.py: too many reports waiting
     │   ├── StaleSettings           server/settings_store.py: settings changed since a change was made

@@ -126,31 +126,34 @@ def apply_change(config: Config, change: p.Change, base: str | None, by: User,
 # -- which thing a change is about -------------------------------------------------------------
 
 
-def _target(config: Config, change: p.Change) -> tuple[str, msgspec.Struct | None]:
-    current = {key: value for key, _, value in things(config)}
+def thing_key(change: p.Change) -> str:
+    """The key (as ``fingerprints`` names it) of the thing ``change`` is about."""
     match change:
         case p.CentreChange():
-            key = "centre"
+            return "centre"
         case p.SiteAddition(site=site_value):
-            key = f"site:{site_value.code}"
+            return f"site:{site_value.code}"
         case p.UserChange(username=name):
-            key = f"user:{name}"
+            return f"user:{name}"
         case p.SiteChange(site=site) | p.NoticeChange(site=site):
-            key = f"site:{site}"
+            return f"site:{site}"
         case p.ServiceChange(site=site, service=service):
-            key = f"service:{site}:{service.code}"
+            return f"service:{site}:{service.code}"
         case p.ServiceRemoval(site=site, code=code):
-            key = f"service:{site}:{code}"
+            return f"service:{site}:{code}"
         case p.CounterChange(site=site, counter=counter):
-            key = f"counter:{site}:{counter.number}"
+            return f"counter:{site}:{counter.number}"
         case p.CounterRemoval(site=site, number=number):
-            key = f"counter:{site}:{number}"
+            return f"counter:{site}:{number}"
         case p.KioskChange(site=site, id=ident) | p.DisplayChange(site=site, id=ident) | \
                 p.DeviceRevocation(site=site, id=ident) | p.DeviceApproval(site=site, id=ident):
-            key = f"device:{site}:{ident}"
-        case _:
-            raise Rejected("bad_message", detail=f"unknown change {type(change).__name__}")
-    return key, current.get(key)
+            return f"device:{site}:{ident}"
+    raise Rejected("bad_message", detail=f"unknown change {type(change).__name__}")
+
+
+def _target(config: Config, change: p.Change) -> tuple[str, msgspec.Struct | None]:
+    key = thing_key(change)
+    return key, next((value for found, _, value in things(config) if found == key), None)
 
 
 def _check_base(key: str, before: msgspec.Struct | None, base: str | None) -> None:

@@ -22,6 +22,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from common import protocol as p
 from common.client import Offline, RequestFailed
 from common.errors import Rejected
+from server.admin_changes import thing_key
 
 TIMEOUT = 30.0  # a new user's password is hashed on the server before the reply
 
@@ -70,27 +71,6 @@ class AdminSession:
         result = await self.request(p.AdminChange(change=change, base=base))
         assert isinstance(result, p.Result) and result.version is not None
         return result.version
-
-
-def thing_key(change: p.Change) -> str:
-    """The fingerprint's key of the thing ``change`` is about (as server.admin_changes names it)."""
-    match change:
-        case p.UserChange(username=name):
-            return f"user:{name}"
-        case p.SiteChange(site=site) | p.NoticeChange(site=site):
-            return f"site:{site}"
-        case p.ServiceChange(site=site, service=service):
-            return f"service:{site}:{service.code}"
-        case p.ServiceRemoval(site=site, code=code):
-            return f"service:{site}:{code}"
-        case p.CounterChange(site=site, counter=counter):
-            return f"counter:{site}:{counter.number}"
-        case p.CounterRemoval(site=site, number=number):
-            return f"counter:{site}:{number}"
-        case p.KioskChange(site=site, id=ident) | p.DisplayChange(site=site, id=ident) | \
-                p.DeviceRevocation(site=site, id=ident) | p.DeviceApproval(site=site, id=ident):
-            return f"device:{site}:{ident}"
-    raise ValueError(f"unknown change {type(change).__name__}")
 
 
 @asynccontextmanager

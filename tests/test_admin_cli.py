@@ -261,3 +261,14 @@ def test_xephang_admin_is_a_command(live_server, monkeypatch, capsys):
     assert xephang_cli.main(["admin", "--server", live_server.url, "--user", "giamdoc", "--password-stdin",
                              "show"]) == 0
     assert capsys.readouterr().out.startswith("settings version 1")
+
+
+def test_apply_takes_a_new_site_and_the_shared_rules():
+    from common import protocol as p
+    from server.admin_changes import thing_key
+    from tests.helpers import example_config
+
+    config = example_config()
+    site = p.SiteAddition(site=config.sites[1])
+    rules = p.CentreChange(queue=config.queue, announcement=config.announcement, rating=config.rating)
+    assert (thing_key(site), thing_key(rules)) == ("site:giavien", "centre")
