@@ -90,6 +90,7 @@ async def _serve_locked(config: Config, db: Path, host: str, port: int) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    server.reports.warm()  # the report process, started beside the queue, not at the first report
     log.info("serving on %s:%d, database %s", host, server.port, db)
     waiter = asyncio.create_task(stop.wait())
     closed = asyncio.create_task(server.closed())

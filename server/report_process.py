@@ -72,6 +72,12 @@ class ReportProcess:
         finally:
             self._pending -= 1
 
+    def warm(self) -> None:
+        """Start the process now, in the background, so the first report does not wait for
+        it (a second or so of start-up and imports; the production server does this once it
+        listens)."""
+        self._executor().submit(_call, _nothing, ())
+
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # spawn, never fork: the server has threads (and their locks) a fork would copy.
@@ -107,3 +113,8 @@ def _open(db_path: str) -> None:
 def _call(fn: Callable[..., T], args: tuple[Any, ...]) -> T:
     assert _connection is not None
     return fn(_connection, *args)
+
+
+def _nothing(connection: sqlite3.Connection) -> None:
+    """The first job of a warmed process: it only imports and connects."""
+

@@ -145,3 +145,22 @@ async def test_busy_reports_get_a_clear_page(harness, monkeypatch):
     monkeypatch.setattr(harness.server, "compute", busy)
     page = await get(harness, f"/manager/report?{TODAY}", cookie)
     assert page.status == 503 and "việc cấp số và gọi số không bị ảnh hưởng" in page.text
+
+
+async def test_a_warmed_report_process_is_running_before_the_first_report(tmp_path):
+    db = tmp_path / "x.db"
+    sqlite3.connect(db).execute("create table tickets (id)").connection.close()
+    reports = ReportProcess(str(db))
+    try:
+        reports.warm()
+        pool = reports._pool
+        assert pool is not None
+        for _ in range(200):  # the worker announces itself once it has started
+            if pool._processes:
+                break
+            await asyncio.sleep(0.01)
+        assert pool._processes
+        pid, _ = await reports.run(pid_and_count)
+        assert pid in pool._processes  # the same process ran the first report
+    finally:
+        reports.close()
