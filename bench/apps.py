@@ -35,7 +35,8 @@ def measure(directory: Path, *, taps: int = 12, calls: int = 3) -> dict[str, Any
     try:
         done = subprocess.run(
             [sys.executable, "-m", "bench.apps_qt", "--url", f"ws://127.0.0.1:{port}/ws",
-             "--kiosk-token", site.kiosks[0], "--display-token", site.displays[0],
+             # "--x=VALUE": a random token may begin with "-", which argparse takes for an option
+             f"--kiosk-token={site.kiosks[0]}", f"--display-token={site.displays[0]}",
              "--clerk", f"{user}:{site.code}:{counter}", "--password", population.password,
              "--taps", str(taps), "--calls", str(calls), "--cache", str(directory / "speech"),
              "--out", str(out)],

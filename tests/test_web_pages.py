@@ -302,12 +302,10 @@ async def test_static_files_and_font(harness):
 
 
 async def test_a_failing_page_answers_500_without_a_traceback(harness, monkeypatch):
-    from server.web import report
-
-    async def broken(server, params):
+    async def broken(fn, *args):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(report, "_load", broken)
+    monkeypatch.setattr(harness.server, "compute", broken)  # the report process fails
     cookie = await manager_cookie(harness)
     page = await get(harness, "/manager/report?site=tinh", cookie=cookie)
     assert page.status == 500 and "Lỗi máy chủ" in page.text

@@ -18,6 +18,22 @@ ALLOWED_DYNAMIC_SQL = {
     ("server/store.py", "ticket_upsert_text"): {"quoted", "placeholders", "updates"},
     # a migration rewriting the database's own schema text, read from sqlite_master
     ("server/store.py", "m002_sequence_unique_per_origin_service"): {"<expr>"},
+    ("server/store_compaction.py", "drop_redundant_ticket_uniques"): {"<expr>"},
+    # the compaction's statements: its own fixed texts, and the module's column list
+    ("server/store_compaction.py", "_in_transaction"): {"<expr>"},
+    ("server/store_compaction.py", "compact_events"): {"_COLUMNS"},
+    # the backup check: a module constant, and one of the two fixed pragmas its caller names
+    ("server/backup.py", "_run"): {"MAP_BYTES", "<expr>"},
+    # prune's batches: the fixed statements prune itself passes to its writer
+    ("server/retention.py", "prune"): {"<expr>"},
+    ("server/retention.py", "write"): {"<expr>"},
+    # reports: fixed texts formatted with keys from the module's own tables (_PASSES,
+    # _SAMPLE_COLUMNS, _EPOCHS; a grouping outside GROUPS is refused first), an hour
+    # expression of a fixed column and an integer UTC offset, and stats.SUMS
+    ("server/stats.py", "copy_tickets"): {"<expr>"},
+    ("server/stats.py", "drop_tickets"): {"<expr>"},
+    ("server/stats.py", "run"): {"<expr>"},
+    ("server/province_report.py", "site_figures"): {"<expr>"},
 }
 
 
