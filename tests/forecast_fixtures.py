@@ -105,13 +105,14 @@ def write_history(path: Path, site: str, history: dict[date, DayCounts], *, seed
                 called = issued + timedelta(minutes=rng.uniform(0, 20))
                 finished = called + timedelta(minutes=rng.expovariate(1 / handling_minutes))
                 number = f"{service}{sequence[service]:04d}"
-                rows.append((f"{site}-{day}-{number}", site, day.isoformat(), service, service, sequence[service],
-                             number, "elderly" if rng.random() < 0.05 else None, "done", len(rows) + 1,
-                             secrets.token_urlsafe(12), issued.isoformat(), called.isoformat(), called.isoformat(),
-                             called.isoformat(), finished.isoformat()))
+                priority = "elderly" if rng.random() < 0.05 else None
+                rows.append((f"{site}-{day}-{number}", site, day.isoformat(), service, service,
+                             sequence[service], number, priority, "done", len(rows) + 1,
+                             secrets.token_urlsafe(12), issued.isoformat(), called.isoformat(),
+                             called.isoformat(), called.isoformat(), finished.isoformat()))
     conn.executemany(
-        'insert into tickets (id, site, day, service, origin_service, sequence, number, priority, state, "order", '
-        "token, issued_at, called_at, first_called_at, started_at, finished_at) "
+        'insert into tickets (id, site, day, service, origin_service, sequence, number, priority, state, '
+        '"order", token, issued_at, called_at, first_called_at, started_at, finished_at) '
         "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     conn.commit()
     conn.close()

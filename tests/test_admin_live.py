@@ -189,17 +189,21 @@ async def test_a_new_commune_site_is_added_live_and_a_kiosk_paired_to_it_issues(
     shown = await settings(boss)
     giavien = next(s for s in shown["config"]["sites"] if s["code"] == "giavien")
     commune = {**giavien, "code": "xa-moi", "name": "Bộ phận Một cửa xã Mới", "kiosks": [], "displays": []}
-    await boss.request({"type": "admin_change", "base": None, "change": {"kind": "site_add", "site": commune}})
+    await boss.request({"type": "admin_change", "base": None,
+                        "change": {"kind": "site_add", "site": commune}})
     device = await harness.client()
-    code = (await device.request({"type": "pair_request", "v": 1, "kind": "kiosk"}, expect="pairing"))["code"]
+    shown_code = await device.request({"type": "pair_request", "v": 1, "kind": "kiosk"}, expect="pairing")
+    code = shown_code["code"]
     await boss.request({"type": "admin_change", "base": None, "change": {
-        "kind": "device_approve", "code": code, "site": "xa-moi", "id": "kiosk-xa-moi", "name": "Kiosk xã Mới"}})
+        "kind": "device_approve", "code": code, "site": "xa-moi", "id": "kiosk-xa-moi",
+        "name": "Kiosk xã Mới"}})
     token = (await device.next_of("paired"))["token"]
     await device.request({"type": "login_device", "v": 1, "token": token}, expect="welcome")
     snapshot = await device.next_of("snapshot")
     assert snapshot["site"]["name"] == "Bộ phận Một cửa xã Mới"
     service = snapshot["services"][0]["code"]
-    issued = await device.request({"type": "issue_ticket", "service": service, "idempotency_key": "xa-moi-0001"})
+    issued = await device.request({"type": "issue_ticket", "service": service,
+                                   "idempotency_key": "xa-moi-0001"})
     assert issued["ticket"]["id"].startswith("xa-moi:")
     await harness.restart()  # the new site is in the database's settings
     assert harness.server.config.site("xa-moi") is not None
