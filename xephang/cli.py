@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "announce": ("display.announce_cli", "print (and render) the announcement for a call"),
     "report": ("server.report_cli", "statistics for a date range as a table, CSV or Excel"),
     "forecast": ("server.forecast_cli", "expected tickets and counters needed for a coming day"),
+    "export": ("server.export_cli", "data out: the event log as JSON Lines, ratings by dossier code"),
     "demo": ("xephang.demo", "run the server and the three apps on the example centre"),
     "bench": ("bench.run", "benchmark the real server"),
 }
