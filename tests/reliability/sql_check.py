@@ -28,7 +28,7 @@ ALLOWED_DYNAMIC_SQL = {
     ("server/retention.py", "prune"): {"<expr>"},
     ("server/retention.py", "write"): {"<expr>"},
     # reports: fixed texts formatted with keys from the module's own tables (_PASSES,
-    # _SAMPLE_COLUMNS, _EPOCHS; a grouping outside GROUPS is refused first), an hour
+    # _EPOCHS; a grouping outside GROUPS is refused first), an hour
     # expression of a fixed column and an integer UTC offset, and stats.SUMS
     ("server/stats.py", "copy_tickets"): {"<expr>"},
     ("server/stats.py", "drop_tickets"): {"<expr>"},
