@@ -7,10 +7,10 @@ one per (service, counter, clerk), one per (day, hour). Every figure of those pa
 (counts, sums of seconds, maxima: ``Figures``), so the groupings a manager sees — per
 service, counter, clerk, hour, day and the total — are rolled up from them in Python instead
 of one pass each. Medians and p90s, which SQLite lacks, are Excel's PERCENTILE.INC over every
-time: the same two passes hand each row's times as one text (``group_concat``), parsed and
-sorted per row once, and a grouping's times are its rows' sorted runs merged (``_merged``),
-so no time crosses into Python as a row of its own and no SQL sorts them. The SQL never
-contains anything from the request: the groupings are fixed.
+time: the same two passes hand each row's times (and its ratings, counted per level) as one
+text (``group_concat``), parsed and sorted per row once, and a grouping's times are its rows'
+sorted runs merged (``_merged``), so no time crosses into Python as a row of its own and no
+SQL sorts them. The SQL never contains anything from the request: the groupings are fixed.
 
 Local hours: where the configured time zone keeps one UTC offset over the range (Vietnam
 has no daylight saving), SQL computes them from the epoch plus that offset; otherwise a
@@ -28,6 +28,7 @@ import functools
 import itertools
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -109,14 +110,11 @@ _SUMMED = ("issued", "served", "absent", "transferred", "cancelled", "expired", 
            "satisfied")
 _MAXED = ("wait_max", "service_max")
 
-# A pass also hands each row's times, for the percentiles, as text: "61,5,240" (SQLite has no
-# list; one value per row of the pass instead of one row per time, in any order; a null when none).
-_PASS = ("select {keys}, " + SUMS + ", group_concat(wait) as waits, group_concat(service_time) as services"
-         " from temp.xephang_report group by {keys}")
-_RATINGS = """
-select {keys}, rating, count(*) from temp.xephang_report where rating is not null
-group by {keys}, rating
-"""
+# A pass also hands each row's times, for the percentiles, and its ratings, for the count per
+# level, as text: "61,5,240" (SQLite has no list; one value per row of the pass instead of one
+# row per time, in any order; a null when none).
+_PASS = ("select {keys}, " + SUMS + ", group_concat(wait) as waits, group_concat(service_time) as services,"
+         " group_concat(rating) as levels from temp.xephang_report group by {keys}")
 _HOURS = """
 select null, issue_hour, count(*) as issued, count(wait) as called, coalesce(sum(wait), 0) as wait_sum
 from temp.xephang_report group by issue_hour
@@ -316,8 +314,6 @@ class ReportJob:
             needed = {_FROM[group][0] for group in ("total", *self.groups)}
             passes = {name: keyed_rows(conn.execute(_PASS.format(keys=keys), params), keys.count(",") + 1)
                       for name, keys in _PASSES.items() if name in needed}
-            ratings = {name: conn.execute(_RATINGS.format(keys=keys)).fetchall()
-                       for name, keys in _PASSES.items() if name in needed}
             hours = passes.get("calendar") or keyed_rows(conn.execute(_HOURS), 2)
             days = conn.execute(_DAYS).fetchone()[0]
             served = dict(conn.execute(_SERVED_BY_HOUR).fetchall())
@@ -327,7 +323,8 @@ class ReportJob:
         for rows_of_pass in passes.values():
             for _, values in rows_of_pass:
                 values["waits"], values["services"] = _times(values["waits"]), _times(values["services"])
-        found = {group: _group(group, passes, ratings) for group in ("total", *self.groups)}
+                values["levels"] = Counter(json.loads(f"[{values['levels']}]")) if values["levels"] else {}
+        found = {group: _group(group, passes) for group in ("total", *self.groups)}
         result = Report(site=self.site.code, start=self.start, end=self.end, group=self.groups[0])
         total = found.pop("total").get("*", Figures())
         result.summary = total.row("*")
@@ -357,25 +354,23 @@ def _merged(runs: list[list[int]]) -> list[int]:
     return sorted(itertools.chain.from_iterable(runs))
 
 
-def _group(group: str, passes: dict[str, list[tuple[tuple, dict[str, Any]]]],
-           ratings: dict[str, list[tuple]]) -> dict[Any, Figures]:
-    """One grouping's figures, rolled up from its pass (whose times are sorted lists by now)."""
+def _group(group: str, passes: dict[str, list[tuple[tuple, dict[str, Any]]]]) -> dict[Any, Figures]:
+    """One grouping's figures, rolled up from its pass (whose times are sorted lists by now,
+    its ratings counts per level)."""
     source, position = _FROM[group]
     found: dict[Any, Figures] = {}
     times: dict[Any, tuple[list[list[int]], list[list[int]]]] = {}
     for key, values in passes[source]:
         at = "*" if position is None else key[position]
-        found.setdefault(at, Figures()).add(values)
+        figures = found.setdefault(at, Figures())
+        figures.add(values)
+        for level, n in values["levels"].items():
+            figures.ratings[level] = figures.ratings.get(level, 0) + n
         waits, services = times.setdefault(at, ([], []))
         waits.append(values["waits"])
         services.append(values["services"])
     for at, (waits, services) in times.items():
         found[at].waits, found[at].services = _merged(waits), _merged(services)
-    width = _PASSES[source].count(",") + 1
-    for counted in ratings[source]:
-        figures = found["*" if position is None else counted[position]]
-        level = counted[width]
-        figures.ratings[level] = figures.ratings.get(level, 0) + counted[width + 1]
     return found
 
 
