@@ -142,23 +142,7 @@ def m002_sequence_unique_per_origin_service(db: sqlite_utils.Database) -> None:
                              flags=re.IGNORECASE)
     if new not in fixed or renamed != 1:
         raise sqlite3.DatabaseError(f"unexpected tickets schema: {sql}")
-    conn.execute("pragma foreign_keys=off")
-    try:
-        conn.execute("begin immediate")
-        conn.execute(fixed)
-        conn.execute("insert into tickets_new select * from tickets")
-        conn.execute("drop table tickets")
-        conn.execute("alter table tickets_new rename to tickets")
-        conn.execute("create index tickets_site_day on tickets (site, day, state)")
-        if conn.execute("pragma foreign_key_check").fetchall():
-            raise sqlite3.IntegrityError("foreign keys broken by the tickets rebuild")
-        conn.execute("commit")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("rollback")
-        raise
-    finally:
-        conn.execute("pragma foreign_keys=on")
+    store_compaction.rebuild_tickets(conn, fixed)
 
 
 

@@ -128,24 +128,7 @@ def drop_redundant_ticket_uniques(conn: sqlite3.Connection) -> bool:
     if renamed != 1:
         raise sqlite3.DatabaseError(f"unexpected tickets schema: {sql}")
     started = time.monotonic()
-    conn.execute("pragma foreign_keys=off")  # counters.active_ticket refers to tickets
-    try:
-        conn.execute("begin immediate")
-        conn.execute("drop table if exists tickets_new")
-        conn.execute(fixed)
-        conn.execute("insert into tickets_new select * from tickets")
-        conn.execute("drop table tickets")
-        conn.execute("alter table tickets_new rename to tickets")
-        conn.execute("create index tickets_site_day on tickets (site, day, state)")
-        if conn.execute("pragma foreign_key_check").fetchall():
-            raise sqlite3.IntegrityError("foreign keys broken by the tickets rebuild")
-        conn.execute("commit")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("rollback")
-        raise
-    finally:
-        conn.execute("pragma foreign_keys=on")
+    rebuild_tickets(conn, fixed)
     if conn.execute("select exists (select 1 from tickets)").fetchone()[0]:
         log.info("rebuilt the tickets table without two redundant unique indexes in %.1f s",
                  time.monotonic() - started)
@@ -190,3 +173,28 @@ def return_space(conn: sqlite3.Connection, at_least: float = 0.25, pages: int = 
     conn.execute("pragma wal_checkpoint(truncate)").fetchall()
     log.info("VACUUM done in %.1f s", time.monotonic() - started)
     return True
+
+
+def rebuild_tickets(conn: sqlite3.Connection, create_new: str) -> None:
+    """Rebuild ``tickets`` as ``create_new`` makes ``tickets_new`` (SQLite cannot drop or
+    change a constraint): copy every row, swap, recreate its index, check the foreign keys,
+    in one transaction with foreign keys off (counters.active_ticket refers to tickets)."""
+    conn.execute("pragma foreign_keys=off")
+    try:
+        conn.execute("begin immediate")
+        conn.execute("drop table if exists tickets_new")
+        conn.execute(create_new)
+        conn.execute("insert into tickets_new select * from tickets")
+        conn.execute("drop table tickets")
+        conn.execute("alter table tickets_new rename to tickets")
+        conn.execute("create index tickets_site_day on tickets (site, day, state)")
+        if conn.execute("pragma foreign_key_check").fetchall():
+            raise sqlite3.IntegrityError("foreign keys broken by the tickets rebuild")
+        conn.execute("commit")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("rollback")
+        raise
+    finally:
+        conn.execute("pragma foreign_keys=on")
+

@@ -21,7 +21,6 @@ from server.web.html import (
     error_page,
     fmt_date,
     fmt_int,
-    fmt_number,
     fmt_pct,
     html_response,
     kpi_cards,
@@ -31,7 +30,7 @@ from server.web.html import (
 )
 from server.web.labels import COLUMNS
 from server.web.prepared import prepared
-from server.web.report import cell
+from server.web.report import cell, figure_cards
 from server.web.shell import Context, link, manager_context, quick_ranges, today, topbar
 
 if TYPE_CHECKING:
@@ -114,23 +113,11 @@ def _filters(server: Service, params: ProvinceParams, t: Translator) -> str:
 
 def _kpis(result: ProvinceReport, t: Translator) -> str:
     s, lang = result.total, t.language
-    served_share = s["served"] / s["issued"] if s["issued"] else None
     ranked = sum(1 for r in result.levels["sites"] if r["rank"] is not None)
     cards: list[tuple[str, str | tuple[str, str], str]] = [
         ("province_sites", fmt_int(len(result.sites), lang), t.text("province_sites_detail", ranked=ranked)),
         ("kpi_issued", fmt_int(s["issued"], lang), t.text("province_issued_detail", sites=len(result.sites))),
-        ("kpi_served", fmt_int(s["served"], lang),
-         t.text("kpi_of_issued", share=fmt_pct(served_share, lang))),
-        ("kpi_wait", (fmt_number(s["wait_mean"], lang), t.text("minutes_short")),
-         t.text("kpi_wait_detail", median=fmt_number(s["wait_median"], lang),
-                p90=fmt_number(s["wait_p90"], lang))),
-        ("kpi_service", (fmt_number(s["service_mean"], lang), t.text("minutes_short")),
-         t.text("kpi_service_detail", median=fmt_number(s["service_median"], lang))),
-        ("kpi_target", fmt_pct(s["within_target_share"], lang), t.text("kpi_target_detail")),
-        ("kpi_satisfied", fmt_pct(s["satisfied_share"], lang),
-         t.text("kpi_satisfied_detail", mean=fmt_number(s["rating_mean"], lang, 2), rated=s["rated"])),
-        ("kpi_absent", fmt_int(s["absent"], lang),
-         t.text("kpi_absent_detail", cancelled=s["cancelled"], expired=s["expired"])),
+        *figure_cards(s, t),
     ]
     return kpi_cards(cards, t)
 

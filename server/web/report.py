@@ -102,15 +102,12 @@ def _filters(server: Service, ctx: Context, params: ReportParams) -> str:
 </form>"""
 
 
-def _kpis(result: stats.Report, t: Translator) -> str:
-    s, lang = result.summary, t.language
+def figure_cards(s: dict[str, Any], t: Translator) -> list[tuple[str, str | tuple[str, str], str]]:
+    """The cards of a report's figures (served, waits, service, target, satisfaction,
+    absences), from its total row: the site report's and the province report's."""
+    lang = t.language
     served_share = s["served"] / s["issued"] if s["issued"] else None
-    hours = [f"{h['hour']:02d}–{h['hour'] + 1:02d}h" for h in result.busiest_hours]
-    busiest = hours[0] if hours else "–"
-    busiest_detail = (t.text("kpi_busiest_next", hours=", ".join(hours[1:])) if len(hours) > 1
-                      else t.text("kpi_busiest_detail"))
-    cards = [
-        ("kpi_issued", fmt_int(s["issued"], lang), t.text("kpi_days", days=result.days)),
+    return [
         ("kpi_served", fmt_int(s["served"], lang),
          t.text("kpi_of_issued", share=fmt_pct(served_share, lang))),
         ("kpi_wait", (fmt_number(s["wait_mean"], lang), t.text("minutes_short")),
@@ -123,6 +120,18 @@ def _kpis(result: stats.Report, t: Translator) -> str:
          t.text("kpi_satisfied_detail", mean=fmt_number(s["rating_mean"], lang, 2), rated=s["rated"])),
         ("kpi_absent", fmt_int(s["absent"], lang),
          t.text("kpi_absent_detail", cancelled=s["cancelled"], expired=s["expired"])),
+    ]
+
+
+def _kpis(result: stats.Report, t: Translator) -> str:
+    s, lang = result.summary, t.language
+    hours = [f"{h['hour']:02d}–{h['hour'] + 1:02d}h" for h in result.busiest_hours]
+    busiest = hours[0] if hours else "–"
+    busiest_detail = (t.text("kpi_busiest_next", hours=", ".join(hours[1:])) if len(hours) > 1
+                      else t.text("kpi_busiest_detail"))
+    cards = [
+        ("kpi_issued", fmt_int(s["issued"], lang), t.text("kpi_days", days=result.days)),
+        *figure_cards(s, t),
         ("kpi_busiest", busiest, busiest_detail),
     ]
     return kpi_cards(cards, t)
