@@ -17,7 +17,10 @@ from server.web import forecast_export
 from server.web.forecast_chart import forecast_chart
 from server.web.forecast_export import hour_label, hour_rows, service_name, shown_hours
 from server.web.html import (
+    CSV,
+    XLSX,
     current,
+    download,
     e,
     error_page,
     fmt_date,
@@ -28,7 +31,6 @@ from server.web.html import (
     kpi_cards,
     language_cookie,
     layout,
-    respond,
 )
 from server.web.prepared import prepared
 from server.web.shell import Context, choose_site, link, manager_context, today, topbar
@@ -314,10 +316,6 @@ def _page(server: Service, ctx: Context, result: StaffingForecast, query: dict[s
     return html_response(200, page, headers=language_cookie(query))
 
 
-def _download(data: bytes, content_type: str, name: str) -> Response:
-    disposition = ("Content-Disposition", f'attachment; filename="{name}"')
-    return respond(200, data, content_type, headers=[disposition])
-
 
 def _xlsx(conn: sqlite3.Connection, code: str, config: Config, language: Language, made_on: date,
           day: date, generated: datetime) -> bytes:
@@ -342,9 +340,9 @@ async def _export(server: Service, request: Request, query: dict[str, str], kind
         if kind == "csv":
             result = await _compute(server, site, day)
             data = forecast_export.csv_bytes(server.config, result, ctx.t)
-            return _download(data, "text/csv; charset=utf-8", name)
+            return download(data, CSV, name)
         generated = server.clock().astimezone(server.config.tz)
         data = await server.compute(_xlsx, site, server.config, ctx.t.language, today(server), day, generated)
-        return _download(data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name)
+        return download(data, XLSX, name)
 
     return await prepared(server, ctx.t, ctx.user.username, PATH, query, produce, back=PATH)

@@ -81,6 +81,16 @@ def respond(status: int, body: bytes | str, content_type: str, *, cache: str = "
     return Response(status, HTTPStatus(status).phrase, Headers(pairs), data)
 
 
+CSV = "text/csv; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def download(data: bytes, content_type: str, name: str) -> Response:
+    """A file the browser saves as ``name`` (an export)."""
+    disposition = ("Content-Disposition", f'attachment; filename="{name}"')
+    return respond(200, data, content_type, headers=[disposition])
+
+
 def html_response(status: int, page: str, headers: Iterable[tuple[str, str]] = ()) -> Response:
     return respond(status, page, "text/html; charset=utf-8", headers=headers)
 

@@ -16,7 +16,10 @@ from server.province_report import LEVELS, ProvinceReport
 from server.stats import MAX_RANGE_DAYS
 from server.web import province_export
 from server.web.html import (
+    CSV,
+    XLSX,
     current,
+    download,
     e,
     error_page,
     fmt_date,
@@ -26,7 +29,6 @@ from server.web.html import (
     kpi_cards,
     language_cookie,
     layout,
-    respond,
 )
 from server.web.labels import COLUMNS
 from server.web.prepared import prepared
@@ -210,10 +212,6 @@ async def _page(server: Service, ctx: Context, params: ProvinceParams, query: di
     return html_response(200, page, headers=language_cookie(query))
 
 
-def _download(data: bytes, content_type: str, name: str) -> Response:
-    disposition = ("Content-Disposition", f'attachment; filename="{name}"')
-    return respond(200, data, content_type, headers=[disposition])
-
 
 def _csv(conn: sqlite3.Connection, sites: list[str], start: date, end: date, level: str,
          language: Language, config: Any) -> bytes:
@@ -245,7 +243,7 @@ async def province_csv(server: Service, request: Request, query: dict[str, str])
         data = await server.compute(_csv, params.sites, params.start, params.end, level, ctx.t.language,
                                     server.config)
         name = province_export.filename(params.start, params.end, f"-{level}.csv")
-        return _download(data, "text/csv; charset=utf-8", name)
+        return download(data, CSV, name)
 
     return await prepared(server, ctx.t, ctx.user.username, PATH + ".csv", query, produce,
                           back=link(PATH, **params.query()))
@@ -264,7 +262,7 @@ async def province_xlsx(server: Service, request: Request, query: dict[str, str]
         data = await server.compute(_xlsx, params.sites, params.start, params.end, ctx.t.language,
                                     server.config, generated)
         name = province_export.filename(params.start, params.end, ".xlsx")
-        return _download(data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name)
+        return download(data, XLSX, name)
 
     return await prepared(server, ctx.t, ctx.user.username, PATH + ".xlsx", query, produce,
                           back=link(PATH, **params.query()))

@@ -14,7 +14,10 @@ from common.i18n import Language, Translator
 from server import stats
 from server.web import charts, export
 from server.web.html import (
+    CSV,
+    XLSX,
     current,
+    download,
     e,
     fmt_date,
     fmt_int,
@@ -24,7 +27,6 @@ from server.web.html import (
     kpi_cards,
     language_cookie,
     layout,
-    respond,
 )
 from server.web.labels import COLUMNS, group_label, group_title, rating_names
 from server.web.prepared import prepared
@@ -253,10 +255,6 @@ async def _report_page(server: Service, ctx: Context, params: ReportParams,
     return html_response(200, page, headers=language_cookie(query))
 
 
-def _download(data: bytes, content_type: str, name: str) -> Response:
-    disposition = ("Content-Disposition", f'attachment; filename="{name}"')
-    return respond(200, data, content_type, headers=[disposition])
-
 
 def _xlsx(conn: sqlite3.Connection, job: stats.ReportJob, language: Language, generated: datetime) -> bytes:
     """The workbook, made in the report process (server/report_process.py) with its report."""
@@ -277,7 +275,7 @@ async def export_csv(server: Service, request: Request, query: dict[str, str]) -
         result, _ = await run_job(server, job)
         data = export.csv_bytes(server.config, result, ctx.t)
         name = export.filename(params.site, params.start, params.end, f"-{params.group}.csv")
-        return _download(data, "text/csv; charset=utf-8", name)
+        return download(data, CSV, name)
 
     return await prepared(server, ctx.t, ctx.user.username, "/manager/export.csv", query, produce,
                           back=link("/manager/report", **params.query()))
@@ -296,7 +294,7 @@ async def export_xlsx(server: Service, request: Request, query: dict[str, str]) 
         generated = server.clock().astimezone(server.config.tz)
         data = await server.compute(_xlsx, job, ctx.t.language, generated)
         name = export.filename(params.site, params.start, params.end, ".xlsx")
-        return _download(data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name)
+        return download(data, XLSX, name)
 
     return await prepared(server, ctx.t, ctx.user.username, "/manager/export.xlsx", query, produce,
                           back=link("/manager/report", **params.query()))
