@@ -32,6 +32,7 @@ from common.config import (
 )
 from common.config_problem import TEXTS, ConfigProblem
 from common.i18n import LANGUAGES, Language, Translator
+from common.webhook_config import Webhook
 
 SEPARATOR = " › "
 _TEXTS = {language: Translator(TEXTS, language) for language in LANGUAGES}
@@ -48,6 +49,7 @@ _ITEMS: dict[type, tuple[str, str]] = {
     PriorityClass: ("item_priority_class", "code"),
     Outcome: ("item_outcome", "code"),
     RatingLevel: ("item_rating", "value"),
+    Webhook: ("item_webhook", "id"),
 }
 
 

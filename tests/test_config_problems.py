@@ -29,6 +29,7 @@ from common.config import (
 from common.config_places import SEPARATOR, explained, place
 from common.config_problem import ConfigProblem, decoding_problem
 from common.i18n import LANGUAGES, catalogue
+from common.webhook_config import Webhook
 from tests.helpers import example_config
 
 CONFIG = example_config()
@@ -96,6 +97,13 @@ NOBODY_SERVES = Service(code="MOI", name_vi="Mới", name_en="New", agency="UBND
                         numbering=Numbering(prefix="Z"))
 GIAVIEN_KIOSK = CONFIG.sites[1].kiosks[0]
 
+HOOK = Webhook(id="motcua", url="https://motcua.example/xephang", secret="s" * 43)
+
+
+def webhooks(*hooks: Webhook) -> Config:
+    return centre(webhooks=list(hooks))
+
+
 # check → (a broken configuration, the key it is found at)
 CASES: dict[str, tuple[Callable[[], Config], str]] = {
     "unknown_time_zone": (lambda: centre(timezone="Asia/Hanoi"), "timezone"),
@@ -145,6 +153,13 @@ CASES: dict[str, tuple[Callable[[], Config], str]] = {
     "not_password_hash": (lambda: user(0, password_hash="xephang"), "users[0].password_hash"),
     "unknown_site": (lambda: user(0, sites=["tinh", "hanoi"]), "users[0].sites"),
     "user_counter_unknown": (lambda: user(0, counters=[998]), "users[0].counters"),
+    "duplicate_webhook": (lambda: webhooks(HOOK, HOOK), "webhooks[1].id"),
+    "bad_webhook_id": (lambda: webhooks(replace(HOOK, id="Một cửa")), "webhooks[0].id"),
+    "bad_webhook_url": (lambda: webhooks(replace(HOOK, url="ftp://motcua.example")), "webhooks[0].url"),
+    "webhook_without_events": (lambda: webhooks(replace(HOOK, events=[])), "webhooks[0].events"),
+    "unknown_webhook_event": (lambda: webhooks(replace(HOOK, events=["ticket_eaten"])), "webhooks[0].events"),
+    "short_webhook_secret": (lambda: webhooks(replace(HOOK, secret="ngan")), "webhooks[0].secret"),
+    "too_long": (lambda: webhooks(replace(HOOK, description="x" * 201)), "webhooks[0].description"),
 }
 
 # What is found while reading a file (common/config.py's parse_config): code → (the example's
