@@ -23,6 +23,7 @@ from common.config_problem import ConfigProblem, decoding_problem, problem
 from common.errors import CommonError
 from common.passwords import is_password_hash
 from common.printer_uri import PrinterConfigError, parse_printer_uri
+from common.notify_config import Notifications, notification_problems
 from common.webhook_config import Webhook, webhook_problems
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -236,6 +237,7 @@ class Config(_Struct, kw_only=True):
     sites: list[Site]
     users: list[User] = []
     webhooks: list[Webhook] = []  # issue 16: common/webhook_config.py
+    notifications: Notifications = Notifications()  # issue 16: common/notify_config.py
 
     def site(self, code: str) -> Site | None:
         return next((s for s in self.sites if s.code == code), None)
@@ -326,6 +328,7 @@ def _validate(c: Config) -> Iterator[ConfigProblem]:
         yield from _validate_site(f"sites[{i}]", site)
     site_codes = {s.code for s in c.sites}
     yield from webhook_problems(c.webhooks, site_codes)
+    yield from notification_problems(c.notifications)
     for dup in _duplicates([u.username for u in c.users]):
         yield problem("users", "duplicate_username", username=dup)
     for i, user in enumerate(c.users):

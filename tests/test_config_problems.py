@@ -28,6 +28,7 @@ from common.config import (
 )
 from common.config_places import SEPARATOR, explained, place
 from common.config_problem import ConfigProblem, decoding_problem
+from common.notify_config import ZaloTemplate
 from common.i18n import LANGUAGES, catalogue
 from common.webhook_config import Webhook
 from tests.helpers import example_config
@@ -93,6 +94,18 @@ def user(index: int, **changes: Any) -> Config:
     return centre(users=users)
 
 
+def notifications(**changes: Any) -> Config:
+    """The example with citizen notifications changed; a part given as a dict replaces fields of it."""
+    n = CONFIG.notifications
+    parts = {k: replace(getattr(n, k), **v) if isinstance(v, dict) else v for k, v in changes.items()}
+    return centre(notifications=replace(n, **parts))
+
+
+ZALO_ON = {"enabled": True, "access_token": "zalo-oa-token"}
+SMS_ON = {"enabled": True, "gateway_url": "https://sms.example.vn/send", "body": '{"to": "{phone}", "text": "{text}"}'}
+NEAR_TEMPLATE = ZaloTemplate(message="near", template_id="101", params={"so": "number"})
+
+
 NOBODY_SERVES = Service(code="MOI", name_vi="Mới", name_en="New", agency="UBND",
                         numbering=Numbering(prefix="Z"))
 GIAVIEN_KIOSK = CONFIG.sites[1].kiosks[0]
@@ -153,6 +166,19 @@ CASES: dict[str, tuple[Callable[[], Config], str]] = {
     "not_password_hash": (lambda: user(0, password_hash="xephang"), "users[0].password_hash"),
     "unknown_site": (lambda: user(0, sites=["tinh", "hanoi"]), "users[0].sites"),
     "user_counter_unknown": (lambda: user(0, counters=[998]), "users[0].counters"),
+    "notify_bad_subject": (lambda: notifications(webpush={"enabled": True, "subject": "admin"}),
+                           "notifications.webpush.subject"),
+    "notify_bad_url": (lambda: notifications(zalo={**ZALO_ON, "endpoint": "zalo.me"}), "notifications.zalo.endpoint"),
+    "notify_token_missing": (lambda: notifications(zalo={**ZALO_ON, "access_token": " "}),
+                             "notifications.zalo.access_token"),
+    "notify_duplicate_template": (lambda: notifications(zalo={"templates": [NEAR_TEMPLATE, NEAR_TEMPLATE]}),
+                                  "notifications.zalo.templates"),
+    "notify_unknown_fields": (lambda: notifications(zalo={"templates": [replace(NEAR_TEMPLATE, params={"x": "cccd"})]}),
+                              "notifications.zalo.templates[0].params"),
+    "notify_sms_fields_missing": (lambda: notifications(sms={**SMS_ON, "body": '{"text": "{text}"}'}),
+                                  "notifications.sms.body"),
+    "notify_bad_header": (lambda: notifications(sms={**SMS_ON, "headers": {"X-Key": "a\nb"}}),
+                          "notifications.sms.headers"),
     "duplicate_webhook": (lambda: webhooks(HOOK, HOOK), "webhooks[1].id"),
     "bad_webhook_id": (lambda: webhooks(replace(HOOK, id="Một cửa")), "webhooks[0].id"),
     "bad_webhook_url": (lambda: webhooks(replace(HOOK, url="ftp://motcua.example")), "webhooks[0].url"),
