@@ -18,6 +18,7 @@ from common.example_secrets import ExampleSecrets, example_secrets
 from common.logs import setup_logging
 from server import database_lock, loop_errors
 from server.app import QueueServer
+from server.outbox.launcher import OutboxProcess
 from server.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -91,11 +92,14 @@ async def _serve_locked(config: Config, db: Path, host: str, port: int) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     server.reports.warm()  # the report process, started beside the queue, not at the first report
+    outbox = OutboxProcess(db)  # webhooks and notifications (server/outbox/), from the event log
+    outbox.start()
     log.info("serving on %s:%d, database %s", host, server.port, db)
     waiter = asyncio.create_task(stop.wait())
     closed = asyncio.create_task(server.closed())
     await asyncio.wait({waiter, closed}, return_when=asyncio.FIRST_COMPLETED)
     log.info("shutting down")
+    await loop.run_in_executor(None, outbox.stop)
     await server.stop()
     return 1 if server.failed else 0
 
