@@ -433,6 +433,35 @@ class Rate(_Request, tag="rate", frozen=True, kw_only=True):
     ticket_id: str | None = None
 
 
+class PushKeys(_Value, frozen=True, kw_only=True):
+    p256dh: str  # the browser's P-256 public key, base64url
+    auth: str  # its 16-byte authentication secret, base64url
+
+
+class PushSubscription(_Value, frozen=True, kw_only=True):
+    """A browser's push subscription (``PushSubscription.toJSON()`` without its expiry)."""
+
+    endpoint: str
+    keys: PushKeys
+
+
+class NotifySubscribe(_Request, tag="notify_subscribe", frozen=True, kw_only=True):
+    """The ticket page (a watcher) asks to be told when its turn is near and when it is
+    called (issue 16): by Web Push (``subscription``) or by Zalo or SMS (``phone``). Reply
+    ``result``."""
+
+    channel: Literal["webpush", "zalo", "sms"]
+    subscription: PushSubscription | None = None
+    phone: str | None = None
+    language: Literal["vi", "en"] = "vi"
+
+
+class NotifyUnsubscribe(_Request, tag="notify_unsubscribe", frozen=True, kw_only=True):
+    """Stop one channel's notifications (null: every channel) of the watched ticket."""
+
+    channel: Literal["webpush", "zalo", "sms"] | None = None
+
+
 class WebLogin(_Request, tag="web_login", frozen=True, kw_only=True):
     """A manager page's script logs its websocket in with the page's session cookie (sent
     with the websocket's handshake). Reply ``welcome`` (no snapshots, no code)."""
@@ -472,6 +501,7 @@ ClientMessage = (
     | ReportPrinter | CallNext | CallNumber | Recall | StartService | MarkAbsent | Hold
     | ResumeHeld | Transfer | Finish | PauseCounter | ResumeCounter | CloseCounter
     | CancelTicket | Rate | WebLogin | PairRequest | ReadSettings | AdminChange | ChangePassword
+    | NotifySubscribe | NotifyUnsubscribe
 )
 
 # -- server → client -------------------------------------------------------------------------

@@ -48,6 +48,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "read_settings": frozenset({"manager"}),
     "admin_change": frozenset({"manager"}),
     "change_password": frozenset({"clerk", "manager"}),
+    # citizen notifications (server/handlers/notify.py): the ticket page's phone
+    "notify_subscribe": frozenset({"watcher"}),
+    "notify_unsubscribe": frozenset({"watcher"}),
 }
 
 # Clerk commands that act on the counter the session selected (never on another).
@@ -62,6 +65,8 @@ assert set(PERMISSIONS) == set(p.CLIENT_TYPES), "every message type needs a perm
 # What a connection on the public websocket path (server.http.PUBLIC_WEBSOCKET_PATH) may send:
 # a citizen's phone following and rating its ticket. Logins are refused there.
 PUBLIC_TYPES = frozenset({"watch_ticket", "ping", "rate", "logout"})
+# ... and asking to be told when its turn is near (citizen notifications, issue 16).
+PUBLIC_TYPES |= {"notify_subscribe", "notify_unsubscribe"}
 
 # Roles whose connections count against an address's public-connection bound.
 PUBLIC_ROLES = frozenset({UNAUTHENTICATED, PAIRING, "watcher"})

@@ -10,6 +10,7 @@ from server.handlers.counter import CounterRequests
 from server.handlers.dispatch import Dispatcher, Handler
 from server.handlers.kiosk import KioskRequests
 from server.handlers.logins import Logins
+from server.handlers.notify import NotifyRequests
 from server.handlers.watching import Watching
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 def dispatcher(service: Service) -> Dispatcher:
     logins, kiosk = Logins(service), KioskRequests(service)
     counter, watching = CounterRequests(service), Watching(service)
+    notify = NotifyRequests(service)
     admin = AdminRequests(service, logins)
 
     async def rate(ws: ServerConnection, session: Session, m: p.Rate) -> Any:
@@ -34,6 +36,7 @@ def dispatcher(service: Service) -> Dispatcher:
         "ping": logins.ping, "pair_request": logins.pair_request, "web_login": logins.web_login,
         "issue_ticket": kiosk.issue_ticket, "printer_status": kiosk.printer_status,
         "watch_ticket": watching.watch_ticket, "rate": rate,
+        "notify_subscribe": notify.subscribe, "notify_unsubscribe": notify.unsubscribe,
         "read_settings": admin.read_settings, "admin_change": admin.admin_change,
         "change_password": admin.change_password,
         **counter.table(),
