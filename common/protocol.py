@@ -319,9 +319,28 @@ class DeviceRevocation(_Change, tag="device_revoke", frozen=True, kw_only=True):
     id: str
 
 
+class WebhookChange(_Change, tag="webhook", frozen=True, kw_only=True):
+    """Add (``base`` null) or edit a webhook subscription (the administrator's; issue 16).
+    The server generates its signing secret when it is new, and a new one with
+    ``rotate_secret``; the settings show it to the administrator."""
+
+    id: str
+    url: str
+    events: list[str]
+    sites: list[str] = []
+    disabled: bool = False
+    description: str = ""
+    rotate_secret: bool = False
+
+
+class WebhookRemoval(_Change, tag="webhook_remove", frozen=True, kw_only=True):
+    id: str
+
+
 Change = (
     UserChange | SiteChange | SiteAddition | CentreChange | NoticeChange | ServiceChange
     | ServiceRemoval | CounterChange | CounterRemoval | KioskChange | DisplayChange | DeviceApproval
+    | WebhookChange | WebhookRemoval
     | DeviceRevocation
 )
 CHANGE_KINDS: dict[str, type] = {cls.__struct_config__.tag: cls for cls in Change.__args__}
@@ -496,11 +515,22 @@ class ChangePassword(_Request, tag="change_password", frozen=True, kw_only=True)
     new_password: str
 
 
+class WebhookReplay(_Request, tag="webhook_replay", frozen=True, kw_only=True):
+    """The administrator's delivery-log page: deliver subscription ``webhook``'s events again
+    from event ``seq`` on (its cursor goes back), or with ``single`` only that one event once
+    more. Done by the outbox process within a second; reply ``result``."""
+
+    webhook: str
+    seq: int
+    single: bool = False
+
+
 ClientMessage = (
     LoginDevice | Login | WatchTicket | SelectCounter | Logout | Ping | IssueTicket
     | ReportPrinter | CallNext | CallNumber | Recall | StartService | MarkAbsent | Hold
     | ResumeHeld | Transfer | Finish | PauseCounter | ResumeCounter | CloseCounter
     | CancelTicket | Rate | WebLogin | PairRequest | ReadSettings | AdminChange | ChangePassword
+    | WebhookReplay
     | NotifySubscribe | NotifyUnsubscribe
 )
 

@@ -47,6 +47,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "pair_request": frozenset({UNAUTHENTICATED}),
     "read_settings": frozenset({"manager"}),
     "admin_change": frozenset({"manager"}),
+    "webhook_replay": frozenset({"manager"}),  # the administrator's (server/handlers/admin.py)
     "change_password": frozenset({"clerk", "manager"}),
     # citizen notifications (server/handlers/notify.py): the ticket page's phone
     "notify_subscribe": frozenset({"watcher"}),

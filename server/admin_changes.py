@@ -32,6 +32,7 @@ from common.config import Config, Display, Kiosk, Site, User, validation_problem
 from common.config_places import explained
 from common.errors import Rejected
 from server.settings_store import AuditEntry
+from server.webhook_changes import apply_webhook_change, masked
 
 MASK = "•••"
 MIN_PASSWORD = 8
@@ -46,6 +47,8 @@ def things(config: Config) -> Iterator[tuple[str, str | None, msgspec.Struct]]:
     yield "centre", None, _centre_own(config)
     for user in config.users:
         yield f"user:{user.username}", None, user
+    for hook in config.webhooks:
+        yield f"webhook:{hook.id}", None, hook
     for site in config.sites:
         yield f"site:{site.code}", site.code, _site_own(site)
         for service in site.services:
@@ -59,7 +62,8 @@ def things(config: Config) -> Iterator[tuple[str, str | None, msgspec.Struct]]:
 def fingerprints(config: Config, by: User | None = None) -> dict[str, str]:
     """The fingerprint of every thing (that ``by`` may see)."""
     users = None if by is None else {u.username for u in _visible_users(config, by)}
-    return {key: fingerprint(value) for key, site, value in things(config)
+    webhooks = {f"webhook:{h.id}": fingerprint(h) for h in config.webhooks if by is None or by.administrator}
+    return webhooks | {key: fingerprint(value) for key, site, value in things(config)
             if by is None or (key == "centre" and by.administrator)
             or (site is None and users is not None and key[5:] in users)
             or (site is not None and (by.administrator or site in by.sites))}
@@ -76,6 +80,8 @@ def public_view(config: Config, by: User) -> dict[str, Any]:
     shown = [s for s in config.sites if by.administrator or s.code in by.sites]
     raw = msgspec.to_builtins(msgspec.structs.replace(config, sites=shown, users=_visible_users(config, by)))
     raw.pop("server", None)
+    if not by.administrator:  # webhook subscriptions and their secrets: the administrator's
+        raw.pop("webhooks", None)
     for user in raw["users"]:
         user.pop("password_hash", None)
     for site in raw["sites"]:
@@ -95,6 +101,8 @@ def apply_change(config: Config, change: p.Change, base: str | None, by: User,
         _site(config, site, by)  # an unknown site, or not theirs: before saying anything of it
     elif isinstance(change, p.SiteAddition | p.CentreChange) and not by.administrator:
         raise Rejected("forbidden")
+    if isinstance(change, p.WebhookChange | p.WebhookRemoval) and not by.administrator:
+        raise Rejected("forbidden")
     key, before = _target(config, change)
     if isinstance(change, p.DeviceApproval) and before is not None:
         raise Rejected("device_id_taken", device=change.id)
@@ -108,6 +116,9 @@ def apply_change(config: Config, change: p.Change, base: str | None, by: User,
     _check_base(key, before, base)
     if isinstance(change, p.DeviceApproval):
         new, entry = _approve(config, change, by, approved)
+    elif isinstance(change, p.WebhookChange | p.WebhookRemoval):
+        new, action, after = apply_webhook_change(config, change, before)
+        entry = _entry(action, None, change.id, masked(before, MASK), masked(after, MASK))  # type: ignore[arg-type]
     else:
         new, entry = _apply(config, change, before, by, hash_password)
     entries = [entry]
@@ -145,6 +156,8 @@ def thing_key(change: p.Change) -> str:
             return f"counter:{site}:{counter.number}"
         case p.CounterRemoval(site=site, number=number):
             return f"counter:{site}:{number}"
+        case p.WebhookChange(id=ident) | p.WebhookRemoval(id=ident):
+            return f"webhook:{ident}"
         case p.KioskChange(site=site, id=ident) | p.DisplayChange(site=site, id=ident) | \
                 p.DeviceRevocation(site=site, id=ident) | p.DeviceApproval(site=site, id=ident):
             return f"device:{site}:{ident}"

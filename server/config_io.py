@@ -24,7 +24,7 @@ from common.config import Config, ServerSettings
 from server.admin_changes import MASK, things
 from server.settings_store import AuditEntry, SettingsStore
 
-SECRETS = ("password_hash", "token")
+SECRETS = ("password_hash", "token", "secret")  # secret: a webhook's signing key
 CENTRE = "centre"  # the key of the centre-wide settings: names, time zone, queue rules, …
 ORDER = "order"  # the key of a change of order only (the services' tiles on the kiosk, …)
 IMPORT_ACTOR = "config-import"

@@ -38,7 +38,7 @@ def dispatcher(service: Service) -> Dispatcher:
         "watch_ticket": watching.watch_ticket, "rate": rate,
         "notify_subscribe": notify.subscribe, "notify_unsubscribe": notify.unsubscribe,
         "read_settings": admin.read_settings, "admin_change": admin.admin_change,
-        "change_password": admin.change_password,
+        "change_password": admin.change_password, "webhook_replay": admin.webhook_replay,
         **counter.table(),
     }
     return Dispatcher(service.connections, service.config.server.max_message_bytes, table)

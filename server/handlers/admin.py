@@ -5,14 +5,17 @@ password (``change_password``). The changes go through the single writer
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from common import protocol as p
 from common.errors import Rejected
 from common.passwords import verify_password
 from server.admin_changes import MIN_PASSWORD, fingerprints, public_view
+from server.outbox import state as outbox_state
 
 if TYPE_CHECKING:
     from websockets.asyncio.server import ServerConnection
@@ -47,6 +50,22 @@ class AdminRequests:
         version = await self.service.settings.change(m.change, m.base, user)
         return p.Result(re=m.id, version=version)
 
+    async def webhook_replay(self, ws: ServerConnection, session: Session, m: p.WebhookReplay) -> p.Result:
+        """A replay request row in outbox.sqlite, for the outbox process (server/outbox/)."""
+        user = self._user(session)
+        if not user.administrator:
+            raise Rejected("forbidden")
+        if not any(h.id == m.webhook for h in self.service.config.webhooks):
+            raise Rejected("unknown_webhook", webhook=m.webhook)
+        if m.seq < 1:
+            raise Rejected("bad_message", detail="seq must be at least 1")
+        path = outbox_state.path_beside(self.service.store.path)
+        await asyncio.get_running_loop().run_in_executor(
+            None, _request_replay, path, m.webhook, m.seq, m.single, user.username)
+        audit.info("webhook %s: %s event %d requested by %s", m.webhook,
+                   "resend of" if m.single else "replay from", m.seq, user.username)
+        return p.Result(re=m.id)
+
     async def change_password(self, ws: ServerConnection, session: Session, m: p.ChangePassword) -> None:
         service = self.service
         user = self._user(session)
@@ -64,3 +83,11 @@ class AdminRequests:
         changed = service.config.user(user.username)
         assert changed is not None
         await self.logins.welcome_user(ws, session, changed, m.id)
+
+
+def _request_replay(path: Path, webhook: str, seq: int, single: bool, by: str) -> None:
+    conn = outbox_state.open_state(path)
+    try:
+        outbox_state.request_replay(conn, outbox_state.webhook_key(webhook), seq, single=single, by=by)
+    finally:
+        conn.close()

@@ -56,6 +56,11 @@ def m001_cursors_deliveries_replays(db: sqlite_utils.Database) -> None:
     )
 
 
+def webhook_key(webhook_id: str) -> str:
+    """The consumer (cursor) name of a webhook subscription."""
+    return f"webhook:{webhook_id}"
+
+
 def path_beside(main_db: str | Path) -> Path:
     """The outbox database of a queue database: the same directory (the data directory)."""
     return Path(main_db).parent / FILE

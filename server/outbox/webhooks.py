@@ -31,14 +31,12 @@ log = logging.getLogger(__name__)
 
 TIMEOUT = 10.0  # seconds for one delivery, connecting included
 USER_AGENT = "xephang-webhooks/1"
-KEY_PREFIX = "webhook:"
 _COUNTER_CHANGES = {"opened": "counter_opened", "resumed": "counter_opened", "paused": "counter_paused",
                     "closed": "counter_closed"}
 _encoder = msgspec.json.Encoder()
 
 
-def consumer_key(webhook_id: str) -> str:
-    return KEY_PREFIX + webhook_id
+consumer_key = state.webhook_key
 
 
 def event_type(line: dict[str, Any]) -> str | None:
