@@ -6,6 +6,7 @@ from __future__ import annotations
 from server.http import Routes
 from server.web import assets, auth, forecast, health, overview, province, report, ticket
 from server.web.admin import ROUTES as ADMIN_ROUTES
+from server.web.booking import ROUTES as BOOKING_ROUTES
 from server.web.html import guarded
 
 
@@ -27,5 +28,6 @@ def route_table() -> Routes:
         "/manager/forecast": forecast.forecast_route,
         **ADMIN_ROUTES,
         **province.ROUTES,
+        **BOOKING_ROUTES,
     }
     return {"/healthz": health.healthz, **{path: guarded(page) for path, page in pages.items()}}
