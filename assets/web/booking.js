@@ -398,6 +398,7 @@
     const code = root.dataset.code;
     let booking = null;
     let moveTo = null;
+    let moveDay = null;
 
     function fact(list, label, value) {
       if (value === null || value === undefined || value === "") return;
@@ -414,6 +415,7 @@
       const list = $("facts");
       list.replaceChildren();
       fact(list, tr("js_m_when"), slotText(booking) + ", " + (label.near ? label.near + ", " : "") + label.long);
+      list.firstChild.classList.add("when");
       fact(list, tr("js_m_service"), found.service ? found.service.name : booking.service);
       fact(list, tr("js_m_where"), found.site ? found.site.name + (found.site.address ? ", " + found.site.address : "")
         : booking.site);
@@ -492,24 +494,41 @@
       $("move-slots").replaceChildren();
       $("move-status").textContent = "";
       moveTo = null;
-      dayButtons($("move-days"), found.service, function (day) {
+      moveDay = null;
+      const days = $("move-days");
+      days.classList.remove("picked");
+      // A day chosen: the other days fold away (choosing it again shows them all), its slots below.
+      dayButtons(days, found.service, function (day) {
+        const again = days.classList.contains("picked");
+        days.classList.toggle("picked", !again);
         document.querySelectorAll("#move-days .choice").forEach(function (b) {
-          b.classList.toggle("selected", b.dataset.day === day);
+          b.classList.toggle("selected", !again && b.dataset.day === day);
         });
         $("move-confirm").hidden = true;
-        slotButtons($("move-slots"), $("move-status"), booking.site, booking.service, day, booking.start,
-          function (slot) {
-            moveTo = slot;
-            document.querySelectorAll("#move-slots .choice").forEach(function (b) {
-              b.classList.toggle("selected", b.dataset.start === slot.start);
-            });
-            const confirm = $("move-confirm");
-            confirm.textContent = tr("js_submit_move") + ": " + slotText(slot) + ", " + dayLabel(day).short;
-            confirm.hidden = false;
-            confirm.scrollIntoView({ block: "nearest" });
-          });
+        $("move-slots").replaceChildren();
+        $("move-status").textContent = "";
+        moveTo = null;
+        moveDay = again ? null : day;
+        if (moveDay) moveSlots();
       });
-      $("move-title").focus();
+      $("move-panel").scrollIntoView({ block: "start" });
+      $("move-title").focus({ preventScroll: true });
+    }
+
+    function moveSlots() {
+      const day = moveDay;
+      $("move-confirm").hidden = true;
+      slotButtons($("move-slots"), $("move-status"), booking.site, booking.service, day, booking.start,
+        function (slot) {
+          moveTo = slot;
+          document.querySelectorAll("#move-slots .choice").forEach(function (b) {
+            b.classList.toggle("selected", b.dataset.start === slot.start);
+          });
+          const confirm = $("move-confirm");
+          confirm.textContent = tr("js_submit_move") + ": " + slotText(slot) + ", " + dayLabel(day).short;
+          confirm.hidden = false;
+          confirm.scrollIntoView({ block: "nearest" });
+        });
     }
 
     $("calendar").textContent = tr("js_m_calendar");
@@ -531,7 +550,7 @@
     });
     $("cancel-no").addEventListener("click", closePanels);
     $("cancel-yes").addEventListener("click", function () {
-      act({ type: "booking_cancel", code: code }, tr("js_m_cancelled"));
+      act({ type: "booking_cancel", code: code }, ""); // the status line says it
     });
     $("move").addEventListener("click", function () { said(""); openMove(); });
     $("move-close").addEventListener("click", closePanels);
@@ -541,13 +560,8 @@
       button.disabled = true;
       const moved = await act({ type: "booking_move", code: code, start: moveTo.start }, tr("js_m_moved"));
       button.disabled = false;
-      if (!moved) openMoveAgain();
+      if (!moved && moveDay) moveSlots(); // e.g. the slot was taken meanwhile: the day's slots again
     });
-
-    function openMoveAgain() { // the slot was taken meanwhile: its day's slots again, the error shown
-      const selected = document.querySelector("#move-days .choice.selected");
-      if (selected) selected.click();
-    }
 
     lookup();
   }
