@@ -37,6 +37,7 @@ from common.config import Config
 from server import event_export
 from server.outbox import state
 from server.outbox.consumer import MAX_BACKOFF, Consumer, ConsumerFactory, OutboxContext
+from server.outbox.notify import Notify
 from server.outbox.webhooks import WebhookConsumer, consumer_key
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ PRUNE_EVERY = 3600.0  # seconds between two prunings of the delivery log
 
 # The consumers that are not one per webhook subscription: one line each.
 FIXED_CONSUMERS: tuple[ConsumerFactory, ...] = (
+    Notify,  # the citizen notifications (notify.py)
 )
 
 
