@@ -16,8 +16,11 @@
   let retry = 0;
   let audio = null;
   let lastCall = callKey(status);
-  const hooks = { alerts: 0, messages: 0, sendRate: sendRate };
-  window.__xephang = hooks; // for tests and the curious
+  // For tests and the curious, and for ticket-notify.js (the notifications' opt-in): it sends
+  // on this page's websocket, hears its messages and redraws with it.
+  const hooks = { alerts: 0, messages: 0, sendRate: sendRate, send: function (m) { return send(m); },
+                  listeners: [], renders: [], lang: function () { return lang; } };
+  window.__xephang = hooks;
 
   const $ = function (id) { return document.getElementById(id); };
 
@@ -168,6 +171,7 @@
 
   function render() {
     const t = status.ticket;
+    hooks.renders.forEach(function (draw) { draw(lang, t.state); });
     document.documentElement.lang = lang;
     root.dataset.state = t.state;
     $("number").textContent = t.number;
@@ -251,6 +255,7 @@
   function onMessage(event) {
     const message = JSON.parse(event.data);
     hooks.messages += 1;
+    hooks.listeners.forEach(function (listener) { listener(message); });
     if (message.type === "ticket_status") {
       status = message;
       const key = callKey(status);

@@ -8,8 +8,9 @@ called with a vibration and a generated beep, and rates the service once afterwa
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from websockets.http11 import Request, Response
@@ -19,10 +20,15 @@ from common.config import Site
 from common.i18n import Translator, catalogue
 from server import past_tickets, wire
 from server.core.model import Ticket
+from server.outbox import notify_store, state, vapid
+from server.outbox.notify_texts import TEXTS as NOTIFY_TEXTS
+from server.web.assets import web_asset
 from server.web.html import e, html_response, language, layout, script_data
 
 if TYPE_CHECKING:
     from server.service import Service
+
+SERVICE_WORKER = "notify-sw.js"  # assets/web/notify-sw.js, served as /t/notify-sw.js
 
 def _texts() -> dict[str, dict[str, str]]:
     """The page's texts (keys starting with ``t_``) in both languages, for its script."""
@@ -66,12 +72,15 @@ def _past(t: Translator, row: dict, server: Service) -> Response:
 async def ticket_page(server: Service, request: Request, query: dict[str, str]) -> Response:
     t = Translator("web", language(request, query))
     token = request.path.split("?", 1)[0].rsplit("/", 1)[-1]
+    if token == SERVICE_WORKER:  # under /t/, so that its scope covers every ticket page
+        return web_asset(server, request, query)
     if not past_tickets.TOKEN.match(token):
         return _not_found(t)
     ticket = server.today_ticket(token)
     if ticket is not None:
         status = wire.ticket_status(server.config, server.states[ticket.site], ticket)
-        return _live(t, server, token, ticket, status)
+        notify = await _notify_data(server, ticket)
+        return _live(t, server, token, ticket, status, notify=notify)
     past = await past_tickets.find(server, token, None)
     if past is not None:  # an earlier day's: as it ended, and rateable for a few days
         past_day = t.text("t_past_day", day=past.day.strftime("%d/%m/%Y"))
@@ -81,7 +90,7 @@ async def ticket_page(server: Service, request: Request, query: dict[str, str]) 
 
 
 def _live(t: Translator, server: Service, token: str, ticket: Ticket, status: p.TicketStatus,
-          past_day: str | None = None) -> Response:
+          past_day: str | None = None, notify: dict[str, Any] | None = None) -> Response:
     """The page that follows the ticket over the websocket (``ticket.js``)."""
     initial = msgspec.json.decode(p.encode(status))
     config_site = server.config.site(ticket.site)
@@ -103,13 +112,43 @@ def _live(t: Translator, server: Service, token: str, ticket: Ticket, status: p.
       <p class="muted">{e(t.text("t_needs_javascript"))}</p></noscript>
   </section>
   <section id="status" class="status"></section>
+  <section id="notify" class="notify" hidden></section>
   <footer class="ticket-foot">
     <button type="button" class="sound" id="sound-toggle">{e(t.text("t_sound_on"))}</button>
     <p class="conn" id="conn"><span class="dot" aria-hidden="true"></span><span id="conn-text"></span></p>
   </footer>
 </main>
 {script_data("ticket-data", {"status": initial, "texts": _texts(), "timezone": server.config.timezone,
-                             "counter_names_en": _counter_names_en(config_site)})}"""
+                             "counter_names_en": _counter_names_en(config_site), "notify": notify})}"""
     title = f"{ticket.number} – {t.text('t_ticket')}"
+    scripts = ["ticket.js", "ticket-notify.js"] if notify else ["ticket.js"]
     return html_response(200, layout(t, title=title, body=body, stylesheet="ticket.css",
-                                     scripts=["ticket.js"], body_class="ticket"))
+                                     scripts=scripts, body_class="ticket"))
+
+
+async def _notify_data(server: Service, ticket: Ticket) -> dict[str, Any] | None:
+    """What the opt-in needs (ticket-notify.js): the channels the centre turned on, the
+    VAPID public key, the texts, the channels this ticket already chose; None: no opt-in
+    (no channel configured, or the ticket is over)."""
+    settings = server.config.notifications
+    channels = settings.channels()
+    if not channels or ticket.state.is_final:
+        return None
+    outbox = state.path_beside(server.store.path)
+    data_dir = outbox.parent
+
+    def read() -> tuple[str, list[str]]:
+        key = vapid.public_key(data_dir) if "webpush" in channels else ""
+        if not outbox.exists():
+            return key, []
+        conn = notify_store.open_notify(outbox)
+        try:
+            return key, notify_store.channels_of(conn, ticket.id)
+        finally:
+            conn.close()
+
+    key, chosen = await asyncio.to_thread(read)
+    entries = catalogue(NOTIFY_TEXTS)
+    texts = {lang: {k: v[lang] for k, v in entries.items() if k.startswith("page_")} for lang in ("vi", "en")}
+    return {"channels": channels, "near_at": settings.near_at, "vapid_key": key, "texts": texts,
+            "on": [c for c in chosen if c in channels]}
