@@ -4,6 +4,7 @@ audit log masks it) and ``webhook_replay`` (a request row the outbox process rea
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -102,3 +103,43 @@ async def test_a_replay_request_is_written_for_the_outbox_process(harness):
         ("webhook:motcua", 5, False), ("webhook:motcua", 7, True)]
     conn.close()
     await admin.close()
+
+
+async def test_the_webhooks_page_shows_each_subscription_s_secret_backlog_and_log(harness):
+    from tests.test_admin_pages import forms
+    from tests.test_web_pages import get, manager_cookie
+
+    admin = await manager(harness)
+    await change(admin, None, HOOK)
+    await admin.close()
+    secret = harness.server.config.webhooks[0].secret
+    cookie = await manager_cookie(harness)
+    page = await get(harness, "/manager/admin/webhooks", cookie)
+    assert page.status == 200 and secret in page.text
+    assert "chưa bắt đầu" in page.text  # no outbox process has taken it up in this test
+    conn = state.open_state(state.path_beside(harness.db))
+    state.set_cursor(conn, "webhook:motcua", 0)
+    state.log_attempts(conn, [
+        state.Attempt("motcua", 1, "ticket_issued", 1, state.now_text(), None, 3,
+                      "ClientConnectorError: refused", False),
+        state.Attempt("motcua", 1, "ticket_issued", 2, state.now_text(), 204, 12, None, True)])
+    conn.close()
+    kiosk = await harness.kiosk()
+    await kiosk.request({"type": "issue_ticket", "service": "TP", "idempotency_key": "page-0001"})
+    await kiosk.close()
+    page = await get(harness, "/manager/admin/webhooks", cookie)
+    assert re.search(r'class="webhook-backlog">\d+</dd>', page.text)
+    assert "ClientConnectorError: refused" in page.text and '<span class="pill good">204</span>' in page.text
+    found = {f["class"]: f for f in forms(page.text)}
+    assert found["webhook-edit"]["change"]["kind"] == "webhook" and found["webhook-edit"]["base"]
+    assert found["webhook-rotate"]["change"]["rotate_secret"] is True
+    assert found["webhook-remove"]["change"] == {"kind": "webhook_remove", "id": "motcua"}
+    assert found["webhook-resend"]["change"] == {"webhook": "motcua", "seq": 1, "single": True}
+    assert 'data-request="webhook_replay"' in page.text
+    english = await get(harness, "/manager/admin/webhooks?lang=en", cookie)
+    assert "Signing secret" in english.text
+    local = await manager_cookie(harness, "quanly.giavien")
+    refused = await get(harness, "/manager/admin/webhooks", local)
+    assert refused.status == 403 and secret not in refused.text
+    theirs = (await get(harness, "/manager/admin/users", local)).text
+    assert "/manager/admin/webhooks" not in theirs

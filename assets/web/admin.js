@@ -343,6 +343,9 @@
         showError(form, reply.message, reply.element, true);
         return;
       }
+      if (reply === null && form.dataset.request) {  // a request of its own (webhook_replay), not a change
+        reply = await request(Object.assign({}, change, { type: form.dataset.request }));
+      }
       if (reply === null) {
         reply = await request({ type: "admin_change", base: form.dataset.base || null, change: change });
       }

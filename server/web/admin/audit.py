@@ -28,7 +28,8 @@ PAGE_SIZE = 50
 ACTIONS = ("settings.seed", "settings.import", "user.add", "user.update", "user.password_reset",
            "user.password_change", "site.update", "site.notice", "service.add", "service.update",
            "service.remove", "counter.add", "counter.update", "counter.remove", "device.pair",
-           "device.update", "device.revoke", "centre.update", "site.add")
+           "device.update", "device.revoke", "centre.update", "site.add",
+           "webhook.add", "webhook.update", "webhook.rotate_secret", "webhook.remove")
 
 
 async def audit_page(server: Service, request: Request, query: dict[str, str]) -> Response:

@@ -46,10 +46,11 @@ PAGES = (
     ("hours", "/manager/admin/hours"),
     ("devices", "/manager/admin/devices"),
     ("rules", "/manager/admin/rules"),
+    ("webhooks", "/manager/admin/webhooks"),
     ("audit", "/manager/admin/audit"),
 )
 PATHS = dict(PAGES)
-ADMINISTRATOR_PAGES = {"rules"}  # tabs a site manager does not see (their pages answer 403)
+ADMINISTRATOR_PAGES = {"rules", "webhooks"}  # tabs a site manager does not see (their pages answer 403)
 
 # Texts the script shows (validation, progress, the stale-edit hint); the server's errors
 # come with their own Vietnamese and English messages.
