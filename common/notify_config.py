@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -36,7 +36,7 @@ class _Struct(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=T
     pass
 
 
-class WebPushSettings(_Struct, kw_only=True):
+class WebPushSettings(_Struct, frozen=True, kw_only=True):
     """Web Push from the ticket page (VAPID). ``subject``: how a push service reaches the
     centre's operator, ``mailto:…`` or ``https://…``."""
 
@@ -47,7 +47,7 @@ class WebPushSettings(_Struct, kw_only=True):
     push_services: list[str] = msgspec.field(default_factory=lambda: list(PUSH_SERVICES))
 
 
-class ZaloTemplate(_Struct, kw_only=True):
+class ZaloTemplate(_Struct, frozen=True, kw_only=True):
     """A Zalo ZNS template approved for one of our messages: its id, and each of its
     parameters (Zalo's name) filled with one of our fields (``NOTIFY_FIELDS``)."""
 
@@ -56,14 +56,14 @@ class ZaloTemplate(_Struct, kw_only=True):
     params: dict[str, str] = {}
 
 
-class ZaloSettings(_Struct, kw_only=True):
+class ZaloSettings(_Struct, frozen=True, kw_only=True):
     enabled: bool = False
     endpoint: str = "https://business.openapi.zalo.me/message/template"
     access_token: str = ""  # the official account's token: a secret, masked in the audit log
     templates: list[ZaloTemplate] = []
 
 
-class SmsSettings(_Struct, kw_only=True):
+class SmsSettings(_Struct, frozen=True, kw_only=True):
     """An HTTP SMS gateway: ``{phone}`` and ``{text}`` in ``gateway_url`` or ``body`` are
     replaced (URL-encoded in the address and in a form body, JSON-escaped in a JSON body)."""
 
@@ -75,7 +75,7 @@ class SmsSettings(_Struct, kw_only=True):
     body_format: Literal["json", "form"] = "json"
 
 
-class Notifications(_Struct, kw_only=True):
+class Notifications(_Struct, frozen=True, kw_only=True):
     near_at: int = 3  # "your turn is near" once this many people or fewer are ahead
     webpush: WebPushSettings = WebPushSettings()
     zalo: ZaloSettings = ZaloSettings()
@@ -100,7 +100,8 @@ def notification_problems(n: Notifications) -> Iterator[ConfigProblem]:
     seen: set[str] = set()
     for template in zalo.templates:
         if template.message in seen:
-            yield problem("notifications.zalo.templates", "notify_duplicate_template", message=template.message)
+            yield problem("notifications.zalo.templates", "notify_duplicate_template",
+                          message=template.message)
         seen.add(template.message)
     for j, template in enumerate(zalo.templates):
         unknown = sorted(set(template.params.values()) - set(NOTIFY_FIELDS))
@@ -115,3 +116,19 @@ def notification_problems(n: Notifications) -> Iterator[ConfigProblem]:
     for name, value in sms.headers.items():
         if not _HEADER_NAME.match(name) or "\n" in value or "\r" in value:
             yield problem("notifications.sms.headers", "notify_bad_header", name=name)
+
+
+# The settings' secrets: an audit entry, a diff and a site manager's view show them masked.
+SECRET_KEYS = frozenset({"notifications.zalo.access_token", "notifications.sms.headers"})
+
+
+def masked_notifications(raw: dict[str, Any], mask: str) -> dict[str, Any]:
+    """``[notifications]`` as plain values with the Zalo token and the gateway's header
+    values replaced by ``mask``."""
+    found = {key: dict(value) if isinstance(value, dict) else value for key, value in raw.items()}
+    zalo, sms = found.get("zalo"), found.get("sms")
+    if isinstance(zalo, dict) and zalo.get("access_token"):
+        zalo["access_token"] = mask
+    if isinstance(sms, dict) and isinstance(sms.get("headers"), dict):
+        sms["headers"] = {name: mask for name in sms["headers"]}
+    return found

@@ -31,6 +31,7 @@ from common import protocol as p
 from common.config import Config, Display, Kiosk, Site, User, validation_problems
 from common.config_places import explained
 from common.errors import Rejected
+from common.notify_config import masked_notifications
 from server.settings_store import AuditEntry
 from server.webhook_changes import apply_webhook_change, masked
 
@@ -80,6 +81,7 @@ def public_view(config: Config, by: User) -> dict[str, Any]:
     shown = [s for s in config.sites if by.administrator or s.code in by.sites]
     raw = msgspec.to_builtins(msgspec.structs.replace(config, sites=shown, users=_visible_users(config, by)))
     raw.pop("server", None)
+    raw["notifications"] = masked_notifications(raw["notifications"], MASK)
     if not by.administrator:  # webhook subscriptions and their secrets: the administrator's
         raw.pop("webhooks", None)
     for user in raw["users"]:
@@ -378,4 +380,6 @@ def _masked(value: Any) -> Any:
         for secret in ("password_hash", "token"):
             if secret in raw:
                 raw[secret] = MASK
+        if isinstance(raw.get("notifications"), dict):  # the centre's Zalo token, gateway keys
+            raw["notifications"] = masked_notifications(raw["notifications"], MASK)
     return raw

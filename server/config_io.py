@@ -21,6 +21,8 @@ import msgspec
 import sqlite_utils
 
 from common.config import Config, ServerSettings
+from common.notify_config import SECRET_KEYS as NOTIFY_SECRETS
+from common.notify_config import masked_notifications
 from server.admin_changes import MASK, things
 from server.settings_store import AuditEntry, SettingsStore
 
@@ -88,7 +90,10 @@ def _all_things(config: Config | None) -> dict[str, tuple[str | None, Any]]:
 def masked(value: Any) -> Any:
     """A thing's plain values with its password hash or device token as "•••"."""
     if isinstance(value, dict):
-        return {key: MASK if key in SECRETS else item for key, item in value.items()}
+        found: dict[str, Any] = {key: MASK if key in SECRETS else item for key, item in value.items()}
+        if isinstance(found.get("notifications"), dict):  # the centre's Zalo token, gateway keys
+            found["notifications"] = masked_notifications(found["notifications"], MASK)
+        return found
     return value
 
 
@@ -144,7 +149,7 @@ def _field_changes(old: Any, new: Any, path: str) -> list[FieldChange]:
         changes: list[FieldChange] = []
         for name in [*old, *(k for k in new if k not in old)]:
             where = f"{path}.{name}" if path else name
-            if name in SECRETS and not path:
+            if (name in SECRETS and not path) or where in NOTIFY_SECRETS:
                 if old.get(name) != new.get(name):
                     changes.append(FieldChange(where, MASK, MASK))
                 continue
