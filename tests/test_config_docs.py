@@ -9,6 +9,13 @@ import msgspec
 import pytest
 
 from common import config as cfg
+from common.notify_config import (
+    Notifications,
+    SmsSettings,
+    WebPushSettings,
+    ZaloSettings,
+    ZaloTemplate,
+)
 from common.webhook_config import Webhook
 
 DOC = (Path(__file__).parents[1] / "docs" / "configuration.md").read_text(encoding="utf-8")
@@ -30,6 +37,11 @@ SECTIONS: dict[str, type] = {
     "[[sites.displays]]": cfg.Display,
     "[[users]]": cfg.User,
     "[[webhooks]]": Webhook,
+    "[notifications]": Notifications,
+    "[notifications.webpush]": WebPushSettings,
+    "[notifications.zalo]": ZaloSettings,
+    "[[notifications.zalo.templates]]": ZaloTemplate,
+    "[notifications.sms]": SmsSettings,
 }
 
 
@@ -91,6 +103,7 @@ def test_every_configuration_struct_has_a_section():
         cls for cls in vars(cfg).values()
         if isinstance(cls, type) and issubclass(cls, cfg._Struct) and cls is not cfg._Struct
     } | {Webhook}  # a struct of its own module (common/webhook_config.py)
+    structs |= {Notifications, WebPushSettings, ZaloSettings, ZaloTemplate, SmsSettings}  # notify_config.py
     assert set(SECTIONS.values()) == structs, "a new configuration struct needs a section (and an entry here)"
     missing = [heading for heading in SECTIONS if heading not in DOCUMENTED]
     assert not missing, f"docs/configuration.md lacks sections {missing}"
