@@ -88,10 +88,10 @@ class WebPushChannel:
             response = await webpush_async(
                 subscription, payload, vapid_private_key=self.vapid, vapid_claims={"sub": self.subject},
                 content_encoding="aes128gcm", ttl=PUSH_TTL, headers={"Urgency": "high"},
-                timeout=TIMEOUT,  # type: ignore[arg-type]  # passed on to aiohttp as is
+                timeout=TIMEOUT,  # passed on to aiohttp as is
                 aiohttp_session=self.session)
         except WebPushException as exc:
-            status = exc.response.status if exc.response is not None else None  # type: ignore[union-attr]
+            status = exc.response.status if exc.response is not None else None
             return Delivery(False, status, _short(str(exc)), gone=status in (404, 410),
                             duration_ms=_ms(started))
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:

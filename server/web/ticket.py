@@ -52,7 +52,7 @@ def _not_found(t: Translator) -> Response:
                                      body_class="ticket"))
 
 
-def _past(t: Translator, row: dict, server: Service) -> Response:
+def _past(t: Translator, row: dict[str, Any], server: Service) -> Response:
     """A ticket of an earlier day whose site or service is no longer configured."""
     site = server.config.site(row["site"])
     service = site.service(row["service"]) if site else None
