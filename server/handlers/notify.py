@@ -15,14 +15,13 @@ import binascii
 import json
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from websockets.asyncio.server import ServerConnection
 
 from common import protocol as p
 from common.errors import Rejected
-from server.outbox import notify_store
+from server.outbox import notify_store, state
 from server.outbox.channels import push_endpoint_allowed
 from server.outbox.notify_texts import phone_number
 
@@ -31,13 +30,6 @@ if TYPE_CHECKING:
 
     from server.connections import Session
     from server.service import Service
-
-OUTBOX_FILE = "outbox.sqlite"  # beside the queue's database (server/outbox/state.py)
-
-
-def outbox_path(service: Service) -> Path:
-    return Path(service.store.path).parent / OUTBOX_FILE
-
 
 class NotifyRequests:
     def __init__(self, service: Service) -> None:
@@ -88,7 +80,7 @@ class NotifyRequests:
         def locked() -> None:
             with self._lock:
                 if self._conn is None:
-                    self._conn = notify_store.open_notify(outbox_path(self.service))
+                    self._conn = notify_store.open_notify(state.path_beside(self.service.store.path))
                 fn(self._conn, *args)
 
         await asyncio.to_thread(locked)
