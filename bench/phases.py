@@ -18,6 +18,7 @@ from bench.processes import BenchError, ServerProcess, echo_server, free_port, q
 from bench.procstat import Meter, cpu_times, rss_mb
 from bench.profiles import Profile
 from bench.stats import latency_summary
+from bench.webhooks_phase import phase_webhooks
 from bench.workers import Workers, split
 
 log = logging.getLogger("bench")
@@ -321,3 +322,4 @@ def phase_apps(run: Run) -> None:
 
 PHASES = {"baselines": phase_baselines, "issuing": phase_issuing, "province": phase_province,
           "apps": phase_apps, "history": phase_history}
+PHASES["webhooks"] = phase_webhooks  # issue 16 (bench/webhooks_phase.py)

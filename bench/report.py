@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.history_report import history_lines
+from bench.webhooks_phase import webhooks_lines
 
 # Targets for one server carrying a province on a 2-core machine (issue #8).
 ISSUE_RATE_TARGET = 2000.0  # durable issues a second with 50 kiosks
@@ -161,6 +162,7 @@ def render(r: dict[str, Any]) -> str:
     if len(t.rows) > 1:
         lines += ["", *t.render()]
     lines += history_lines(r.get("history"))
+    lines += webhooks_lines(r.get("webhooks"))
     lines += _details(r)
     return "\n".join(lines)
 

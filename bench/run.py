@@ -13,6 +13,9 @@ Phases (each server is a fresh process with a fresh database):
 6. history: a province-year (generated once, cached): database size, server start on the
    last day and on the morning after, year report times, kiosk issue latency while a
    manager opens the year report or exports it, ``xephang backup`` (bench.history_phase).
+webhooks: issuing at 20 kiosks without webhook subscribers, then with five (three normal
+   receivers, one answering in 2 s, one refusing), the ratios and the delivery lag
+   (bench.webhooks_phase; issue 16).
 """
 
 from __future__ import annotations

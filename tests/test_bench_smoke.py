@@ -68,6 +68,10 @@ def test_a_smoke_run_measures_every_phase(tmp_path: Path, capsys):
     assert province["idle"]["clients"] == PROFILES["smoke"].idle_clients
     assert province["idle"]["rss_mb"] > province["rss_empty_mb"] > 0
 
+    webhooks = results["webhooks"]  # issue 16: every event reached the normal receivers
+    assert webhooks["without"]["errors"] == {} and webhooks["with"]["errors"] == {}
+    assert webhooks["with"]["delivery_lag_s"] is not None and "WEBHOOKS" in printed
+
     for heading in ("BASELINES", "issue throughput", "call fan-out p99", "server RSS", "DETAILS"):
         assert heading in printed
     assert "Traceback" not in printed

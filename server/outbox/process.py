@@ -12,7 +12,10 @@ subscriptions: a task per subscription; the consumers' ``configure``), and the r
 requests an administrator made on the delivery-log page are handed to their consumer's task.
 
 Each consumer (consumer.py) runs in a task of its own, reading ``BATCH`` events after its
-cursor; the cursor moves past what the consumer says is done, only then. It exits when the
+cursor; the cursor moves past what the consumer says is done, only then. Cursor moves and
+delivery attempts are written together every ``POLL`` seconds (state.Journal): a few
+commits a second on the disk the queue commits to, not one per event; a crash repeats at
+most those last moments' deliveries. It exits when the
 server that started it is gone (its parent's pid changes), when told to stop (SIGTERM), and
 never takes the queue database's write lock.
 """
@@ -42,9 +45,9 @@ from server.outbox.webhooks import WebhookConsumer, consumer_key
 
 log = logging.getLogger(__name__)
 
-POLL = 0.2  # seconds between two looks at the queue's database
+POLL = state.FLUSH  # seconds between two looks at the queue's database (and journal flushes)
 BATCH = 200  # events handed to a consumer at once
-NICENESS = 10
+NICENESS = 19  # where there is no idle scheduling class (see lowest_priority)
 PID_FILE = "outbox.pid"
 PRUNE_EVERY = 3600.0  # seconds between two prunings of the delivery log
 
@@ -66,14 +69,22 @@ class Runner:
     """One consumer's task: its cursor, its batches, its back-off and its replays."""
 
     def __init__(self, consumer: Consumer, outbox: sqlite3.Connection, reader: sqlite3.Connection,
-                 start_at: int) -> None:
+                 start_at: int, journal: state.Journal) -> None:
         self.consumer = consumer
         self.outbox = outbox
+        self.journal = journal
         self.reader = reader
         found = state.cursor(outbox, consumer.key)
         if found is None:  # new: from the events after now
             state.set_cursor(outbox, consumer.key, start_at)
             found = start_at
+        elif found > start_at and found > (newest := _newest(reader)):
+            # outbox.sqlite is not this database's (another one, or one restored from a backup)
+            log.error("outbox consumer %s is at event %d but the database ends at %d: outbox.sqlite "
+                      "belongs to another database (or the database was restored from a backup); "
+                      "it goes on from %d", consumer.key, found, newest, newest)
+            state.set_cursor(outbox, consumer.key, newest)
+            found = newest
         self.cursor = found
         self.new_events = asyncio.Event()
         self.kick = asyncio.Event()  # a replay or a configuration change: retry at once
@@ -96,7 +107,7 @@ class Runner:
                 done = 0
             if done > 0:
                 self.cursor = int(lines[min(done, len(lines)) - 1]["seq"])
-                state.set_cursor(self.outbox, self.consumer.key, self.cursor)
+                self.journal.cursors[self.consumer.key] = self.cursor  # written with the next flush
                 self.failures = 0
             if done < len(lines):
                 self.failures += 1
@@ -115,9 +126,13 @@ class Runner:
                         await self.consumer.handle(lines)
             else:
                 self.cursor = max(0, replay.seq - 1)
-                state.set_cursor(self.outbox, self.consumer.key, self.cursor)
+                self.journal.cursors[self.consumer.key] = self.cursor
                 self.failures = 0
             state.replay_done(self.outbox, replay.id)
+
+
+def _newest(reader: sqlite3.Connection) -> int:
+    return int(reader.execute("select coalesce(max(seq), 0) from events").fetchone()[0])
 
 
 async def _first(*events: asyncio.Event) -> None:
@@ -143,6 +158,7 @@ class Outbox:
         self.last_seq = 0
         self.config: Config | None = None
         self.handed: set[int] = set()  # replay requests handed to a runner
+        self.journal = state.Journal()
 
     async def run(self) -> None:
         self.reader = event_export.connect(self.main_db)
@@ -164,6 +180,7 @@ class Outbox:
                     log.info("the server is gone: the outbox process stops")
                     break
                 self._poll()
+                self.journal.flush(self.outbox)
                 if loop.time() - pruned_at > PRUNE_EVERY:
                     pruned_at = loop.time()
                     state.prune_log(self.outbox, datetime.now(UTC))
@@ -173,12 +190,13 @@ class Outbox:
             for _, task in self.runners.values():
                 task.cancel()
             await asyncio.gather(*(task for _, task in self.runners.values()), return_exceptions=True)
+            self.journal.flush(self.outbox)
             await self.session.close()
             self.reader.close()
             self.outbox.close()
 
     def _max_seq(self) -> int:
-        return int(self.reader.execute("select coalesce(max(seq), 0) from events").fetchone()[0])
+        return _newest(self.reader)
 
     def _poll(self) -> None:
         seq = self._max_seq()
@@ -190,6 +208,7 @@ class Outbox:
         for replay in state.pending_replays(self.outbox):
             found = self.runners.get(replay.consumer)
             if found is None:  # not running (disabled, removed): move its cursor, if it has one
+                self.journal.flush(self.outbox)
                 if not replay.single and state.cursor(self.outbox, replay.consumer) is not None:
                     state.set_cursor(self.outbox, replay.consumer, max(0, replay.seq - 1))
                 state.replay_done(self.outbox, replay.id)
@@ -215,17 +234,18 @@ class Outbox:
             _, task = self.runners.pop(key)
             task.cancel()
             if key[len("webhook:"):] not in {h.id for h in config.webhooks}:  # removed, not disabled
+                self.journal.cursors.pop(key, None)
                 state.drop_cursor(self.outbox, key)
         for key, hook in wanted.items():
             if key not in self.runners:
-                self._start(WebhookConsumer(hook, self.session, self.outbox))
+                self._start(WebhookConsumer(hook, self.session, self.journal))
         for runner, _ in self.runners.values():
             runner.consumer.configure(config)
             runner.kick.set()  # a fixed URL is tried at once, not after the back-off
         log.info("outbox: settings version %d, %d webhook subscriptions", self.version, len(wanted))
 
     def _start(self, consumer: Consumer) -> None:
-        runner = Runner(consumer, self.outbox, self.reader, self.last_seq)
+        runner = Runner(consumer, self.outbox, self.reader, self.last_seq, self.journal)
         task = asyncio.create_task(runner.run(), name=f"outbox {consumer.key}")
         task.add_done_callback(_report_end(consumer.key))
         self.runners[consumer.key] = (runner, task)
@@ -238,11 +258,21 @@ def _report_end(key: str) -> Callable[[asyncio.Task[None]], None]:
     return done
 
 
+def lowest_priority() -> None:
+    """Deliveries take only the CPU the queue leaves: the idle scheduling class where there is
+    one (Linux: any other process that wakes takes the core at once; a niced process would
+    keep it for its time slice, and the queue's answers would wait behind it), else nice."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        with contextlib.suppress(OSError):
+            os.nice(NICENESS)
+
+
 def main(main_db: str, parent_pid: int, log_level: int = logging.INFO) -> None:
     """The process's entry (launcher.py): runs until SIGTERM or until its parent is gone."""
     logging.basicConfig(level=log_level, format="%(asctime)s outbox %(levelname)s %(name)s: %(message)s")
-    with contextlib.suppress(OSError):
-        os.nice(NICENESS)
+    lowest_priority()
     pid_file = state.path_beside(main_db).with_name(PID_FILE)
     pid_file.write_text(f"{os.getpid()}\n")  # for the operator (and the crash test) to find it
     asyncio.run(_main(Path(main_db), parent_pid))

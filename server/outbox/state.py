@@ -28,6 +28,7 @@ import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 FILE = "outbox.sqlite"
+FLUSH = 0.25  # seconds between two writes of the journal (cursors and attempts)
 KEEP_LOG = timedelta(days=30)  # delivery attempts older than this are pruned
 migrations = Migrations("xephang-outbox")
 
@@ -131,11 +132,15 @@ def log_attempts(conn: sqlite3.Connection, attempts: list[Attempt]) -> None:
     if not attempts:
         return
     with _transaction(conn):
-        conn.executemany(
-            "insert into deliveries (webhook, seq, type, attempt, at, status, duration_ms, error, delivered) "
-            "values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(a.webhook, a.seq, a.type, a.attempt, a.at, a.status, a.duration_ms, a.error, int(a.delivered))
-             for a in attempts])
+        _insert_attempts(conn, attempts)
+
+
+def _insert_attempts(conn: sqlite3.Connection, attempts: list[Attempt]) -> None:
+    conn.executemany(
+        "insert into deliveries (webhook, seq, type, attempt, at, status, duration_ms, error, delivered) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(a.webhook, a.seq, a.type, a.attempt, a.at, a.status, a.duration_ms, a.error, int(a.delivered))
+         for a in attempts])
 
 
 def prune_log(conn: sqlite3.Connection, now: datetime) -> int:
@@ -164,6 +169,28 @@ def delivered_seqs(conn: sqlite3.Connection, webhook: str) -> list[int]:
     """Every event delivered to ``webhook`` (one entry per successful attempt), in log order."""
     return [int(r[0]) for r in conn.execute(
         "select seq from deliveries where webhook = ? and delivered = 1 order by id", [webhook])]
+
+
+class Journal:
+    """What the process has done but not yet written: cursor moves and delivery attempts,
+    written together in one transaction every ``FLUSH`` seconds (``flush``), so the
+    deliveries cost the disk a few commits a second, not one per event — the queue's own
+    commits share that disk. A crash loses at most the last ``FLUSH`` seconds of it: those
+    events are delivered again (at least once), their attempts are not in the log."""
+
+    def __init__(self) -> None:
+        self.cursors: dict[str, int] = {}
+        self.attempts: list[Attempt] = []
+
+    def flush(self, conn: sqlite3.Connection) -> None:
+        if not self.cursors and not self.attempts:
+            return
+        cursors, self.cursors = self.cursors, {}
+        attempts, self.attempts = self.attempts, []
+        with _transaction(conn):
+            for consumer, seq in cursors.items():
+                set_cursor(conn, consumer, seq)
+            _insert_attempts(conn, attempts)
 
 
 # -- replay requests -------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ subscription's secret, as the payment platforms sign). A 2xx answer is a deliver
 else (another status, a refused connection, 10 s without an answer) ends the batch there,
 so the outbox process hands the same event again after its back-off (consumer.py): an event
 is never sent before the one before it was delivered. Every attempt is written to the
-delivery log (state.py).
+delivery log (state.py, with the process's next journal flush).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import sqlite3
 import time
 from typing import Any
 
@@ -69,11 +68,11 @@ def headers(secret: str, seq: int, payload: bytes, now: float) -> dict[str, str]
 class WebhookConsumer:
     """The consumer "webhook:<id>" (consumer.py): delivers to one subscription."""
 
-    def __init__(self, hook: Webhook, session: aiohttp.ClientSession, outbox: sqlite3.Connection) -> None:
+    def __init__(self, hook: Webhook, session: aiohttp.ClientSession, journal: state.Journal) -> None:
         self.hook = hook
         self.key = consumer_key(hook.id)
         self.session = session
-        self.outbox = outbox
+        self.journal = journal  # the attempts go to the delivery log with the next flush
         self.attempts: dict[int, int] = {}  # seq → attempts so far (the event at the head)
 
     def configure(self, config: Config) -> None:
@@ -97,7 +96,7 @@ class WebhookConsumer:
                 self.attempts.pop(line["seq"], None)
                 done += 1
         finally:
-            state.log_attempts(self.outbox, log_rows)
+            self.journal.attempts += log_rows
         return done
 
     async def _deliver(self, line: dict[str, Any], kind: str) -> state.Attempt:
