@@ -127,6 +127,26 @@ def test_book_then_move_then_cancel(browser, server):
     page.context.close()
 
 
+def test_a_slot_taken_meanwhile_sends_the_citizen_back_to_the_times(browser, server):
+    page = phone(browser, server)
+    choose(page, "Trung tâm Phục vụ hành chính công tỉnh")
+    choose(page, "Lý lịch tư pháp")
+    choose(page, "Thứ Hai")
+    choose_slot(page, "#slot-choices", "15:00")
+    fill_details(page, cccd="001058012311")
+    for cccd in ("001058012312", "001058012313"):  # the slot's 2 bookable places go to others
+        taken = server.public({"type": "book", "site": "tinh", "service": "TP", "start": "2026-11-30T15:00:00+07:00",
+                               "name": "Trần Thị Bình", "phone": "0987654321", "cccd": cccd})
+        assert taken["type"] == "booking", taken
+    page.click("#submit")
+    expect(page.locator("#step-slot h2")).to_be_visible()
+    expect(page.locator("#slot-status")).to_contain_text("hết chỗ")
+    full = page.locator('#slot-choices .choice[data-start*="T15:00:"]')
+    expect(full).to_be_disabled()
+    expect(full).to_contain_text("Hết chỗ")
+    page.context.close()
+
+
 def test_a_number_for_today_from_the_phone(browser, server):
     page = phone(browser, server)
     choose(page, "Trung tâm Phục vụ hành chính công tỉnh")

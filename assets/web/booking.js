@@ -219,6 +219,7 @@
     const state = { site: null, service: null, day: null, slot: null, remote: false };
     const multiSite = data.sites.length > 1;
     let current = null;
+    let slotNotice = null; // a refusal to show above the times once they are listed again
 
     function order() {
       const steps = multiSite ? ["site"] : [];
@@ -276,7 +277,17 @@
       const label = dayLabel(day);
       $("chosen-day").textContent = state.service.name + " · " + (label.near ? label.near + ", " : "") + label.long;
       show("slot", true);
-      slotButtons($("slot-choices"), $("slot-status"), state.site.code, state.service.code, day, null, chooseSlot);
+      loadSlots();
+    }
+
+    async function loadSlots() {
+      await slotButtons($("slot-choices"), $("slot-status"), state.site.code, state.service.code, state.day, null,
+        chooseSlot);
+      if (slotNotice) { // why the citizen is back here
+        $("slot-status").textContent = slotNotice;
+        $("slot-status").classList.add("problem");
+        slotNotice = null;
+      }
     }
 
     function chooseSlot(slot) {
@@ -345,6 +356,12 @@
       }
       button.disabled = false;
       button.textContent = label;
+      if (reply && !state.remote && (reply.code === "slot_full" || reply.code === "slot_past")) {
+        // taken meanwhile: back to the times (counted again on the way), with the reason
+        slotNotice = errorText(reply);
+        history.back();
+        return;
+      }
       const field = reply && FIELD_OF[reply.code];
       if (field) {
         fieldError(field, errorText(reply));
@@ -367,7 +384,10 @@
     });
     window.addEventListener("popstate", function (event) {
       const step = event.state && event.state.step;
-      if (step && step !== current) show(step, false);
+      if (step && step !== current) {
+        show(step, false);
+        if (step === "slot" && state.day) loadSlots(); // the places left may have changed
+      }
       else if (!step) show(multiSite ? "site" : "service", false);
     });
 
