@@ -29,12 +29,21 @@
     return node;
   }
 
-  // -- times: the server sends site-local times with their offset ("2026-11-25T08:00:00+07:00");
-  // their date and clock time are read as written, whatever the phone's own time zone --------
+  // -- times: shown in the site's time zone, whatever the phone's own --------------------------
 
   function serverNow() { return new Date(data.now).getTime() + (Date.now() - loadedAt); }
-  function hhmm(iso) { return String(iso).slice(11, 16); }
-  function dayOf(iso) { return String(iso).slice(0, 10); }
+
+  function zoned(options) {
+    try {
+      return new Intl.DateTimeFormat("en-CA", Object.assign({ timeZone: data.timezone }, options));
+    } catch (error) {
+      return null; // no time zone data: the times as the server wrote them (site-local)
+    }
+  }
+  const CLOCK = zoned({ hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  const DATE = zoned({ year: "numeric", month: "2-digit", day: "2-digit" });
+  function hhmm(iso) { return CLOCK ? CLOCK.format(new Date(iso)) : String(iso).slice(11, 16); }
+  function dayOf(iso) { return DATE ? DATE.format(new Date(iso)) : String(iso).slice(0, 10); }
 
   function dayNumber(day) { // days since 1970 of a "YYYY-MM-DD", for differences
     const parts = day.split("-").map(Number);
