@@ -307,3 +307,22 @@ async def test_a_server_killed_mid_delivery_delivers_everything_after_restart(tm
         await receiver.stop()
 
 
+
+
+async def test_an_outbox_state_ahead_of_the_database_goes_on_from_the_database_s_end(harness, receiver_port):
+    """outbox.sqlite from another database (or the database restored from a backup): its
+    cursor is past every event; the process says so and delivers what comes next."""
+    conn = state.open_state(state.path_beside(harness.db))
+    state.set_cursor(conn, consumer_key("motcua"), 10_000)
+    conn.close()
+    receiver = await Receiver(port=receiver_port).start()
+    outbox = OutboxProcess(harness.db)
+    outbox.start()
+    try:
+        await until(lambda: cursor_of(harness.db, "motcua") not in (None, 10_000))
+        [ticket] = await issue(harness, 1, "ahead")
+        await receiver.wait_for(lambda: len(receiver.deliveries) == 1)
+        assert receiver.deliveries[0].event["ticket"]["id"] == ticket
+    finally:
+        outbox.stop()
+        await receiver.stop()
