@@ -77,6 +77,27 @@ class Numbering(_Struct, kw_only=True):
 
 
 class Service(_Struct, kw_only=True):
+class Booking(_Struct, kw_only=True):
+    """Appointments and remote numbers of one service (docs/booking.md)."""
+
+    bookable: bool = False  # appointments can be booked for this service
+    remote_today: bool = False  # a real number for today can be taken from the phone while it issues
+    slot_minutes: int = 30  # the issuing hours divided into slots from each hours range's start
+    places_per_slot: int = 4  # the slot's capacity, all channels
+    walk_in_share: float = 0.5  # share of each slot's places kept for walk-ins
+    days_ahead: int = 6  # today .. today + days_ahead
+    per_person_per_day: int = 2  # bookings + remote numbers per CCCD per day (all services of the site)
+    checkin_early_minutes: int = 30  # check-in opens this long before the slot's start
+    checkin_late_minutes: int = 10  # and closes this long after it
+    late_arrival: Literal["walk_in", "refuse"] = "walk_in"  # after the window: a walk-in, or refused
+    online_only: bool = False  # the kiosk issues walk-in numbers to priority citizens only
+
+    @property
+    def bookable_places(self) -> int:
+        """The places of one slot that can be booked: the rest are kept for walk-ins."""
+        return int(self.places_per_slot * (1 - self.walk_in_share) + 1e-9)
+
+
     code: str
     name_vi: str
     name_en: str
@@ -86,6 +107,7 @@ class Service(_Struct, kw_only=True):
     hours: dict[str, list[str]] | None = None
     wait_target_minutes: int = 30
 
+    booking: Booking = Booking()
 
 class Counter(_Struct, kw_only=True):
     number: int
@@ -174,6 +196,13 @@ class QueueRules(_Struct, kw_only=True):
     outcomes: list[Outcome] = []
     pause_reasons: list[str] = []
 
+    # Appointments (docs/booking.md): at most appointments_in_row appointment calls in a row
+    # at a counter while a walk-in of the same service has waited over walk_in_wait_limit_minutes.
+    appointments_in_row: int = 3
+    walk_in_wait_limit_minutes: int = 20
+    elderly_age: int = 60  # a CCCD holder this old or older is offered the priority path
+    elderly_priority_class: str | None = None  # the class offered; None: the first class
+    booking_personal_data_days: int = 30  # names and phones of bookings kept this long after the day
 
 class Announcement(_Struct, kw_only=True):
     template: str = "Xin mời công dân có số thứ tự {number} đến quầy số {counter}"
@@ -395,6 +424,33 @@ def _validate_announcement(a: Announcement) -> Iterator[ConfigProblem]:
     unknown = sorted(fields - TEMPLATE_FIELDS)
     if unknown:
         yield problem("announcement.template", "template_fields_unknown", fields=unknown)
+    yield from _validate_booking_rules(q)
+
+
+def _validate_booking_rules(q: QueueRules) -> Iterator[ConfigProblem]:
+    for key, value, low, high in (("appointments_in_row", q.appointments_in_row, 1, 50),
+                                  ("walk_in_wait_limit_minutes", q.walk_in_wait_limit_minutes, 1, 480),
+                                  ("elderly_age", q.elderly_age, 40, 120),
+                                  ("booking_personal_data_days", q.booking_personal_data_days, 1, 3650)):
+        if not low <= value <= high:
+            yield problem(f"queue.{key}", "not_between", low=low, high=high)
+    codes = [c.code for c in q.priority_classes]
+    if q.elderly_priority_class is not None and q.elderly_priority_class not in codes:
+        yield problem("queue.elderly_priority_class", "unknown_priority_class",
+                      code=q.elderly_priority_class)
+
+
+def _validate_booking(key: str, b: Booking) -> Iterator[ConfigProblem]:
+    for field, value, low, high in (("slot_minutes", b.slot_minutes, 5, 240),
+                                    ("places_per_slot", b.places_per_slot, 1, 500),
+                                    ("days_ahead", b.days_ahead, 0, 60),
+                                    ("per_person_per_day", b.per_person_per_day, 1, 10),
+                                    ("checkin_early_minutes", b.checkin_early_minutes, 0, 240),
+                                    ("checkin_late_minutes", b.checkin_late_minutes, 0, 240)):
+        if not low <= value <= high:
+            yield problem(f"{key}.{field}", "not_between", low=low, high=high)
+    if not 0 <= b.walk_in_share < 1:
+        yield problem(f"{key}.walk_in_share", "share_range")
     if not 1 <= a.repeat <= 5:
         yield problem("announcement.repeat", "not_between", low=1, high=5)
     if not 80 <= a.rate <= 400:
@@ -492,6 +548,7 @@ def _validate_site(key: str, site: Site) -> Iterator[ConfigProblem]:
         if not 1 <= counter.number <= 999:
             yield problem(f"{key}.counters[{j}].number", "not_between", low=1, high=999)
         for code in counter.services:
+        yield from _validate_booking(f"{skey}.booking", svc.booking)
             if code not in codes:
                 yield problem(f"{key}.counters[{j}].services", "unknown_service", code=code)
         if not counter.services:

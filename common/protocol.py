@@ -71,6 +71,8 @@ class TicketView(_Value, frozen=True, kw_only=True):
     dossier_code: str | None = None
     rating: int | None = None
     note: str | None = None
+    appointment_at: datetime | None = None  # an appointment's slot start (issue 14)
+    citizen: str | None = None  # counter role only: the booking's name and masked CCCD
 
 
 class CounterView(_Value, frozen=True, kw_only=True):
@@ -104,6 +106,8 @@ class ServiceView(_Value, frozen=True, kw_only=True):
     remaining: int | None = None
     waiting: int = 0
     estimated_wait_minutes: int | None = None
+    online_only: bool = False  # the kiosk offers walk-in numbers to priority citizens only
+    bookable: bool = False  # appointments are booked for it (the kiosk offers check-in)
 
 
 class CallView(_Value, frozen=True, kw_only=True):
@@ -191,6 +195,30 @@ class CounterChoice(_Value, frozen=True, kw_only=True):
 
 class DeviceView(_Value, frozen=True, kw_only=True):
     id: str
+class BookingServiceOption(_Value, frozen=True, kw_only=True):
+    code: str
+    name_vi: str
+    name_en: str
+    bookable: bool
+    remote_today: bool
+    days_ahead: int
+
+
+class BookingSiteOption(_Value, frozen=True, kw_only=True):
+    code: str
+    name: str
+    services: list[BookingServiceOption]
+
+
+class SlotView(_Value, frozen=True, kw_only=True):
+    """One appointment slot: local times with their offset; ``left``: bookable places left
+    (0 when full or past)."""
+
+    start: datetime
+    end: datetime
+    left: int
+
+
     name: str
     kind: Literal["kiosk", "display"]
     site: str
@@ -530,11 +558,81 @@ ClientMessage = (
     | ReportPrinter | CallNext | CallNumber | Recall | StartService | MarkAbsent | Hold
     | ResumeHeld | Transfer | Finish | PauseCounter | ResumeCounter | CloseCounter
     | CancelTicket | Rate | WebLogin | PairRequest | ReadSettings | AdminChange | ChangePassword
-    | WebhookReplay
     | NotifySubscribe | NotifyUnsubscribe
 )
 
 # -- server → client -------------------------------------------------------------------------
+
+# -- appointments and remote numbers (issue 14; docs/booking.md) --------------------------------
+# Public (anonymous, on /ws/public) except checkin (kiosk); managers and clerks of the site may
+# also send book, take_remote and checkin on /ws (a reception desk: channel "desk").
+
+
+class BookingOptionsRequest(_Request, tag="booking_options", frozen=True, kw_only=True):
+    """The sites and services that take appointments or remote numbers (reply ``booking_options``)."""
+
+    site: str | None = None
+
+
+class BookingSlotsRequest(_Request, tag="booking_slots", frozen=True, kw_only=True):
+    """A service's slots on ``day`` with the places left (reply ``booking_slots``)."""
+
+    site: str
+    service: str
+    day: date
+
+
+class Book(_Request, tag="book", frozen=True, kw_only=True):
+    """Book the slot starting at ``start`` (reply ``booking``)."""
+
+    site: str
+    service: str
+    start: datetime
+    name: str
+    phone: str
+    cccd: str
+    lang: Literal["vi", "en"] = "vi"
+
+
+class BookingLookup(_Request, tag="booking_lookup", frozen=True, kw_only=True):
+    code: str
+
+
+class BookingCancel(_Request, tag="booking_cancel", frozen=True, kw_only=True):
+    code: str
+
+
+class BookingMove(_Request, tag="booking_move", frozen=True, kw_only=True):
+    """Move a booking to another slot of the same service (any allowed day)."""
+
+    code: str
+    start: datetime
+
+
+class TakeRemote(_Request, tag="take_remote", frozen=True, kw_only=True):
+    """A real number for today, taken from the phone (reply ``remote_ticket``)."""
+
+    site: str
+    service: str
+    name: str
+    phone: str
+    cccd: str
+
+
+class CheckIn(_Request, tag="checkin", frozen=True, kw_only=True):
+    """A kiosk (or a desk) checks a booking in by its code or its holder's CCCD number
+    (exactly one); reply ``result`` with the issued ticket."""
+
+    code: str | None = None
+    cccd: str | None = None
+    idempotency_key: str
+    site: str | None = None  # a desk covering several sites: where; a kiosk: its own site
+
+
+BookingRequest = (
+    BookingOptionsRequest | BookingSlotsRequest | Book | BookingLookup | BookingCancel | BookingMove
+    | TakeRemote | CheckIn
+)
 
 
 class Welcome(_Message, tag="welcome", frozen=True, kw_only=True):
@@ -553,6 +651,8 @@ class Snapshot(_Message, tag="snapshot", frozen=True, kw_only=True):
     """Everything a client's role sees at one site; replaces whatever it had."""
 
     site: SiteInfo
+    | WebhookReplay
+    | BookingRequest
     services: list[ServiceView]
     counters: list[CounterView]
     tickets: list[TicketView]
@@ -621,6 +721,7 @@ class Pong(_Message, tag="pong", frozen=True, kw_only=True):
     server_time: datetime
 
 
+    details: dict[str, Any] = {}  # checkin: {"late": true} for a late arrival issued as a walk-in
 class Settings(_Message, tag="settings", frozen=True, kw_only=True):
     """The settings a manager may see (reply to ``read_settings``): the configuration as the
     file format has it, password hashes and device tokens left out; ``fingerprints`` names
@@ -651,7 +752,7 @@ class Paired(_Message, tag="paired", frozen=True, kw_only=True):
 
 ServerMessage = (
     Welcome | Snapshot | Update | TicketStatus | CounterTakenOver | Result | Error | Pong | Settings
-    | Pairing | Paired
+    | Pairing | Paired | BookingReply
 )
 
 CLIENT_TYPES: dict[str, type] = {cls.__struct_config__.tag: cls for cls in ClientMessage.__args__}
@@ -671,6 +772,49 @@ def encode(message: msgspec.Struct) -> bytes:
 def _decode(data: bytes | str, decoder: msgspec.json.Decoder[_Decoded], limit: int) -> _Decoded:
     if isinstance(data, str):
         data = data.encode("utf-8")
+class BookingOptions(_Message, tag="booking_options", frozen=True, kw_only=True):
+    re: RequestId = None
+    sites: list[BookingSiteOption]
+
+
+class BookingSlots(_Message, tag="booking_slots", frozen=True, kw_only=True):
+    re: RequestId = None
+    site: str
+    service: str
+    day: date
+    slots: list[SlotView]
+
+
+class BookingView(_Message, tag="booking", frozen=True, kw_only=True):
+    """A booking as its holder sees it (the reply to book, booking_lookup, booking_cancel,
+    booking_move). ``code`` without the dash; times local with their offset."""
+
+    re: RequestId = None
+    code: str
+    site: str
+    service: str
+    start: datetime
+    end: datetime
+    status: Literal["booked", "cancelled", "checked_in", "no_show"]
+    checkin_opens: datetime
+    checkin_closes: datetime
+    name: str | None  # None once deleted after the retention period
+    phone_masked: str | None
+    cccd_last4: str
+
+
+class RemoteTicket(_Message, tag="remote_ticket", frozen=True, kw_only=True):
+    """A number for today taken from the phone: follow it at /t/<token>."""
+
+    re: RequestId = None
+    token: str
+    number: str
+    site: str
+    service: str
+
+
+BookingReply = BookingOptions | BookingSlots | BookingView | RemoteTicket
+
     if len(data) > limit:
         raise ProtocolError("too_large", f"{len(data)} bytes > {limit}")
     try:

@@ -52,6 +52,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # citizen notifications (server/handlers/notify.py): the ticket page's phone
     "notify_subscribe": frozenset({"watcher"}),
     "notify_unsubscribe": frozenset({"watcher"}),
+    # appointments and remote numbers (server/handlers/booking.py, docs/booking.md): the public
+    # booking page (anonymous, /ws/public); a reception desk (clerk or manager of the site)
+    "booking_options": frozenset({UNAUTHENTICATED, "clerk", "manager"}),
+    "booking_slots": frozenset({UNAUTHENTICATED, "clerk", "manager"}),
+    "book": frozenset({UNAUTHENTICATED, "clerk", "manager"}),
+    "booking_lookup": frozenset({UNAUTHENTICATED}),
+    "booking_cancel": frozenset({UNAUTHENTICATED}),
+    "booking_move": frozenset({UNAUTHENTICATED}),
+    "take_remote": frozenset({UNAUTHENTICATED, "clerk", "manager"}),
+    "checkin": frozenset({"kiosk", "clerk", "manager"}),
 }
 
 # Clerk commands that act on the counter the session selected (never on another).
@@ -65,7 +75,8 @@ assert set(PERMISSIONS) == set(p.CLIENT_TYPES), "every message type needs a perm
 
 # What a connection on the public websocket path (server.http.PUBLIC_WEBSOCKET_PATH) may send:
 # a citizen's phone following and rating its ticket. Logins are refused there.
-PUBLIC_TYPES = frozenset({"watch_ticket", "ping", "rate", "logout"})
+PUBLIC_TYPES = frozenset({"watch_ticket", "ping", "rate", "logout", "booking_options", "booking_slots",
+                          "book", "booking_lookup", "booking_cancel", "booking_move", "take_remote"})
 # ... and asking to be told when its turn is near (citizen notifications, issue 16).
 PUBLIC_TYPES |= {"notify_subscribe", "notify_unsubscribe"}
 

@@ -192,6 +192,37 @@ def m008_ratings_by_ticket(db: sqlite_utils.Database) -> None:
     db.execute("create index events_rated on events (ticket_id, type, actor) where type = 'ticket_rated'")
 
 
+@migrations()
+def m009_appointment_tickets(db: sqlite_utils.Database) -> None:
+    """Issue 14: a ticket checked in from a booking carries its slot start and booking code;
+    a counter counts the appointments it has called in a row (server/core/selection.py)."""
+    db.execute("alter table tickets add column appointment_at text")
+    db.execute("alter table tickets add column booking text")
+    db.execute("alter table counters add column appointment_streak integer not null default 0")
+
+
+@migrations()
+def m010_bookings(db: sqlite_utils.Database) -> None:
+    """Issue 14: appointments (server/booking_store.py). The CCCD number is never stored: its
+    keyed hash (for the per-person limit and check-in by card) and last 4 digits; the name and
+    phone are set NULL ``queue.booking_personal_data_days`` after the day."""
+    db.execute(
+        """
+        create table bookings (
+            code text primary key, site text not null, service text not null, day text not null,
+            slot_start text not null, slot_end text not null, status text not null,
+            name text, phone text, cccd_hash text not null, cccd_last4 text not null,
+            created_at text not null, changed_at text not null, checked_in_at text,
+            ticket_id text, channel text not null, lead_minutes integer not null
+        )
+        """
+    )
+    db.execute("create index bookings_slot on bookings (site, service, slot_start, status)")
+    db.execute("create index bookings_person on bookings (cccd_hash, day)")
+    # The ticker's no-show and retention sweeps: bookings still booked, by slot.
+    db.execute("create index bookings_open on bookings (status, slot_start)")
+
+
 class Checkpointer:
     """Copies the WAL into the database file on its own connection and thread, so that a
     commit never pays for a checkpoint (SQLite's automatic one runs inside the commit that
@@ -277,6 +308,7 @@ class Store:
                     number=r["number"], status=CounterStatus(r["status"]), clerk=r["clerk"],
                     pause_reason=r["pause_reason"], active_ticket=r["active_ticket"],
                     normal_streak=r["normal_streak"], since=_dt(r["since"]),
+                    appointment_streak=r["appointment_streak"],
                 )
         sequences = {
             r["service"]: r["last"]
@@ -422,7 +454,7 @@ class _BatchRows:
             if live is not None:
                 self.counters[(code, number)] = (
                     code, number, live.status.value, live.clerk, live.pause_reason,
-                    live.active_ticket, live.normal_streak, _iso(live.since))
+                    live.active_ticket, live.normal_streak, _iso(live.since), live.appointment_streak)
 
 
 _SITE_UPSERT = (
@@ -435,8 +467,9 @@ _TICKET_UPSERT = (
     '"number", "priority", "state", "order", "token", "idempotency_key", "issued_by", '
     '"counter", "target_counter", "clerk", "issued_at", "called_at", "first_called_at", '
     '"started_at", "finished_at", "absent_at", "held_at", "recalls", "transfers", "outcome", '
-    '"dossier_code", "rating", "note") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '
-    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict(id) do update set "
+    '"dossier_code", "rating", "note", "appointment_at", "booking") values (?, ?, ?, ?, ?, ?, '
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "on conflict(id) do update set "
     '"site" = excluded."site", "day" = excluded."day", "service" = excluded."service", '
     '"origin_service" = excluded."origin_service", "sequence" = excluded."sequence", '
     '"number" = excluded."number", "priority" = excluded."priority", '
@@ -449,7 +482,8 @@ _TICKET_UPSERT = (
     '"absent_at" = excluded."absent_at", "held_at" = excluded."held_at", '
     '"recalls" = excluded."recalls", "transfers" = excluded."transfers", '
     '"outcome" = excluded."outcome", "dossier_code" = excluded."dossier_code", '
-    '"rating" = excluded."rating", "note" = excluded."note"'
+    '"rating" = excluded."rating", "note" = excluded."note", '
+    '"appointment_at" = excluded."appointment_at", "booking" = excluded."booking"'
 )
 
 
@@ -471,11 +505,11 @@ _SEQUENCE_UPSERT = (
 )
 _COUNTER_UPSERT = (
     "insert into counters (site, number, status, clerk, pause_reason, active_ticket, "
-    "normal_streak, since) values (?, ?, ?, ?, ?, ?, ?, ?) "
+    "normal_streak, since, appointment_streak) values (?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "on conflict(site, number) do update set status = excluded.status, "
     "clerk = excluded.clerk, pause_reason = excluded.pause_reason, "
     "active_ticket = excluded.active_ticket, normal_streak = excluded.normal_streak, "
-    "since = excluded.since"
+    "since = excluded.since, appointment_streak = excluded.appointment_streak"
 )
 _EVENT_INSERT = (
     "insert into events (at, site, type, actor, device, ticket_id, counter, data) "

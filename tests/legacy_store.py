@@ -56,6 +56,8 @@ def commit(db: sqlite_utils.Database, results: Iterable[tuple[SiteState, list[ev
             ticket_id = counter = None
             if isinstance(event, ev.TicketEvent):
                 row = _row(event.ticket)
+                for later in ("appointment_at", "booking"):  # columns of m009 (issue 14)
+                    row.pop(later)
                 conn.execute(store.ticket_upsert_text(list(row)), list(row.values()))
                 ticket_id, counter = event.ticket.id, event.ticket.counter
             elif isinstance(event, ev.CounterEvent):

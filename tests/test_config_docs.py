@@ -31,6 +31,7 @@ SECTIONS: dict[str, type] = {
     "[[rating]]": cfg.RatingLevel,
     "[[sites]]": cfg.Site,
     "[[sites.services]]": cfg.Service,
+    "sites.services.booking": cfg.Booking,
     "sites.services.numbering": cfg.Numbering,
     "[[sites.counters]]": cfg.Counter,
     "[[sites.kiosks]]": cfg.Kiosk,
@@ -95,7 +96,7 @@ def toml_literal(value: object) -> str:
 
 
 DOCUMENTED = sections()
-VALIDATION_CHECKS = 52  # ``yield`` statements in common/config.py's validators
+VALIDATION_CHECKS = 56  # ``yield`` statements in common/config.py's validators
 
 
 def test_every_configuration_struct_has_a_section():

@@ -17,6 +17,7 @@ import pytest
 
 from common.assets import asset_path
 from common.config import (
+    Booking,
     Config,
     ConfigError,
     Numbering,
@@ -174,6 +175,8 @@ CASES: dict[str, tuple[Callable[[], Config], str]] = {
     "notify_duplicate_template": (lambda: notifications(zalo={"templates": [NEAR_TEMPLATE, NEAR_TEMPLATE]}),
                                   "notifications.zalo.templates"),
     "notify_unknown_fields": (lambda: notifications(zalo={"templates": [replace(NEAR_TEMPLATE, params={"x": "cccd"})]}),
+    "share_range": (lambda: service(0, booking=Booking(walk_in_share=1.0)), "sites[0].services[0].booking.walk_in_share"),
+    "unknown_priority_class": (lambda: queue(elderly_priority_class="vip"), "queue.elderly_priority_class"),
                               "notifications.zalo.templates[0].params"),
     "notify_sms_fields_missing": (lambda: notifications(sms={**SMS_ON, "body": '{"text": "{text}"}'}),
                                   "notifications.sms.body"),

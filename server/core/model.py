@@ -78,6 +78,8 @@ class Ticket:
     dossier_code: str | None = None
     rating: int | None = None
     note: str | None = None
+    appointment_at: datetime | None = None  # an appointment's slot start (issue 14)
+    booking: str | None = field(default=None, repr=False)  # its booking code
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,6 +91,7 @@ class CounterState:
     active_ticket: str | None = None
     normal_streak: int = 0
     since: datetime | None = None
+    appointment_streak: int = 0  # appointments called in a row (server/core/selection.py)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

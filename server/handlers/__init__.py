@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from server.handlers.admin import AdminRequests
+from server.handlers.booking import BookingRequests
 from server.handlers.counter import CounterRequests
 from server.handlers.dispatch import Dispatcher, Handler
 from server.handlers.kiosk import KioskRequests
@@ -40,5 +41,6 @@ def dispatcher(service: Service) -> Dispatcher:
         "read_settings": admin.read_settings, "admin_change": admin.admin_change,
         "change_password": admin.change_password, "webhook_replay": admin.webhook_replay,
         **counter.table(),
+        **BookingRequests(service).table(),
     }
     return Dispatcher(service.connections, service.config.server.max_message_bytes, table)
