@@ -76,7 +76,6 @@ class Numbering(_Struct, kw_only=True):
         return 10**self.digits - self.start
 
 
-class Service(_Struct, kw_only=True):
 class Booking(_Struct, kw_only=True):
     """Appointments and remote numbers of one service (docs/booking.md)."""
 
@@ -98,6 +97,7 @@ class Booking(_Struct, kw_only=True):
         return int(self.places_per_slot * (1 - self.walk_in_share) + 1e-9)
 
 
+class Service(_Struct, kw_only=True):
     code: str
     name_vi: str
     name_en: str
@@ -106,8 +106,8 @@ class Booking(_Struct, kw_only=True):
     daily_cap: int | None = None
     hours: dict[str, list[str]] | None = None
     wait_target_minutes: int = 30
-
     booking: Booking = Booking()
+
 
 class Counter(_Struct, kw_only=True):
     number: int
@@ -195,7 +195,6 @@ class QueueRules(_Struct, kw_only=True):
     priority_classes: list[PriorityClass] = []
     outcomes: list[Outcome] = []
     pause_reasons: list[str] = []
-
     # Appointments (docs/booking.md): at most appointments_in_row appointment calls in a row
     # at a counter while a walk-in of the same service has waited over walk_in_wait_limit_minutes.
     appointments_in_row: int = 3
@@ -203,6 +202,7 @@ class QueueRules(_Struct, kw_only=True):
     elderly_age: int = 60  # a CCCD holder this old or older is offered the priority path
     elderly_priority_class: str | None = None  # the class offered; None: the first class
     booking_personal_data_days: int = 30  # names and phones of bookings kept this long after the day
+
 
 class Announcement(_Struct, kw_only=True):
     template: str = "Xin mời công dân có số thứ tự {number} đến quầy số {counter}"
@@ -415,15 +415,6 @@ def _validate_queue(q: QueueRules) -> Iterator[ConfigProblem]:
             yield problem(f"queue.{field}", "duplicate_code", code=dup)
     if not q.outcomes:
         yield problem("queue.outcomes", "no_outcomes")
-
-
-def _validate_announcement(a: Announcement) -> Iterator[ConfigProblem]:
-    fields = set(re.findall(r"{(\w*)}", a.template))
-    if "number" not in fields or "counter" not in fields:
-        yield problem("announcement.template", "template_fields_missing")
-    unknown = sorted(fields - TEMPLATE_FIELDS)
-    if unknown:
-        yield problem("announcement.template", "template_fields_unknown", fields=unknown)
     yield from _validate_booking_rules(q)
 
 
@@ -451,6 +442,15 @@ def _validate_booking(key: str, b: Booking) -> Iterator[ConfigProblem]:
             yield problem(f"{key}.{field}", "not_between", low=low, high=high)
     if not 0 <= b.walk_in_share < 1:
         yield problem(f"{key}.walk_in_share", "share_range")
+
+
+def _validate_announcement(a: Announcement) -> Iterator[ConfigProblem]:
+    fields = set(re.findall(r"{(\w*)}", a.template))
+    if "number" not in fields or "counter" not in fields:
+        yield problem("announcement.template", "template_fields_missing")
+    unknown = sorted(fields - TEMPLATE_FIELDS)
+    if unknown:
+        yield problem("announcement.template", "template_fields_unknown", fields=unknown)
     if not 1 <= a.repeat <= 5:
         yield problem("announcement.repeat", "not_between", low=1, high=5)
     if not 80 <= a.rate <= 400:
@@ -539,6 +539,7 @@ def _validate_site(key: str, site: Site) -> Iterator[ConfigProblem]:
             yield problem(f"{skey}.daily_cap", "daily_cap_range", low=1, high=n.capacity)
         if svc.hours is not None:
             yield from _validate_hours(f"{skey}.hours", svc.hours)
+        yield from _validate_booking(f"{skey}.booking", svc.booking)
         if not site.counters_serving(svc.code):
             yield problem(skey, "unserved_service", code=svc.code)
     numbers = [c.number for c in site.counters]
@@ -548,7 +549,6 @@ def _validate_site(key: str, site: Site) -> Iterator[ConfigProblem]:
         if not 1 <= counter.number <= 999:
             yield problem(f"{key}.counters[{j}].number", "not_between", low=1, high=999)
         for code in counter.services:
-        yield from _validate_booking(f"{skey}.booking", svc.booking)
             if code not in codes:
                 yield problem(f"{key}.counters[{j}].services", "unknown_service", code=code)
         if not counter.services:

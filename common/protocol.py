@@ -193,8 +193,6 @@ class CounterChoice(_Value, frozen=True, kw_only=True):
         return self.name_en or self.name if language == "en" else self.name
 
 
-class DeviceView(_Value, frozen=True, kw_only=True):
-    id: str
 class BookingServiceOption(_Value, frozen=True, kw_only=True):
     code: str
     name_vi: str
@@ -219,6 +217,8 @@ class SlotView(_Value, frozen=True, kw_only=True):
     left: int
 
 
+class DeviceView(_Value, frozen=True, kw_only=True):
+    id: str
     name: str
     kind: Literal["kiosk", "display"]
     site: str
@@ -543,26 +543,6 @@ class ChangePassword(_Request, tag="change_password", frozen=True, kw_only=True)
     new_password: str
 
 
-class WebhookReplay(_Request, tag="webhook_replay", frozen=True, kw_only=True):
-    """The administrator's delivery-log page: deliver subscription ``webhook``'s events again
-    from event ``seq`` on (its cursor goes back), or with ``single`` only that one event once
-    more. Done by the outbox process within a second; reply ``result``."""
-
-    webhook: str
-    seq: int
-    single: bool = False
-
-
-ClientMessage = (
-    LoginDevice | Login | WatchTicket | SelectCounter | Logout | Ping | IssueTicket
-    | ReportPrinter | CallNext | CallNumber | Recall | StartService | MarkAbsent | Hold
-    | ResumeHeld | Transfer | Finish | PauseCounter | ResumeCounter | CloseCounter
-    | CancelTicket | Rate | WebLogin | PairRequest | ReadSettings | AdminChange | ChangePassword
-    | NotifySubscribe | NotifyUnsubscribe
-)
-
-# -- server → client -------------------------------------------------------------------------
-
 # -- appointments and remote numbers (issue 14; docs/booking.md) --------------------------------
 # Public (anonymous, on /ws/public) except checkin (kiosk); managers and clerks of the site may
 # also send book, take_remote and checkin on /ws (a reception desk: channel "desk").
@@ -634,6 +614,28 @@ BookingRequest = (
     | TakeRemote | CheckIn
 )
 
+class WebhookReplay(_Request, tag="webhook_replay", frozen=True, kw_only=True):
+    """The administrator's delivery-log page: deliver subscription ``webhook``'s events again
+    from event ``seq`` on (its cursor goes back), or with ``single`` only that one event once
+    more. Done by the outbox process within a second; reply ``result``."""
+
+    webhook: str
+    seq: int
+    single: bool = False
+
+
+ClientMessage = (
+    LoginDevice | Login | WatchTicket | SelectCounter | Logout | Ping | IssueTicket
+    | ReportPrinter | CallNext | CallNumber | Recall | StartService | MarkAbsent | Hold
+    | ResumeHeld | Transfer | Finish | PauseCounter | ResumeCounter | CloseCounter
+    | CancelTicket | Rate | WebLogin | PairRequest | ReadSettings | AdminChange | ChangePassword
+    | NotifySubscribe | NotifyUnsubscribe
+    | WebhookReplay
+    | BookingRequest
+)
+
+# -- server → client -------------------------------------------------------------------------
+
 
 class Welcome(_Message, tag="welcome", frozen=True, kw_only=True):
     re: RequestId = None
@@ -651,8 +653,6 @@ class Snapshot(_Message, tag="snapshot", frozen=True, kw_only=True):
     """Everything a client's role sees at one site; replaces whatever it had."""
 
     site: SiteInfo
-    | WebhookReplay
-    | BookingRequest
     services: list[ServiceView]
     counters: list[CounterView]
     tickets: list[TicketView]
@@ -700,6 +700,7 @@ class Result(_Message, tag="result", frozen=True, kw_only=True):
     """Success reply to a request. ``ticket``/``ahead``/``url`` are set for issuing."""
 
     re: RequestId = None
+    details: dict[str, Any] = {}  # checkin: {"late": true} for a late arrival issued as a walk-in
     ticket: TicketView | None = None
     ahead: int | None = None
     estimated_wait_minutes: int | None = None
@@ -721,7 +722,6 @@ class Pong(_Message, tag="pong", frozen=True, kw_only=True):
     server_time: datetime
 
 
-    details: dict[str, Any] = {}  # checkin: {"late": true} for a late arrival issued as a walk-in
 class Settings(_Message, tag="settings", frozen=True, kw_only=True):
     """The settings a manager may see (reply to ``read_settings``): the configuration as the
     file format has it, password hashes and device tokens left out; ``fingerprints`` names
@@ -750,28 +750,6 @@ class Paired(_Message, tag="paired", frozen=True, kw_only=True):
     device: DeviceView
 
 
-ServerMessage = (
-    Welcome | Snapshot | Update | TicketStatus | CounterTakenOver | Result | Error | Pong | Settings
-    | Pairing | Paired | BookingReply
-)
-
-CLIENT_TYPES: dict[str, type] = {cls.__struct_config__.tag: cls for cls in ClientMessage.__args__}
-SERVER_TYPES: dict[str, type] = {cls.__struct_config__.tag: cls for cls in ServerMessage.__args__}
-
-_client_decoder: msgspec.json.Decoder[ClientMessage] = msgspec.json.Decoder(ClientMessage)
-_server_decoder: msgspec.json.Decoder[ServerMessage] = msgspec.json.Decoder(ServerMessage)
-_encoder = msgspec.json.Encoder()
-_Decoded = TypeVar("_Decoded")
-
-
-def encode(message: msgspec.Struct) -> bytes:
-    """The one serializer: a message struct → UTF-8 JSON bytes."""
-    return _encoder.encode(message)
-
-
-def _decode(data: bytes | str, decoder: msgspec.json.Decoder[_Decoded], limit: int) -> _Decoded:
-    if isinstance(data, str):
-        data = data.encode("utf-8")
 class BookingOptions(_Message, tag="booking_options", frozen=True, kw_only=True):
     re: RequestId = None
     sites: list[BookingSiteOption]
@@ -815,6 +793,28 @@ class RemoteTicket(_Message, tag="remote_ticket", frozen=True, kw_only=True):
 
 BookingReply = BookingOptions | BookingSlots | BookingView | RemoteTicket
 
+ServerMessage = (
+    Welcome | Snapshot | Update | TicketStatus | CounterTakenOver | Result | Error | Pong | Settings
+    | Pairing | Paired | BookingReply
+)
+
+CLIENT_TYPES: dict[str, type] = {cls.__struct_config__.tag: cls for cls in ClientMessage.__args__}
+SERVER_TYPES: dict[str, type] = {cls.__struct_config__.tag: cls for cls in ServerMessage.__args__}
+
+_client_decoder: msgspec.json.Decoder[ClientMessage] = msgspec.json.Decoder(ClientMessage)
+_server_decoder: msgspec.json.Decoder[ServerMessage] = msgspec.json.Decoder(ServerMessage)
+_encoder = msgspec.json.Encoder()
+_Decoded = TypeVar("_Decoded")
+
+
+def encode(message: msgspec.Struct) -> bytes:
+    """The one serializer: a message struct → UTF-8 JSON bytes."""
+    return _encoder.encode(message)
+
+
+def _decode(data: bytes | str, decoder: msgspec.json.Decoder[_Decoded], limit: int) -> _Decoded:
+    if isinstance(data, str):
+        data = data.encode("utf-8")
     if len(data) > limit:
         raise ProtocolError("too_large", f"{len(data)} bytes > {limit}")
     try:
