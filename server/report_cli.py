@@ -17,8 +17,8 @@ from pathlib import Path
 from common.cli_args import add_config_argument, load_or_exit
 from common.config import Config
 from common.i18n import Translator
-from server import province_report, stats
-from server.web import export, province_export
+from server import booking_stats, province_report, stats
+from server.web import booking_report, export, province_export
 from server.web.labels import COLUMNS, TABLE_COLUMNS, Column, group_label, group_title
 
 FORMATS = ("table", "csv", "xlsx")
@@ -141,6 +141,7 @@ def main(argv: list[str]) -> int:
         try:
             if args.format == "xlsx":
                 result, groups = stats.all_groups(conn, config, site, args.start, args.end)
+                bookings = booking_stats.booking_report(conn, config, site, args.start, args.end)
             else:
                 result = stats.report(conn, config, site, args.start, args.end, args.group or "service")
         finally:
@@ -153,7 +154,8 @@ def main(argv: list[str]) -> int:
         return _write(export.csv_bytes(config, result, t), args.output, text=True)
     generated = datetime.now(config.tz)
     output = args.output or Path(export.filename(site, args.start, args.end, ".xlsx"))
-    code = _write(export.xlsx_bytes(config, result, groups, t, generated), output, text=False)
+    appointments = booking_report.sheet_adder(config, bookings, t)
+    code = _write(export.xlsx_bytes(config, result, groups, t, generated, appointments), output, text=False)
     if code == 0:
         print(f"{output}", file=sys.stderr)
     return code

@@ -14,7 +14,7 @@ from server.store import Store
 from tests.helpers import example_config
 from tests.test_stats import record_two_mornings
 
-SHEETS = ["Tổng hợp", "Theo dịch vụ", "Theo quầy", "Theo cán bộ", "Theo giờ", "Theo ngày"]
+SHEETS = ["Tổng hợp", "Theo dịch vụ", "Theo quầy", "Theo cán bộ", "Theo giờ", "Theo ngày", "Lịch hẹn"]
 OPTIONS = ("--config", "--db", "--site", "--from", "--to", "--group", "--format", "--output", "--lang")
 
 

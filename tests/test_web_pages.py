@@ -17,7 +17,7 @@ from server import stats
 from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.asyncio
-SHEETS = ["Tổng hợp", "Theo dịch vụ", "Theo quầy", "Theo cán bộ", "Theo giờ", "Theo ngày"]
+SHEETS = ["Tổng hợp", "Theo dịch vụ", "Theo quầy", "Theo cán bộ", "Theo giờ", "Theo ngày", "Lịch hẹn"]
 TODAY = "site=tinh&from=2026-11-25&to=2026-11-25"
 
 

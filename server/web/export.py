@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -185,7 +186,8 @@ def _summary_sheet(sheet: Worksheet, config: Config, report: Report, t: Translat
 
 
 def xlsx_bytes(config: Config, report: Report, groups: dict[str, list[dict[str, Any]]], t: Translator,
-               generated: datetime) -> bytes:
+               generated: datetime, more: Callable[[Workbook, list[str]], None] | None = None) -> bytes:
+    """The workbook; ``more(book, heading)`` adds sheets after the groupings' (appointments)."""
     site = config.site(report.site)
     heading = [
         f"{config.centre_name} – {site.name if site else report.site}",
@@ -200,6 +202,8 @@ def xlsx_bytes(config: Config, report: Report, groups: dict[str, list[dict[str, 
     for group in GROUPS:
         sheet = book.create_sheet(t.text(f"sheet_{group}")[:31])
         _group_sheet(sheet, config, report, group, groups[group], t, heading)
+    if more is not None:
+        more(book, heading)
     book.properties.title = t.text("report_title")
     book.properties.creator = "xephang"
     out = io.BytesIO()

@@ -11,8 +11,8 @@ from websockets.http11 import Request, Response
 
 from common.config import Config
 from common.i18n import Language, Translator
-from server import stats
-from server.web import charts, export
+from server import booking_stats, stats
+from server.web import booking_report, charts, export
 from server.web.html import (
     CSV,
     XLSX,
@@ -69,7 +69,9 @@ def _figures(conn: sqlite3.Connection, job: stats.ReportJob, params: ReportParam
     result, rows = job.run(conn)
     t = Translator("web", language)
     html = (_kpis(result, t) + _charts(job.config, params, result, rows["counter"], t)
-            + _table(job.config, params, result, t))
+            + _table(job.config, params, result, t)
+            + booking_report.page_section(conn, job.config, params.site, params.start, params.end, t,
+                                          link("/manager/bookings.csv", **params.query())))
     return result, html
 
 
@@ -259,7 +261,10 @@ async def _report_page(server: Service, ctx: Context, params: ReportParams,
 def _xlsx(conn: sqlite3.Connection, job: stats.ReportJob, language: Language, generated: datetime) -> bytes:
     """The workbook, made in the report process (server/report_process.py) with its report."""
     result, groups = job.run(conn)
-    return export.xlsx_bytes(job.config, result, groups, Translator("web", language), generated)
+    t = Translator("web", language)
+    bookings = booking_stats.booking_report(conn, job.config, job.site.code, job.start, job.end)
+    return export.xlsx_bytes(job.config, result, groups, t, generated,
+                             booking_report.sheet_adder(job.config, bookings, t))
 
 
 async def export_csv(server: Service, request: Request, query: dict[str, str]) -> Response:

@@ -4,7 +4,7 @@ by it; a path ending in "/" is a prefix)."""
 from __future__ import annotations
 
 from server.http import Routes
-from server.web import assets, auth, forecast, health, overview, province, report, ticket
+from server.web import assets, auth, booking_report, forecast, health, overview, province, report, ticket
 from server.web.admin import ROUTES as ADMIN_ROUTES
 from server.web.booking import ROUTES as BOOKING_ROUTES
 from server.web.html import guarded
@@ -25,6 +25,7 @@ def route_table() -> Routes:
         "/manager/report": report.report_page,
         "/manager/export.csv": report.export_csv,
         "/manager/export.xlsx": report.export_xlsx,
+        "/manager/bookings.csv": booking_report.export_csv,
         "/manager/forecast": forecast.forecast_route,
         **ADMIN_ROUTES,
         **province.ROUTES,
