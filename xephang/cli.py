@@ -17,6 +17,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "history": ("server.retention_cli", "archive, prune and vacuum old history: archive|prune|vacuum"),
     "kiosk": ("kiosk.cli", "run the touch-screen ticket kiosk"),
     "take": ("kiosk.take_cli", "issue (and print) a ticket from the command line"),
+    "book": ("server.desk_cli", "book an appointment at a reception desk and print its code"),
+    "checkin": ("server.desk_cli", "check a booked citizen in at a reception desk: print the ticket"),
     "counter": ("counter.cli", "run the clerk's counter app"),
     "display": ("display.cli", "run the hall board or a counter display"),
     "announce": ("display.announce_cli", "print (and render) the announcement for a call"),
@@ -51,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"xephang: the {name!r} command is not available in this build", file=sys.stderr)
             return 2
         raise
-    if module_name == "server.cli_admin" or name == "device":  # one parser with these subcommands
+    # one module with several commands: it is told which
+    if module_name in ("server.cli_admin", "server.desk_cli") or name == "device":
         return module.main([name, *rest])
     return module.main(rest)
 
