@@ -54,6 +54,8 @@ def ticket_card(state: CounterState, now: datetime) -> TicketCard:
     lang = state.language
     if ticket is not None:
         lines = [_timers(state, ticket, now)]
+        if ticket.appointment_at is not None:
+            lines.append(_appointment(state, ticket))
         if ticket.transfers and ticket.origin_service != ticket.service:
             lines.append(state.text("card_transferred_from",
                                     service=mirror.service_name(ticket.origin_service, lang)))
@@ -87,6 +89,16 @@ def ticket_card(state: CounterState, now: datetime) -> TicketCard:
     return TicketCard(kind="idle", title=state.text("card_idle"), lines=lines)
 
 
+def _appointment(state: CounterState, ticket: p.TicketView) -> str:
+    """"Lịch hẹn 09:30 · Nguyễn Văn An · ••••••••1234": the booked slot's start and, for the
+    clerk serving the citizen, the booking's name and masked CCCD (sent to counters only)."""
+    assert ticket.appointment_at is not None
+    time = state.mirror.local(ticket.appointment_at).strftime("%H:%M")
+    if ticket.citizen:
+        return state.text("card_appointment_citizen", time=time, citizen=ticket.citizen)
+    return state.text("card_appointment", time=time)
+
+
 def _timers(state: CounterState, ticket: p.TicketView, now: datetime) -> str:
     waited = elapsed(ticket.issued_at, ticket.first_called_at or ticket.called_at or now)
     parts = [state.text("card_waited", time=format_duration(waited))]
@@ -116,6 +128,9 @@ def next_rows(state: CounterState, now: datetime, limit: int = NEXT_ROWS) -> lis
     for ticket in mirror.waiting_for_me()[:limit]:
         detail = state.text("minutes_waiting", minutes=_minutes(elapsed(ticket.issued_at, now)))
         parts = []
+        if ticket.appointment_at is not None:  # the name stays on the card of the one being served
+            slot = mirror.local(ticket.appointment_at).strftime("%H:%M")
+            parts.append(state.text("row_appointment", time=slot))
         if ticket.priority:
             parts.append(mirror.priority_name(ticket.priority, state.language) or "")
         if several or ticket.target_counter is not None:
