@@ -8,7 +8,9 @@ root per layer; each class lives beside the code that raises it::
     │   ├── ProtocolError           common/protocol.py: a message that cannot be accepted
     │   ├── Rejected                common/errors.py: a request refused, by a stable code
     │   ├── ConfigError             common/config.py: a configuration file that cannot be used
-    │   └── PrinterConfigError      common/printer_uri.py: a bad printer URI (also a ValueError)
+    │   ├── PrinterConfigError      common/printer_uri.py: a bad printer URI (also a ValueError)
+    │   └── CccdQrError             common/cccd_qr.py: scanned text that is no CCCD's QR code
+    │                               (also a ValueError)
     ├── ServerError                 the server
     │   ├── StoreError              server/store.py: the database cannot be opened or written
     │   ├── ProvinceReportError     server/province_report.py: a province report's bad range or site
