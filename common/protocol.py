@@ -171,6 +171,8 @@ class SiteInfo(_Value, frozen=True, kw_only=True):
     late_window_minutes: int
     transfer_position: Literal["front", "back"]
     announcement: AnnouncementView
+    elderly_age: int = 60  # a scanned CCCD's holder this old is offered the priority path (kiosk)
+    elderly_priority_class: str | None = None  # ... of this class (None: the site has no classes)
 
 
 class UserView(_Value, frozen=True, kw_only=True):

@@ -11,7 +11,7 @@ from typing import Literal
 import msgspec
 
 from common import protocol as p
-from common.config import Config, Display, Kiosk, Site
+from common.config import Config, Display, Kiosk, QueueRules, Site
 from server.core.estimate import estimate_wait_minutes
 from server.core.hours import is_issuing, next_opening
 from server.core.model import CounterState, SiteState, Ticket, TicketState
@@ -98,6 +98,7 @@ def service_views(state: SiteState, now: datetime,
             issuing=reason is None, closed_reason=reason, next_open=opening, issued=issued,
             remaining=max(cap - issued, 0), waiting=waiting.get(service.code, 0),
             estimated_wait_minutes=estimates.get(service.code),
+            online_only=service.booking.online_only, bookable=service.booking.bookable,
         ))
     return views
 
@@ -132,7 +133,16 @@ def site_info(config: Config, site: Site, state: SiteState) -> p.SiteInfo:
             thousand=a.thousand, zero_tens=a.zero_tens, four=a.four, voice=a.voice, rate=a.rate,
             chime=a.chime,
         ),
+        elderly_age=q.elderly_age, elderly_priority_class=_elderly_class(q),
     )
+
+
+def _elderly_class(q: QueueRules) -> str | None:
+    """The priority class a kiosk offers an elderly CCCD holder: the configured one, else the
+    first class; None when the centre has no classes."""
+    if q.elderly_priority_class is not None:
+        return q.elderly_priority_class
+    return q.priority_classes[0].code if q.priority_classes else None
 
 
 def ticket_status(
