@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--screenshot", type=Path, metavar="FILE",
                         help="connect, wait for the first snapshot or the pairing code (at most 8 s), "
                              "save it as PNG, exit")
+    parser.add_argument("--screen", choices=["home", "checkin"], default="home",
+                        help="with --screenshot: the screen to photograph (checkin: the booking "
+                             "code keypad, for a site with a bookable service; default home)")
     add_log_level_argument(parser)
     return parser
 
@@ -121,7 +124,7 @@ def main(argv: list[str]) -> int:
     orientation = args.orientation or "portrait"
     try:
         if args.screenshot:
-            return screenshot.take(kiosk_app, args.screenshot, orientation)
+            return screenshot.take(kiosk_app, args.screenshot, orientation, args.screen)
         return kiosk_app.run(windowed=args.windowed, orientation=orientation)
     finally:
         kiosk_app.stop()

@@ -1,5 +1,8 @@
 """The kiosk's issuing flow: one tap, at most one ticket, even across a lost connection.
 
+A check-in (``start_checkin``: a booking code or a CCCD number) is a request like an issue
+and goes through the same flow: the server answers with the ticket it issued for it.
+
 ``KioskState`` owns one ``IssuingFlow`` and starts an issue when a service is tapped; the
 flow tells it how the issue ended through the ``IssueOutcomes`` it was given (the state
 itself), and the state decides what the screen shows. Taps are ignored while an issue is
@@ -21,6 +24,7 @@ from typing import Any, Protocol
 from common import protocol as p
 from common.client import RequestFailed
 from common.clock import Monotonic
+from kiosk.checkin import CheckinTarget
 from kiosk.values import KioskSettings, Request
 
 log = logging.getLogger(__name__)
@@ -34,8 +38,9 @@ class IssueOutcomes(Protocol):
     def ticket_issued(self, reply: p.Result) -> None:
         """The server issued the ticket (``reply.ticket``)."""
 
-    def issue_refused(self, error: RequestFailed) -> None:
-        """The server refused to issue (closed, no numbers left ...)."""
+    def issue_refused(self, error: RequestFailed, checkin: CheckinTarget | None) -> None:
+        """The server refused to issue (closed, no numbers left ...), or refused the check-in
+        ``checkin`` (too early, not found ...)."""
 
     def issue_given_up(self) -> None:
         """No answer in ``give_up_seconds``: the citizen must be told."""
@@ -52,9 +57,15 @@ class _Pending:
     """An issue in progress; once abandoned (``given_up_at``) its key may still hold a ticket."""
 
     key: str
-    service: str
+    service: str  # "" for a check-in: the server picks the booking's service
     priority: str | None
     started: float
+    checkin: CheckinTarget | None = None
+
+    @property
+    def what(self) -> str:
+        """For the log: the service, or a check-in (never its code or CCCD number)."""
+        return "a check-in" if self.checkin is not None else self.service
     in_flight: bool = False
     retry_at: float | None = None
     attempts: int = 0
@@ -89,19 +100,30 @@ class IssuingFlow:
     def waiting_for_link(self) -> bool:
         return self._pending is not None and self._pending.waiting_for_link
 
+    @property
+    def checking_in(self) -> bool:
+        return self._pending is not None and self._pending.checkin is not None
+
     # -- the tap ------------------------------------------------------------------------------
 
     def start(self, service: str, priority: str | None) -> None:
         """Issue a ticket of ``service`` (on the priority path: ``priority``)."""
+        self._start(service, priority, None)
+
+    def start_checkin(self, target: CheckinTarget) -> None:
+        """Check a booking in (by its code or its holder's CCCD number)."""
+        self._start("", None, target)
+
+    def _start(self, service: str, priority: str | None, checkin: CheckinTarget | None) -> None:
         now = self.clock()
         given = self._given
-        if (given and given.service == service and given.priority == priority and given.given_up_at
-                and now - given.given_up_at <= self.settings.same_choice_seconds):
+        if (given and (given.service, given.priority, given.checkin) == (service, priority, checkin)
+                and given.given_up_at and now - given.given_up_at <= self.settings.same_choice_seconds):
             key = given.key  # the abandoned request may have made a ticket: ask for that one
         else:
             key = uuid.uuid4().hex
         self._given = None
-        self._pending = _Pending(key=key, service=service, priority=priority, started=now)
+        self._pending = _Pending(key=key, service=service, priority=priority, started=now, checkin=checkin)
         self._send()
 
     # -- the request and its answer -----------------------------------------------------------
@@ -112,15 +134,22 @@ class IssuingFlow:
         pending.in_flight, pending.retry_at, pending.waiting_for_link = True, None, False
         pending.attempts += 1
         key = pending.key  # never logged: with this kiosk's token it gets the ticket and its URL back
-        log.info("issuing %s (priority %s), attempt %d", pending.service, pending.priority, pending.attempts)
-        message = p.IssueTicket(service=pending.service, priority=pending.priority, idempotency_key=key)
+        message: p.IssueTicket | p.CheckIn
+        if pending.checkin is not None:  # neither the code nor the CCCD number is logged
+            log.info("checking in by %s, attempt %d", "card" if pending.checkin.by_card else "code",
+                     pending.attempts)
+            message = pending.checkin.message(key)
+        else:
+            log.info("issuing %s (priority %s), attempt %d", pending.service, pending.priority,
+                     pending.attempts)
+            message = p.IssueTicket(service=pending.service, priority=pending.priority, idempotency_key=key)
         self.request(message, lambda reply: self._answered(key, reply),
                      lambda error: self._failed(key, error))
 
     def _answered(self, key: str, reply: Any) -> None:
         pending = self._pending
         if not isinstance(reply, p.Result) or reply.ticket is None:
-            log.warning("unexpected reply to issue_ticket: %s without a ticket", type(reply).__name__)
+            log.warning("unexpected reply to an issue: %s without a ticket", type(reply).__name__)
             return
         if pending is None or pending.key != key:
             given = self._given
@@ -139,9 +168,9 @@ class IssuingFlow:
         pending.in_flight = False
         if isinstance(error, RequestFailed) and error.code not in TRANSIENT_CODES:
             self._pending = None
-            self.outcomes.issue_refused(error)
+            self.outcomes.issue_refused(error, pending.checkin)
             return
-        log.info("issue of %s not answered (%s); will resend with the same key", pending.service, error)
+        log.info("issue of %s not answered (%s); will resend with the same key", pending.what, error)
         if self.online():
             pending.retry_at = self.clock() + self.settings.retry_delay_seconds
         else:
@@ -172,7 +201,7 @@ class IssuingFlow:
     def _give_up(self) -> None:
         pending = self._pending
         assert pending is not None
-        log.warning("giving up the issue of %s after %d attempt(s)", pending.service, pending.attempts)
+        log.warning("giving up the issue of %s after %d attempt(s)", pending.what, pending.attempts)
         self._pending = None
         pending.given_up_at = self.clock()
         self._given = pending

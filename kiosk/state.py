@@ -13,6 +13,13 @@ timeouts. It owns three parts, each given what it needs: the issuing flow
 reported state (``kiosk/print_jobs.py``) and the staff screen's PIN and messages
 (``kiosk/staff.py``). Printing is separate from issuing: a ticket is issued and shown even
 when the printer is down.
+
+Check-in (issue 14): a booking code typed on the keypad (``open_checkin``, ``code_key`` ...)
+or scanned, or a CCCD's QR code scanned (``scanner_key``/``scanner_enter``: the USB scanner
+types like a keyboard), goes to the server as a ``checkin`` through the issuing flow; the
+parts without a screen are in ``kiosk/checkin.py`` and ``kiosk/scanner.py``. A scanned card
+stays in the kiosk: only its 12-digit number is sent, and the card is forgotten when the
+kiosk goes home.
 """
 
 from __future__ import annotations
@@ -25,17 +32,28 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from common import protocol as p
+from common.cccd_qr import CccdCard
 from common.client import RequestFailed
 from common.clock import Monotonic, WallClock, utc_now
 from common.i18n import Translator
 from common.listeners import Listeners
 from common.notice import Notice
+from kiosk.checkin import (
+    CheckinTarget,
+    CodeEntry,
+    MessageShown,
+    checkin_notice,
+    elderly_offer,
+    unreadable_notice,
+)
 from kiosk.issuing import IssuingFlow
 from kiosk.print_jobs import PrinterMonitor, PrintJobs
+from kiosk.scanner import BookingCodeScan, CardScan, ScannerInput, read_scan
 from kiosk.staff import StaffPanel
 from kiosk.ticket_image import printed_ticket
 from kiosk.values import (
     IDLE_SCREENS,
+    SCAN_SCREENS,
     IssuedTicket,
     KioskSettings,
     PrinterPort,
@@ -74,6 +92,11 @@ class KioskState:
         self.issued: IssuedTicket | None = None  # shown on ISSUED / PRINTER_PROBLEM
         self.last_ticket: IssuedTicket | None = None  # for the staff reprint
         self.notice: Notice | None = None
+        self.message_title: tuple[str, str] | None = None  # (vi, en); None: "no number issued"
+        self.code_entry = CodeEntry()
+        self.scanner = ScannerInput(gap_seconds=settings.scan_gap_seconds)
+        self.offer: p.NamedOption | None = None  # the priority class offered after a card scan
+        self._card: CccdCard | None = None  # the scanned card, while its check-in is asked
         self._server_offset = timedelta(0)
         self._last_touch = clock()
         self._deadline: float | None = None
@@ -116,8 +139,27 @@ class KioskState:
     def waiting_for_link(self) -> bool:
         return self.issuing.waiting_for_link
 
+    @property
+    def checking_in(self) -> bool:
+        """The request in flight is a check-in (the waiting screen says so)."""
+        return self.issuing.checking_in
+
+    @property
+    def offers_checkin(self) -> bool:
+        """A service of this site takes appointments: the home screen offers check-in."""
+        return any(s.bookable for s in self.services)
+
+    @property
+    def priority_mode(self) -> bool:
+        return self.screen == Screen.PRIORITY_SERVICES and self.priority is not None
+
+    def offered(self, service: p.ServiceView) -> bool:
+        """Whether this screen offers ``service``'s walk-in numbers: an "online only" service
+        gives them to priority citizens only."""
+        return not service.online_only or self.priority_mode
+
     def can_choose(self, service: p.ServiceView) -> bool:
-        return self.ready and service.issuing
+        return self.ready and service.issuing and self.offered(service)
 
     def service(self, code: str) -> p.ServiceView | None:
         return next((s for s in self.services if s.code == code), None)
@@ -198,7 +240,7 @@ class KioskState:
         if self.screen not in (Screen.HOME, Screen.PRIORITY_SERVICES) or not self.ready:
             return False
         service = self.service(code)
-        if service is None or not service.issuing:
+        if service is None or not service.issuing or not self.offered(service):
             return False
         priority = self.priority.code if self.screen == Screen.PRIORITY_SERVICES and self.priority else None
         self._show(Screen.ISSUING)
@@ -209,14 +251,88 @@ class KioskState:
     def back(self) -> None:
         """One step back on the priority path; home from anywhere else that allows it."""
         self.touch()
-        if self.screen == Screen.PRIORITY_SERVICES:
+        if self.screen == Screen.PRIORITY_SERVICES and self.offer is None:
             self._show(Screen.PRIORITY)
         elif self.screen in (Screen.PRIORITY, Screen.STAFF_PIN, Screen.STAFF, Screen.MESSAGE,
-                             Screen.ISSUED, Screen.PRINTER_PROBLEM):
+                             Screen.ISSUED, Screen.PRINTER_PROBLEM, Screen.CHECKIN,
+                             Screen.PRIORITY_OFFER, Screen.PRIORITY_SERVICES):
             self._go_home()
         self._changed()
 
     acknowledge = back
+
+    # -- check-in: the keypad, the scanner, the elderly offer -----------------------------------
+
+    def open_checkin(self) -> None:
+        """The "have an appointment" entry: the keypad for the booking code."""
+        self.touch()
+        if self.screen == Screen.HOME and self.offers_checkin and not self.busy:
+            self.code_entry.clear()
+            self._show(Screen.CHECKIN)
+            self._changed()
+
+    def code_key(self, key: str) -> None:
+        self.touch()
+        if self.screen == Screen.CHECKIN and self.code_entry.type(key):
+            self._changed()
+
+    def code_erase(self) -> None:
+        self.touch()
+        if self.screen == Screen.CHECKIN:
+            self.code_entry.erase()
+            self._changed()
+
+    def code_submit(self) -> bool:
+        """Check in with the typed code; False when it is not complete or the kiosk not ready."""
+        self.touch()
+        if self.screen != Screen.CHECKIN or not self.code_entry.complete or not self.ready:
+            return False
+        self._start_checkin(CheckinTarget(code=self.code_entry.text))
+        return True
+
+    def scanner_key(self, text: str) -> None:
+        """A keystroke from the scanner (or anything typing into the kiosk)."""
+        self.scanner.key(text, self.clock())
+
+    def scanner_enter(self) -> bool:
+        """Enter after a scan: check in by the code or the card. Returns whether it started."""
+        text = self.scanner.enter(self.clock())
+        if text is None:
+            return False
+        self.touch()
+        if self.screen not in SCAN_SCREENS or not self.ready:
+            log.info("scan of %d characters ignored on %s", len(text), self.screen)
+            return False
+        scan = read_scan(text, today=self.local_now().date())
+        log.info("scanned %s (%d characters)", type(scan).__name__, len(text))
+        if isinstance(scan, BookingCodeScan):
+            self._start_checkin(CheckinTarget(code=scan.code))
+        elif isinstance(scan, CardScan):
+            self._start_checkin(CheckinTarget(cccd=scan.card.number), scan.card)
+        else:
+            self._show_message(unreadable_notice(scan.reason))
+            self._changed()
+            return False
+        return True
+
+    def _start_checkin(self, target: CheckinTarget, card: CccdCard | None = None) -> None:
+        self.priority, self.offer, self._card = None, None, card
+        self.message_title = None
+        self._show(Screen.ISSUING)
+        self.issuing.start_checkin(target)
+        self._changed()
+
+    def accept_offer(self) -> None:
+        """Yes to the elderly priority path: the services, with the class already chosen."""
+        self.touch()
+        if self.screen == Screen.PRIORITY_OFFER and self.offer is not None:
+            self.priority = self.offer
+            self._show(Screen.PRIORITY_SERVICES)
+            self._changed()
+
+    def _show_message(self, shown: MessageShown) -> None:
+        self.message_title, self.notice = shown.title, shown.notice
+        self._show(Screen.MESSAGE, self.settings.message_seconds)
 
     # -- how an issue ends (the IssuingFlow's outcomes) ---------------------------------------
 
@@ -229,21 +345,35 @@ class KioskState:
             priority = next((c for c in self.site.priority_classes if c.code == ticket.priority), None)
         paper = printed_ticket(reply, self.site, service, priority)
         phase = PrintPhase.PRINTING if self.printer.enabled else PrintPhase.DISABLED
+        appointment = ticket.appointment_at.astimezone(self.timezone) if ticket.appointment_at else None
         shown = IssuedTicket(
             ticket=ticket, ahead=reply.ahead or 0, estimated_wait_minutes=reply.estimated_wait_minutes,
-            url=reply.url or "", service=service, priority=priority, printed=paper, phase=phase)
+            url=reply.url or "", service=service, priority=priority, printed=paper, phase=phase,
+            appointment_at=appointment, late=bool(reply.details.get("late")))
+        self._card = None
         self.issued = self.last_ticket = shown
         self._show(Screen.ISSUED, self.settings.issued_seconds)
         if phase == PrintPhase.PRINTING:
             self.printing.print_ticket(paper, lambda outcome: self._printed(ticket.id, outcome))
         self._changed()
 
-    def issue_refused(self, error: RequestFailed) -> None:
-        self.notice = Notice.from_refusal(error)
-        self._show(Screen.MESSAGE, self.settings.message_seconds)
+    def issue_refused(self, error: RequestFailed, checkin: CheckinTarget | None) -> None:
+        card, self._card = self._card, None  # forgotten: only the offer below needed it
+        if checkin is None:
+            self.message_title, self.notice = None, Notice.from_refusal(error)
+            self._show(Screen.MESSAGE, self.settings.message_seconds)
+        elif (error.code == "booking_not_found" and checkin.by_card and card is not None
+              and self.site is not None and any(s.issuing for s in self.services)
+              and (offer := elderly_offer(card, self.site, self.local_now().date())) is not None):
+            self.offer = offer  # no booking today, but old enough for the priority path
+            self._show(Screen.PRIORITY_OFFER)
+        else:
+            self._show_message(checkin_notice(error, checkin, self.timezone))
         self._changed()
 
     def issue_given_up(self) -> None:
+        self._card = None
+        self.message_title = None
         self.notice = Notice("offline", *TEXTS.both("offline_failed"), code="offline")
         self._show(Screen.MESSAGE, self.settings.message_seconds)
 
@@ -351,7 +481,8 @@ class KioskState:
                     and self.issued.phase == PrintPhase.PRINTING)
 
     def _go_home(self) -> None:
-        self.priority = None
+        self.priority, self.offer, self._card, self.message_title = None, None, None, None
+        self.code_entry.clear()
         self.staff.clear()
         if self.screen in (Screen.ISSUED, Screen.PRINTER_PROBLEM, Screen.MESSAGE):
             self.language = self.settings.language

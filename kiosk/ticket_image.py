@@ -52,10 +52,13 @@ class PrintedTicket:
     counters: tuple[int, ...]
     priority_label: str | None
     url: str
+    appointment_at: datetime | None = None  # a checked-in booking's slot start, local time
 
     def __post_init__(self) -> None:
         if self.issued_at.tzinfo is None:
             raise ValueError("PrintedTicket.issued_at must be timezone-aware (local time)")
+        if self.appointment_at is not None and self.appointment_at.tzinfo is None:
+            raise ValueError("PrintedTicket.appointment_at must be timezone-aware (local time)")
         if not self.number.strip():
             raise ValueError("PrintedTicket.number must not be empty")
         if self.people_ahead < 0:
@@ -67,7 +70,8 @@ def printed_ticket(result: p.Result, site: p.SiteInfo, service: p.ServiceView | 
     """The paper ticket for a successful ``issue_ticket`` reply (printed in Vietnamese)."""
     ticket = result.ticket
     assert ticket is not None, "an issue_ticket result always carries the ticket"
-    issued_at = ticket.issued_at.astimezone(zoneinfo.ZoneInfo(site.timezone))
+    zone = zoneinfo.ZoneInfo(site.timezone)
+    issued_at = ticket.issued_at.astimezone(zone)
     # The main site's name only repeats the centre's ("... công tỉnh" of "... công tỉnh Ninh Bình"):
     # print where it is instead. A commune site prints its own name under the province's centre.
     main_site = site.centre_name.startswith(site.name)
@@ -82,7 +86,13 @@ def printed_ticket(result: p.Result, site: p.SiteInfo, service: p.ServiceView | 
         counters=tuple(service.counters) if service else (),
         priority_label=priority.name_vi if priority else None,
         url=result.url or f"{site.public_url}/",
+        appointment_at=ticket.appointment_at.astimezone(zone) if ticket.appointment_at else None,
     )
+
+
+def appointment_label(appointment_at: datetime) -> str:
+    """"Lịch hẹn 09:30": the slot's start (a booking is checked in on its own day)."""
+    return PAPER.text("ticket_appointment", time=f"{appointment_at:%H:%M}")
 
 
 # --- text helpers -----------------------------------------------------------------
@@ -343,6 +353,9 @@ def render_ticket(ticket: PrintedTicket, *, width_dots: int = 576,
     c.big_number(_nfc(ticket.number), round(width_dots * 0.27))
     c.gap(20)
     c.text([(_nfc(ticket.service_name), f("Bold", 27))], spacing=6)
+    if ticket.appointment_at is not None:  # an appointment: called from its slot's start on
+        c.gap(6)
+        c.badge(appointment_label(ticket.appointment_at), f("Bold", 26))
     if ticket.priority_label:
         c.gap(6)
         c.badge(PAPER.text("priority_chosen", name=_nfc(ticket.priority_label)), f("Bold", 23))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from common import protocol as p
@@ -43,6 +44,8 @@ class Screen(enum.StrEnum):
     HOME = "home"
     PRIORITY = "priority"  # choose the priority class
     PRIORITY_SERVICES = "priority_services"  # then the service
+    CHECKIN = "checkin"  # the keypad for a booking code
+    PRIORITY_OFFER = "priority_offer"  # a scanned CCCD's holder may take the elderly priority path
     ISSUING = "issuing"
     ISSUED = "issued"
     PRINTER_PROBLEM = "printer_problem"
@@ -58,7 +61,12 @@ class PrintPhase(enum.StrEnum):
     DISABLED = "disabled"  # this kiosk has no printer: the screen is the ticket
 
 
-IDLE_SCREENS = frozenset({Screen.PRIORITY, Screen.PRIORITY_SERVICES, Screen.STAFF_PIN, Screen.STAFF})
+IDLE_SCREENS = frozenset({Screen.PRIORITY, Screen.PRIORITY_SERVICES, Screen.STAFF_PIN, Screen.STAFF,
+                          Screen.CHECKIN, Screen.PRIORITY_OFFER})
+# Where a scan is taken (the scanner types into whatever is shown): not while a number is being
+# issued or a printer problem is being noted, and never on the staff screens.
+SCAN_SCREENS = frozenset({Screen.HOME, Screen.PRIORITY, Screen.PRIORITY_SERVICES, Screen.CHECKIN,
+                          Screen.PRIORITY_OFFER, Screen.MESSAGE, Screen.ISSUED})
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,7 @@ class KioskSettings:
     same_choice_seconds: float = 120.0  # the same tap soon after a give-up reuses its key
     status_interval_seconds: float = 60.0  # printer status poll while idle (0: never)
     staff_pin: str = "1234"
+    scan_gap_seconds: float = 0.25  # keystrokes further apart are not one scan (kiosk/scanner.py)
     language: str = "vi"
 
 
@@ -85,5 +94,7 @@ class IssuedTicket:
     priority: p.NamedOption | None
     printed: PrintedTicket
     phase: PrintPhase
+    appointment_at: datetime | None = None  # a checked-in booking's slot start, local time
+    late: bool = False  # checked in after the window: issued as an ordinary walk-in number
     problem_vi: str = ""
     problem_en: str = ""

@@ -1,7 +1,9 @@
 """The kiosk window: a header (centre, clock, language), banners, and one page per screen.
 
 It only draws ``KioskState`` and forwards taps to it; a timer drives ``state.tick()``
-and the clock. Portrait and landscape layouts follow the window's own shape.
+and the clock. Portrait and landscape layouts follow the window's own shape. Keystrokes
+(the USB 2D scanner types like a keyboard; no button takes the focus, so they reach the
+window) go to the state's scanner input.
 """
 
 from __future__ import annotations
@@ -9,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
 
 from kiosk import view_style as st
 from kiosk.state import KioskState, Screen
+from kiosk.view_checkin import CheckinPage, OfferPage
 from kiosk.view_home import HomePage, PriorityPage, button, label, scale_box
 from kiosk.view_staff import PinPage, StaffPage
 from kiosk.view_text import Texts
@@ -22,6 +26,7 @@ from kiosk.view_widgets import LongPressLabel
 TICK_MS = 250
 ISSUING_DELAY = 0.3  # s: a quick answer goes straight from the tiles to the ticket
 PRINTER_TROUBLE = frozenset({"offline", "paper_out", "error"})
+ENTER_KEYS = frozenset({Qt.Key.Key_Return, Qt.Key.Key_Enter})
 
 
 class KioskWindow(QWidget):
@@ -34,6 +39,7 @@ class KioskWindow(QWidget):
         self.setObjectName("root")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         self.setWindowTitle(self.t.tr.both("window_title")[0])  # in Vietnamese, whatever the screen shows
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # the scanner's keystrokes come here
 
         header = QFrame()
         header.setObjectName("header")
@@ -74,6 +80,8 @@ class KioskWindow(QWidget):
         self.message = MessagePage(state, self.t)
         self.pin = PinPage(state, self.t)
         self.staff = StaffPage(state, self.t, printer_uri)
+        self.checkin = CheckinPage(state, self.t)
+        self.offer = OfferPage(state, self.t)
         for page, screens in (
             (self.home, (Screen.HOME, Screen.PRIORITY_SERVICES)),
             (self.priority, (Screen.PRIORITY,)),
@@ -81,6 +89,8 @@ class KioskWindow(QWidget):
             (self.message, (Screen.CONNECTING, Screen.ISSUING, Screen.MESSAGE)),
             (self.pin, (Screen.STAFF_PIN,)),
             (self.staff, (Screen.STAFF,)),
+            (self.checkin, (Screen.CHECKIN,)),
+            (self.offer, (Screen.PRIORITY_OFFER,)),
         ):
             self.stack.addWidget(page)
             for screen in screens:
@@ -117,9 +127,20 @@ class KioskWindow(QWidget):
         self.unit, self.portrait = unit, portrait
         self.setStyleSheet(st.stylesheet(unit))
         scale_box(self.header_box, unit, side=28, top=18, bottom=18, spacing=28)
-        for page in (self.home, self.priority, self.ticket, self.message, self.pin, self.staff):
+        for page in (self.home, self.priority, self.ticket, self.message, self.pin, self.staff,
+                     self.checkin, self.offer):
             page.set_geometry_mode(unit, portrait)
         self.render()
+
+    # -- the scanner --------------------------------------------------------------------------
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in ENTER_KEYS:
+            self.state.scanner_enter()
+        elif event.text():
+            self.state.scanner_key(event.text())
+        else:
+            super().keyPressEvent(event)
 
     # -- drawing ------------------------------------------------------------------------------
 
@@ -139,6 +160,8 @@ class KioskWindow(QWidget):
 
     def render(self) -> None:
         state, t = self.state, self.t
+        if self.isVisible() and self.focusWidget() is None:
+            self.setFocus(Qt.FocusReason.OtherFocusReason)  # even inside the pairing frame
         self.title.setText(t.title() or t("connecting"))
         self.subtitle.setText(t.subtitle())
         self.subtitle.setVisible(bool(t.subtitle()))

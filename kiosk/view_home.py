@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from common import protocol as p
-from kiosk.state import KioskState, Screen
+from kiosk.state import KioskState
 from kiosk.view_text import Texts
 from kiosk.view_widgets import ServiceTile, TileContent, TileGrid
 
@@ -118,6 +118,25 @@ class HomePage(QWidget):
             child.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.entry.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
+        self.checkin = button("checkinEntry", on_click=state.open_checkin)
+        self.checkin_title = label("checkinEntryTitle", wrap=False)
+        self.checkin_hint = label("checkinEntryHint")
+        checkin_arrow = label("checkinEntryArrow", "›", wrap=False)
+        checkin_texts = QVBoxLayout()
+        checkin_texts.setSpacing(0)
+        checkin_texts.addWidget(self.checkin_title)
+        checkin_texts.addWidget(self.checkin_hint)
+        checkin_box = QHBoxLayout(self.checkin)
+        checkin_box.setContentsMargins(32, 10, 28, 10)
+        checkin_box.addLayout(checkin_texts, 1)
+        checkin_box.addWidget(checkin_arrow)
+        for child in (self.checkin_title, self.checkin_hint, checkin_arrow):
+            child.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.checkin.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.entries = QBoxLayout(QBoxLayout.Direction.LeftToRight)  # the two entries side by side
+        self.entries.addWidget(self.checkin, 1)
+        self.entries.addWidget(self.entry, 1)
+
         self.banner = QFrame()
         self.banner.setObjectName("priorityBanner")
         self.banner_text = label("priorityBannerText")
@@ -133,7 +152,7 @@ class HomePage(QWidget):
 
         self.top = QBoxLayout(QBoxLayout.Direction.TopToBottom)
         self.top.addWidget(self.instruction)
-        self.top.addWidget(self.entry)
+        self.top.addLayout(self.entries)
         self.top.addWidget(self.banner)
         layout = QVBoxLayout(self)
         self.layout_box = layout
@@ -148,20 +167,26 @@ class HomePage(QWidget):
         self.top.setDirection(direction)
         self.top.setSpacing(round(18 * unit))
         self.entry.setFixedHeight(round((128 if portrait else 136) * unit))
+        self.checkin.setFixedHeight(round((128 if portrait else 136) * unit))
+        self.entries.setSpacing(round(18 * unit))
         self.top.setStretch(0, 0 if not portrait else 1)
-        self.top.setStretch(1, 1)
+        self.top.setStretch(1, 1 if portrait else 2)
         self.grid.unit = unit
         self.grid.relayout()
 
     def render(self) -> None:
         state, t = self.state, self.t
-        priority_mode = state.screen == Screen.PRIORITY_SERVICES and state.priority is not None
+        priority_mode = state.priority_mode
         has_classes = bool(state.site and state.site.priority_classes)
         self.instruction.setText(t.home_instruction(priority_mode))
         self.entry.setVisible(not priority_mode and has_classes)
         self.entry.setEnabled(state.online and any(s.issuing for s in state.services))
         self.entry_title.setText(t("priority_entry"))
         self.entry_hint.setText(t.priority_hint())
+        self.checkin.setVisible(not priority_mode and state.offers_checkin)
+        self.checkin.setEnabled(state.online)
+        self.checkin_title.setText(t("checkin_entry"))
+        self.checkin_hint.setText(t.checkin_hint())
         self.banner.setVisible(priority_mode)
         self.banner_text.setText(t("priority_chosen", name=t.option_name(state.priority)))
         self.back.setText(t("back"))
@@ -181,10 +206,10 @@ class HomePage(QWidget):
             tile = self.tiles[service.code]
             content = TileContent(
                 name=t.service_name(service), agency=service.agency, status=t.tile_status(service),
-                extra=t.remaining(service), available=service.issuing)
+                extra=t.remaining(service), available=service.issuing and state.offered(service))
             # While an issue is in flight the tiles keep their look (the state ignores taps):
             # most answers arrive within ~50 ms and a grey flash would only startle.
-            live = state.online and state.site is not None and service.issuing
+            live = state.online and state.site is not None and service.issuing and state.offered(service)
             refit |= tile.set_content(content, enabled=live)
         if refit:
             self.grid.fit_names()

@@ -81,6 +81,39 @@ def stylesheet(u: float) -> str:
     QLabel#priorityEntryTitle {{ color: white; font-size: {s(40)}; font-weight: 800; }}
     QLabel#priorityEntryHint {{ color: #fff7ed; font-size: {s(23)}; font-weight: 500; }}
     QLabel#priorityEntryArrow {{ color: white; font-size: {s(64)}; font-weight: 700; }}
+    QPushButton#checkinEntry {{
+        background: {NAVY}; color: white; border: none; border-radius: {s(20)};
+        min-height: {s(112)}; text-align: left; padding: 0 {s(32)};
+    }}
+    QPushButton#checkinEntry:pressed {{ background: {NAVY_DARK}; }}
+    QPushButton#checkinEntry:disabled {{ background: #94a3b8; }}
+    QLabel#checkinEntryTitle {{ color: white; font-size: {s(38)}; font-weight: 800; }}
+    QLabel#checkinEntryHint {{ color: #dbeafe; font-size: {s(23)}; font-weight: 500; }}
+    QLabel#checkinEntryArrow {{ color: white; font-size: {s(64)}; font-weight: 700; }}
+    QLabel#codeEntry {{
+        font-size: {s(96)}; font-weight: 800; color: {NAVY}; letter-spacing: {s(10)};
+        background: {CARD}; border: {s(3)} solid {NAVY}; border-radius: {s(20)}; padding: {s(12)} {s(28)};
+    }}
+    QPushButton#codeKey {{
+        background: {CARD}; color: {TEXT}; border: {s(2)} solid {LINE}; border-radius: {s(18)};
+        font-size: {s(52)}; font-weight: 800;
+    }}
+    QPushButton#codeKey:pressed {{ background: {ACCENT_SOFT}; }}
+    QPushButton#codeKey:disabled {{ color: #94a3b8; background: {CLOSED_BG}; }}
+    QLabel#offerTitle {{ font-size: {s(50)}; font-weight: 800; color: {PRIORITY_DARK}; }}
+    QPushButton#offerAccept {{
+        background: {PRIORITY}; color: white; border: none; border-radius: {s(18)};
+        font-size: {s(40)}; font-weight: 800; min-height: {s(128)}; padding: 0 {s(56)};
+    }}
+    QPushButton#offerAccept:pressed {{ background: {PRIORITY_DARK}; }}
+    QLabel#ticketAppointment {{
+        background: {NAVY}; color: white; font-size: {s(34)}; font-weight: 800;
+        padding: {s(8)} {s(24)}; border-radius: {s(14)};
+    }}
+    QLabel#ticketLate {{
+        background: {WARNING_BG}; color: {WARNING_TEXT}; font-size: {s(28)}; font-weight: 700;
+        padding: {s(8)} {s(22)}; border-radius: {s(14)};
+    }}
     QFrame#priorityBanner {{
         background: {PRIORITY_SOFT}; border: {s(3)} solid {PRIORITY}; border-radius: {s(20)};
     }}

@@ -73,6 +73,8 @@ class Texts:
 
     def tile_status(self, service: p.ServiceView) -> str:
         """The line under a tile: the queue, or why it cannot be chosen now."""
+        if service.issuing and not self.state.offered(service):
+            return self("online_only")
         if service.closed_reason == "daily_cap_reached":
             return self("cap_reached")
         if service.closed_reason in ("service_closed", "holiday"):
@@ -116,6 +118,30 @@ class Texts:
         return self("priority_entry_hint", classes=" · ".join(names))
 
     # -- the ticket and messages ------------------------------------------------------------
+
+    def checkin_hint(self) -> str:
+        return self("checkin_entry_hint")
+
+    def message_title(self) -> str:
+        """The message screen's title: a check-in's own (e.g. "come back at 09:30") or
+        "no number issued"."""
+        title = self.state.message_title
+        if title is None:
+            return self("message_title")
+        return title[1] if self.english else title[0]
+
+    def offer_title(self) -> str:
+        return self("offer_title", name=self.option_name(self.state.offer))
+
+    def offer_text(self) -> str:
+        site = self.state.site
+        return self("offer_text", age=site.elderly_age if site else "")
+
+    def appointment(self, when: datetime | None, late: bool) -> str:
+        """The ticket's appointment line: its time, or that it came late and is a walk-in."""
+        if late:
+            return self("appointment_late")
+        return self("appointment", time=f"{when:%H:%M}") if when is not None else ""
 
     def counters(self, service: p.ServiceView | None) -> str:
         return ", ".join(str(n) for n in service.counters) if service else ""

@@ -32,6 +32,7 @@ class TicketPage(QWidget):
         self.number.setObjectName("ticketNumber")
         self.service = label("ticketService")
         self.priority = label("ticketPriority", wrap=False)
+        self.appointment = label("ticketAppointment", wrap=False)
         self.rows: list[tuple[QLabel, QLabel]] = [
             (label("rowLabel", wrap=False), label("rowValue", wrap=False)) for _ in range(3)]
         self.qr = QrWidget()
@@ -50,11 +51,13 @@ class TicketPage(QWidget):
             grid.addWidget(name, i, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             grid.addWidget(value, i, 1, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         badge_row = centred(self.priority)
+        appointment_row = centred(self.appointment)
 
         self.info = QVBoxLayout()
         self.info.addStretch(1)
         for widget in (self.caption, self.number, self.service):
             self.info.addWidget(widget)
+        self.info.addLayout(appointment_row)
         self.info.addLayout(badge_row)
         self.info.addStretch(1)
         self.side = QVBoxLayout()
@@ -123,6 +126,11 @@ class TicketPage(QWidget):
         self.number.setStyleSheet(f"color: {st.NAVY};")
         self.number.setText(issued.ticket.number)
         self.service.setText(t.service_name(issued.service, issued.ticket.service))
+        appointment = t.appointment(issued.appointment_at, issued.late)
+        self.appointment.setVisible(bool(appointment))
+        self.appointment.setText(appointment)
+        self.appointment.setObjectName("ticketLate" if issued.late else "ticketAppointment")
+        self.appointment.style().polish(self.appointment)
         self.priority.setVisible(issued.priority is not None)
         self.priority.setText(t("priority_chosen", name=t.option_name(issued.priority)))
         values = [(t("ahead"), str(issued.ahead)),
@@ -182,11 +190,13 @@ class MessagePage(QWidget):
             self.text.setText(t("rejected_hint", detail=state.connection_detail) if rejected
                               else t("connecting_hint"))
         elif screen == Screen.ISSUING:
-            self.title.setText(t("issuing_reconnect") if state.waiting_for_link else t("issuing"))
+            working = t("checking_in") if state.checking_in else t("issuing")
+            self.title.setText(t("issuing_reconnect") if state.waiting_for_link else working)
             self.text.setText(t("please_wait"))
         else:
-            self.title.setObjectName("messageTitle")
-            self.title.setText(t("message_title"))
+            info = state.notice is not None and state.notice.kind == "info"  # e.g. "come back at 09:30"
+            self.title.setObjectName("bigMessage" if info else "messageTitle")
+            self.title.setText(t.message_title())
             self.text.setText(t.notice())
         self.title.style().polish(self.title)
         self.update_countdown()
