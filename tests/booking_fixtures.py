@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.client
 import json
-from contextlib import closing
 from pathlib import Path
 
 import msgspec
@@ -43,7 +42,7 @@ class BookingServer:
 
     def public(self, message: dict) -> dict:
         """One request on the public websocket, as a phone sends it."""
-        with closing(connect(self.ws_url + "/public")) as ws:
+        with connect(self.ws_url + "/public") as ws:
             ws.send(json.dumps({"id": "t", **message}))
             while True:
                 reply = json.loads(ws.recv(timeout=10))

@@ -6,7 +6,7 @@ ticket page; mistyped details are said beside their field in Vietnamese; an unkn
 a malformed one say the same thing.
 
 ``XEPHANG_WEB_SCREENSHOTS=docs/screenshots pytest tests/test_booking_browser.py -k screenshots``
-rewrites docs/screenshots/web-book-*.png.
+rewrites docs/screenshots/web-book-{1-site,3-day,4-slot,5-details,6-booked}.png.
 """
 
 from __future__ import annotations
@@ -29,9 +29,11 @@ PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "i
 NAME, PHONE_NO, CCCD = "Nguyễn Văn An", "0912 345 678", "001058012345"  # a Hà Nội man born in 1958
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    started = BookingServer(tmp_path_factory.mktemp("booking"))
+@pytest.fixture
+def server(tmp_path):
+    """A server of its own for each test: the public messages are paced per address (all
+    from 127.0.0.1 here) and per CCCD, and each test is a citizen's visit of its own."""
+    started = BookingServer(tmp_path)
     yield started
     started.close()
 
@@ -132,16 +134,17 @@ def test_a_slot_taken_meanwhile_sends_the_citizen_back_to_the_times(browser, ser
     choose(page, "Trung tâm Phục vụ hành chính công tỉnh")
     choose(page, "Lý lịch tư pháp")
     choose(page, "Thứ Hai")
-    choose_slot(page, "#slot-choices", "15:00")
+    choose_slot(page, "#slot-choices", "15:15")
     fill_details(page, cccd="001058012311")
     for cccd in ("001058012312", "001058012313"):  # the slot's 2 bookable places go to others
-        taken = server.public({"type": "book", "site": "tinh", "service": "TP", "start": "2026-11-30T15:00:00+07:00",
-                               "name": "Trần Thị Bình", "phone": "0987654321", "cccd": cccd})
+        taken = server.public({"type": "book", "site": "tinh", "service": "TP",
+                               "start": "2026-11-30T15:15:00+07:00", "name": "Trần Thị Bình",
+                               "phone": "0987654321", "cccd": cccd})
         assert taken["type"] == "booking", taken
     page.click("#submit")
     expect(page.locator("#step-slot h2")).to_be_visible()
     expect(page.locator("#slot-status")).to_contain_text("hết chỗ")
-    full = page.locator('#slot-choices .choice[data-start*="T15:00:"]')
+    full = page.locator('#slot-choices .choice[data-start*="T15:15:"]')
     expect(full).to_be_disabled()
     expect(full).to_contain_text("Hết chỗ")
     page.context.close()
@@ -218,16 +221,15 @@ def test_screenshots(browser, server, tmp_path):
     out = Path(target) if target else tmp_path
     out.mkdir(parents=True, exist_ok=True)
     page = phone(browser, server)
-    shots = [("site", None)]
     page.screenshot(path=out / "web-book-1-site.png")
     choose(page, "Trung tâm Phục vụ hành chính công tỉnh")
-    page.screenshot(path=out / "web-book-2-service.png")
+    page.screenshot(path=tmp_path / "web-book-2-service.png")  # drawn, not kept in the docs
     choose(page, "Lý lịch tư pháp")
     page.screenshot(path=out / "web-book-3-day.png")
     choose(page, "Ngày mai")
     page.locator("#slot-choices .choice").first.wait_for()
     page.screenshot(path=out / "web-book-4-slot.png")
-    choose_slot(page, "#slot-choices", "14:00")
+    choose_slot(page, "#slot-choices", "14:15")
     page.fill("#name", NAME)
     page.fill("#phone", "0912 345 67")
     page.fill("#cccd", CCCD)
@@ -241,8 +243,7 @@ def test_screenshots(browser, server, tmp_path):
     page.click("#move")
     page.locator("#move-days .choice", has_text="Thứ Sáu").click()
     page.locator("#move-slots .choice").first.wait_for()
-    page.screenshot(path=out / "web-book-7-move.png", full_page=True)
+    page.screenshot(path=tmp_path / "web-book-7-move.png", full_page=True)
     page.context.close()
-    del shots
-    for path in out.glob("web-book-*.png"):
+    for path in [*out.glob("web-book-*.png"), *tmp_path.glob("web-book-*.png")]:
         assert path.stat().st_size < 400_000, path
