@@ -23,6 +23,7 @@ from common.config_problem import ConfigProblem, decoding_problem, problem
 from common.errors import CommonError
 from common.passwords import is_password_hash
 from common.printer_uri import PrinterConfigError, parse_printer_uri
+from common.api_key_config import ApiKey, api_key_problems
 from common.notify_config import Notifications, notification_problems
 from common.webhook_config import Webhook, webhook_problems
 
@@ -253,6 +254,8 @@ class ServerSettings(_Struct, kw_only=True):
     # keeps raw events this many months and tickets (which the reports read) this many.
     keep_events_months: int = 13
     keep_tickets_months: int = 60
+    # The integration API's port (docs/integration.md), on the same host; None: no API.
+    api_port: int | None = None
 
 
 class Config(_Struct, kw_only=True):
@@ -267,6 +270,7 @@ class Config(_Struct, kw_only=True):
     users: list[User] = []
     webhooks: list[Webhook] = []  # issue 16: common/webhook_config.py
     notifications: Notifications = Notifications()  # issue 16: common/notify_config.py
+    api_keys: list[ApiKey] = []  # issue 16: common/api_key_config.py
 
     def site(self, code: str) -> Site | None:
         return next((s for s in self.sites if s.code == code), None)
@@ -358,6 +362,7 @@ def _validate(c: Config) -> Iterator[ConfigProblem]:
     site_codes = {s.code for s in c.sites}
     yield from webhook_problems(c.webhooks, site_codes)
     yield from notification_problems(c.notifications)
+    yield from api_key_problems(c.api_keys, site_codes)
     for dup in _duplicates([u.username for u in c.users]):
         yield problem("users", "duplicate_username", username=dup)
     for i, user in enumerate(c.users):
@@ -380,6 +385,10 @@ def _validate(c: Config) -> Iterator[ConfigProblem]:
 def _validate_server(s: ServerSettings) -> Iterator[ConfigProblem]:
     if not 0 <= s.port <= 65535:
         yield problem("server.port", "not_a_port", port=s.port)
+    if s.api_port is not None and not 0 <= s.api_port <= 65535:
+        yield problem("server.api_port", "not_a_port", port=s.api_port)
+    elif s.api_port is not None and s.api_port == s.port != 0:
+        yield problem("server.api_port", "api_port_taken", port=s.port)
     if not re.match(r"^https?://[^/\s]+", s.public_url):
         yield problem("server.public_url", "bad_public_url")
     if (s.tls_cert is None) != (s.tls_key is None):

@@ -32,6 +32,7 @@ from common.config import (
 )
 from common.config_problem import TEXTS, ConfigProblem
 from common.i18n import LANGUAGES, Language, Translator
+from common.api_key_config import ApiKey
 from common.webhook_config import Webhook
 
 SEPARATOR = " › "
@@ -50,6 +51,7 @@ _ITEMS: dict[type, tuple[str, str]] = {
     Outcome: ("item_outcome", "code"),
     RatingLevel: ("item_rating", "value"),
     Webhook: ("item_webhook", "id"),
+    ApiKey: ("item_api_key", "id"),
 }
 
 

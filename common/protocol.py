@@ -349,6 +349,25 @@ class DeviceRevocation(_Change, tag="device_revoke", frozen=True, kw_only=True):
     id: str
 
 
+class ApiKeyChange(_Change, tag="api_key", frozen=True, kw_only=True):
+    """Create an integration API key (``base`` null: the server generates the key and
+    returns it once, in ``result.api_key``) or change one's name, scopes, sites and rate
+    (administrator only; docs/integration.md)."""
+
+    id: str
+    name: str
+    scopes: list[str]
+    sites: list[str] = []
+    rate_per_second: float = 10.0
+    burst: int = 30
+
+
+class ApiKeyRevocation(_Change, tag="api_key_revoke", frozen=True, kw_only=True):
+    """The key stops working at once; it is kept, disabled, for what it did."""
+
+    id: str
+
+
 class WebhookChange(_Change, tag="webhook", frozen=True, kw_only=True):
     """Add (``base`` null) or edit a webhook subscription (the administrator's; issue 16).
     The server generates its signing secret when it is new, and a new one with
@@ -371,7 +390,7 @@ Change = (
     UserChange | SiteChange | SiteAddition | CentreChange | NoticeChange | ServiceChange
     | ServiceRemoval | CounterChange | CounterRemoval | KioskChange | DisplayChange | DeviceApproval
     | WebhookChange | WebhookRemoval
-    | DeviceRevocation
+    | DeviceRevocation | ApiKeyChange | ApiKeyRevocation
 )
 CHANGE_KINDS: dict[str, type] = {cls.__struct_config__.tag: cls for cls in Change.__args__}
 
@@ -709,6 +728,7 @@ class Result(_Message, tag="result", frozen=True, kw_only=True):
     url: str | None = None
     counter: CounterView | None = None
     version: int | None = None  # admin_change: the settings version it made
+    api_key: str | None = None  # admin_change creating an API key: the key, shown this once
 
 
 class Error(_Message, tag="error", frozen=True, kw_only=True):

@@ -32,10 +32,12 @@ from common.config import Config, Display, Kiosk, Site, User, validation_problem
 from common.config_places import explained
 from common.errors import Rejected
 from common.notify_config import masked_notifications
+from server.api.key_changes import NewKey, apply_api_key_change
 from server.settings_store import AuditEntry
 from server.webhook_changes import apply_webhook_change, masked
 
 MASK = "•••"
+ADMINISTRATOR_THINGS = ("api_key:",)  # things (beside the centre) only the administrator sees
 MIN_PASSWORD = 8
 
 
@@ -50,6 +52,8 @@ def things(config: Config) -> Iterator[tuple[str, str | None, msgspec.Struct]]:
         yield f"user:{user.username}", None, user
     for hook in config.webhooks:
         yield f"webhook:{hook.id}", None, hook
+    for api_key in config.api_keys:
+        yield f"api_key:{api_key.id}", None, api_key
     for site in config.sites:
         yield f"site:{site.code}", site.code, _site_own(site)
         for service in site.services:
@@ -65,7 +69,7 @@ def fingerprints(config: Config, by: User | None = None) -> dict[str, str]:
     users = None if by is None else {u.username for u in _visible_users(config, by)}
     webhooks = {f"webhook:{h.id}": fingerprint(h) for h in config.webhooks if by is None or by.administrator}
     return webhooks | {key: fingerprint(value) for key, site, value in things(config)
-            if by is None or (key == "centre" and by.administrator)
+            if by is None or ((key == "centre" or key.startswith(ADMINISTRATOR_THINGS)) and by.administrator)
             or (site is None and users is not None and key[5:] in users)
             or (site is not None and (by.administrator or site in by.sites))}
 
@@ -84,6 +88,10 @@ def public_view(config: Config, by: User) -> dict[str, Any]:
     raw["notifications"] = masked_notifications(raw["notifications"], MASK)
     if not by.administrator:  # webhook subscriptions and their secrets: the administrator's
         raw.pop("webhooks", None)
+    if not by.administrator:
+        raw.pop("api_keys", None)
+    for api_key in raw.get("api_keys", []):
+        api_key.pop("key_hash", None)
     for user in raw["users"]:
         user.pop("password_hash", None)
     for site in raw["sites"]:
@@ -94,14 +102,18 @@ def public_view(config: Config, by: User) -> dict[str, Any]:
 
 def apply_change(config: Config, change: p.Change, base: str | None, by: User,
                  hash_password: Callable[[str], str],
-                 approved: tuple[str, str] | None = None) -> tuple[Config, list[AuditEntry]]:
-    """The configuration after ``change`` (see the module docstring)."""
+                 approved: tuple[str, str] | None = None,
+                 new_key: NewKey | None = None) -> tuple[Config, list[AuditEntry]]:
+    """The configuration after ``change`` (see the module docstring); ``new_key``: the hash of
+    the API key the server generated for an ``api_key`` change with ``base`` null."""
     if by.role != "manager" or by.disabled:
         raise Rejected("forbidden")
     site = getattr(change, "site", None)
     if isinstance(site, str):
         _site(config, site, by)  # an unknown site, or not theirs: before saying anything of it
     elif isinstance(change, p.SiteAddition | p.CentreChange) and not by.administrator:
+        raise Rejected("forbidden")
+    if isinstance(change, p.ApiKeyChange | p.ApiKeyRevocation) and not by.administrator:
         raise Rejected("forbidden")
     if isinstance(change, p.WebhookChange | p.WebhookRemoval) and not by.administrator:
         raise Rejected("forbidden")
@@ -121,6 +133,9 @@ def apply_change(config: Config, change: p.Change, base: str | None, by: User,
     elif isinstance(change, p.WebhookChange | p.WebhookRemoval):
         new, action, after = apply_webhook_change(config, change, before)
         entry = _entry(action, None, change.id, masked(before, MASK), masked(after, MASK))  # type: ignore[arg-type]
+    elif isinstance(change, p.ApiKeyChange | p.ApiKeyRevocation):
+        new, action, key_after = apply_api_key_change(config, change, before, new_key)
+        entry = _entry(action, None, change.id, before, key_after)
     else:
         new, entry = _apply(config, change, before, by, hash_password)
     entries = [entry]
@@ -160,6 +175,8 @@ def thing_key(change: p.Change) -> str:
             return f"counter:{site}:{number}"
         case p.WebhookChange(id=ident) | p.WebhookRemoval(id=ident):
             return f"webhook:{ident}"
+        case p.ApiKeyChange(id=ident) | p.ApiKeyRevocation(id=ident):
+            return f"api_key:{ident}"
         case p.KioskChange(site=site, id=ident) | p.DisplayChange(site=site, id=ident) | \
                 p.DeviceRevocation(site=site, id=ident) | p.DeviceApproval(site=site, id=ident):
             return f"device:{site}:{ident}"
@@ -377,7 +394,7 @@ def _masked(value: Any) -> Any:
         return None
     raw = msgspec.to_builtins(value)
     if isinstance(raw, dict):
-        for secret in ("password_hash", "token"):
+        for secret in ("password_hash", "token", "key_hash"):
             if secret in raw:
                 raw[secret] = MASK
         if isinstance(raw.get("notifications"), dict):  # the centre's Zalo token, gateway keys

@@ -29,6 +29,7 @@ from websockets.http11 import Request, Response
 from common.clock import utc_now
 from common.config import Config
 from server.access import WEBSOCKET_PATHS
+from server.api.http_server import ApiServer
 from server.compression import server_extensions
 from server.connections import Audience, Connections
 from server.core import commands as c
@@ -84,6 +85,7 @@ class QueueServer:
         self.routes = routes if routes is not None else web_routes.route_table()
         self._tasks: list[asyncio.Task[Any]] = []
         self._server: Server | None = None
+        self.api: ApiServer | None = None  # the integration API, on server.api_port (server/api/)
 
     # -- the Service interface (server/service.py) ----------------------------------------------
 
@@ -197,6 +199,13 @@ class QueueServer:
             max_size=self.config.server.max_message_bytes, max_queue=16,
             ping_interval=20, ping_timeout=20, close_timeout=5,
         )
+        if self.config.server.api_port is not None:
+            self.api = ApiServer(self)
+            try:
+                await self.api.start(host, self.config.server.api_port, ssl=ssl)
+            except OSError:
+                self._server.close(close_connections=True)
+                raise
         return self._server
 
     @property
@@ -211,6 +220,8 @@ class QueueServer:
 
     async def stop(self) -> None:
         """Graceful: stop accepting, let the writer finish what it holds, close the store."""
+        if self.api is not None:
+            await self.api.stop()
         if self._server is not None:
             self._server.close(close_connections=True)
             await self._server.wait_closed()

@@ -26,6 +26,7 @@ from common.errors import Rejected
 from common.passwords import hash_password
 from server import wire
 from server.admin_changes import apply_change, own_password
+from server.api.key_changes import NewKey
 from server.core import commands as c
 from server.core.changes import change_rules
 from server.core.model import SiteRules, SiteState, new_site_state
@@ -98,8 +99,10 @@ class LiveSettings:
                         "'xephang config import')", self.version)
         return self.version, config
 
-    async def change(self, change: p.Change, base: str | None, by: User) -> int:
-        """Apply one change (see the module docstring); the new version. Raises Rejected."""
+    async def change(self, change: p.Change, base: str | None, by: User, *,
+                     new_key: NewKey | None = None) -> int:
+        """Apply one change (see the module docstring); the new version. Raises Rejected.
+        ``new_key``: the hash of the API key the server generated for a new ``api_key``."""
         password = getattr(change, "password", None)
         loop = asyncio.get_running_loop()
         hashed = (await loop.run_in_executor(self.server.kdf_thread, hash_password, password)
@@ -111,7 +114,7 @@ class LiveSettings:
                 raise Rejected("unknown_pairing_code", pairing=change.code)
             approved = (pending.kind, new_token())
         version = await self.server.writer.exclusive(
-            lambda: self._apply(change, base, by, lambda _: hashed, approved))
+            lambda: self._apply(change, base, by, lambda _: hashed, approved, new_key))
         if isinstance(change, p.DeviceApproval) and approved is not None:
             self._send_credential(change, approved[1])
         return version
@@ -140,13 +143,14 @@ class LiveSettings:
         return await self.server.writer.exclusive(save)
 
     async def _apply(self, change: p.Change, base: str | None, by: User,
-                     hash_password: Callable[[str], str], approved: tuple[str, str] | None) -> int:
+                     hash_password: Callable[[str], str], approved: tuple[str, str] | None,
+                     new_key: NewKey | None = None) -> int:
         server = self.server
         old = server.config
         current = old.user(by.username)
         if current is None or current.disabled or current.role != "manager":
             raise Rejected("forbidden")
-        new, entries = apply_change(old, change, base, current, hash_password, approved)
+        new, entries = apply_change(old, change, base, current, hash_password, approved, new_key)
         return await self._commit(old, new, by.username, entries)
 
     async def _commit(self, old: Config, new: Config, actor: str, entries: list[AuditEntry]) -> int:

@@ -125,3 +125,14 @@ def test_every_text_the_pages_ask_for_exists():
     assert sorted(set(entries) - used) == []  # no text left behind
     for key, entry in entries.items():
         assert unescape(entry["vi"]) == entry["vi"], key
+
+
+def test_after_hours_there_is_no_number_for_today(server):
+    server.clock.set_local(2026, 11, 25, 20, 0)
+    try:
+        data = script_data(server.get("/book")[2])
+    finally:
+        server.clock.set_local(2026, 11, 25, 8, 0)
+    offered = {s["code"]: s for s in data["sites"][0]["services"]}
+    assert set(offered) == {"TP", "DD"}  # GPLX only gives numbers for today: gone until it issues
+    assert not offered["TP"]["remote_now"] and offered["TP"]["bookable"]

@@ -28,6 +28,7 @@ from common.config import (
     validation_problems,
 )
 from common.config_places import SEPARATOR, explained, place
+from common.api_key_config import ApiKey
 from common.config_problem import ConfigProblem, decoding_problem
 from common.notify_config import ZaloTemplate
 from common.i18n import LANGUAGES, catalogue
@@ -93,6 +94,13 @@ def user(index: int, **changes: Any) -> Config:
     users = list(CONFIG.users)
     users[index] = replace(users[index], **changes)
     return centre(users=users)
+
+
+API_KEY = ApiKey(id="motcua", name="Một cửa tỉnh", key_hash="a" * 64, scopes=["read"])
+
+
+def api_keys(*keys: ApiKey) -> Config:
+    return centre(api_keys=list(keys))
 
 
 def notifications(**changes: Any) -> Config:
@@ -189,6 +197,14 @@ CASES: dict[str, tuple[Callable[[], Config], str]] = {
     "unknown_webhook_event": (lambda: webhooks(replace(HOOK, events=["ticket_eaten"])), "webhooks[0].events"),
     "short_webhook_secret": (lambda: webhooks(replace(HOOK, secret="ngan")), "webhooks[0].secret"),
     "too_long": (lambda: webhooks(replace(HOOK, description="x" * 201)), "webhooks[0].description"),
+    "api_port_taken": (lambda: server(api_port=CONFIG.server.port), "server.api_port"),
+    "duplicate_api_key": (lambda: api_keys(API_KEY, replace(API_KEY, key_hash="b" * 64)), "api_keys[1].id"),
+    "bad_api_key_id": (lambda: api_keys(replace(API_KEY, id="Một cửa")), "api_keys[0].id"),
+    "bad_api_key_name": (lambda: api_keys(replace(API_KEY, name=" ")), "api_keys[0].name"),
+    "not_key_hash": (lambda: api_keys(replace(API_KEY, key_hash="xk_plain")), "api_keys[0].key_hash"),
+    "shared_api_key": (lambda: api_keys(API_KEY, replace(API_KEY, id="khac")), "api_keys[1].key_hash"),
+    "api_key_without_scopes": (lambda: api_keys(replace(API_KEY, scopes=[])), "api_keys[0].scopes"),
+    "unknown_scope": (lambda: api_keys(replace(API_KEY, scopes=["read", "write"])), "api_keys[0].scopes"),
 }
 
 # What is found while reading a file (common/config.py's parse_config): code → (the example's

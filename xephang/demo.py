@@ -29,14 +29,15 @@ ALL_DAY = "\n".join(f'{day} = ["00:00-24:00"]' for day in ("mon", "tue", "wed", 
 
 
 def demo_config_text(example: str, port: int) -> str:
-    """The example configuration, open every day at every hour, on ``port``; its kiosks may
-    issue a morning's queue at once (the simulated traffic fills the hall in seconds, which a
-    real kiosk's human pace would refuse)."""
+    """The example configuration, open every day at every hour, on ``port`` (its integration
+    API on the next port); its kiosks may issue a morning's queue at once (the simulated
+    traffic fills the hall in seconds, which a real kiosk's human pace would refuse)."""
     text = re.sub(r"(?m)^(mon|tue|wed|thu|fri|sat|sun) = .*\n", "", example)
     text = re.sub(r"(?m)^\[sites\.hours\]\n", f"[sites.hours]\n{ALL_DAY}\n", text)
     text = re.sub(r"(?m)^holidays = .*$", "holidays = []", text)
     pace = "kiosk_issues_per_minute = 600\nkiosk_issue_burst = 60"
-    text = re.sub(r"(?m)^port = \d+$", f"port = {port}\n{pace}", text)
+    api = f"api_port = {port + 1}"  # the integration API (docs/integration.md): 8766 by default
+    text = re.sub(r"(?m)^port = \d+$", f"port = {port}\n{pace}\n{api}", text)
     text = re.sub(r'(?m)^public_url = ".*"$', f'public_url = "http://127.0.0.1:{port}"', text)
     return text
 
@@ -120,7 +121,8 @@ def main(argv: list[str]) -> int:
         print("error: the server did not start; see the log above", file=sys.stderr)
         stop_all()
         return 1
-    print(f"Server: http://{reach}:{args.port}/  (websocket {url}/ws)")
+    print(f"Server: http://{reach}:{args.port}/  (websocket {url}/ws; integration API "
+          f"http://{reach}:{args.port + 1}/api/v1/openapi.json)")
     if not args.no_traffic:
         children.append(subprocess.Popen(
             [sys.executable, "-m", "xephang.demo_traffic", "--server", url, "--config", str(config_file)]))

@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from common import protocol as p
+from common.api_key_config import key_hash
 from common.errors import Rejected
 from common.passwords import verify_password
 from server.admin_changes import MIN_PASSWORD, fingerprints, public_view
+from server.api.key_changes import NewKey
+from server.api.keys import new_api_key
 from server.outbox import state as outbox_state
 
 if TYPE_CHECKING:
@@ -47,8 +50,10 @@ class AdminRequests:
 
     async def admin_change(self, ws: ServerConnection, session: Session, m: p.AdminChange) -> p.Result:
         user = self._user(session)
-        version = await self.service.settings.change(m.change, m.base, user)
-        return p.Result(re=m.id, version=version)
+        key = new_api_key() if isinstance(m.change, p.ApiKeyChange) and m.base is None else None
+        new_key = NewKey(key_hash(key), self.service.clock()) if key else None
+        version = await self.service.settings.change(m.change, m.base, user, new_key=new_key)
+        return p.Result(re=m.id, version=version, api_key=key)
 
     async def webhook_replay(self, ws: ServerConnection, session: Session, m: p.WebhookReplay) -> p.Result:
         """A replay request row in outbox.sqlite, for the outbox process (server/outbox/)."""
