@@ -21,7 +21,9 @@ ClosedReason = Literal["service_closed", "holiday", "daily_cap_reached"]
 
 # Every field of the wire's TicketView is the Ticket's field of the same name (the state as
 # its text): the view follows the model instead of copying it by hand.
-_TICKET_VIEW_FIELDS = tuple(f.name for f in msgspec.structs.fields(p.TicketView) if f.name != "state")
+# ``citizen`` is no ticket field: the counter's view adds it from the booking (issue 14).
+_TICKET_VIEW_FIELDS = tuple(f.name for f in msgspec.structs.fields(p.TicketView)
+                            if f.name not in ("state", "citizen"))
 
 
 def ticket_view(t: Ticket) -> p.TicketView:
