@@ -18,7 +18,8 @@ import asyncio
 import functools
 import logging
 import sqlite3
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -30,6 +31,7 @@ from common.clock import utc_now
 from common.config import Config
 from server.access import WEBSOCKET_PATHS
 from server.api.http_server import ApiServer
+from server.booking_sweep import SWEEP_SECONDS, sweep
 from server.compression import server_extensions
 from server.connections import Audience, Connections
 from server.core import commands as c
@@ -85,6 +87,7 @@ class QueueServer:
         self.routes = routes if routes is not None else web_routes.route_table()
         self._tasks: list[asyncio.Task[Any]] = []
         self._server: Server | None = None
+        self._last_sweep = float("-inf")  # the ticker's booking sweep (server/booking_sweep.py)
         self.api: ApiServer | None = None  # the integration API, on server.api_port (server/api/)
 
     # -- the Service interface (server/service.py) ----------------------------------------------
@@ -112,6 +115,9 @@ class QueueServer:
 
     async def run_db(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.db_thread, fn, *args)
+
+    async def exclusive(self, work: Callable[[], Awaitable[T]]) -> T:
+        return await self.writer.exclusive(work)
 
     async def read_db(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -284,6 +290,9 @@ class QueueServer:
                 self.writer.refresh()
 
     async def tick(self) -> None:
+        if time.monotonic() - self._last_sweep >= SWEEP_SECONDS:  # no-shows, booking retention
+            self._last_sweep = time.monotonic()
+            await sweep(self)
         today = self.today()
         for site, state in list(self.states.items()):
             if today > state.day:

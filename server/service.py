@@ -8,7 +8,7 @@ else; they never see the server's parts' insides.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -64,6 +64,10 @@ class Service(Protocol):
 
     async def run_db(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` on the database thread (the store's connection is not thread-safe)."""
+
+    async def exclusive(self, work: Callable[[], Awaitable[T]]) -> T:
+        """``work()`` as one step of the single writer: after every earlier command is
+        committed, before any later one (a booking change: server/booking_store.py)."""
 
     async def read_db(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(connection, *args)`` with a read-only connection on the reports' own thread:

@@ -205,7 +205,9 @@ def m009_appointment_tickets(db: sqlite_utils.Database) -> None:
 def m010_bookings(db: sqlite_utils.Database) -> None:
     """Issue 14: appointments (server/booking_store.py). The CCCD number is never stored: its
     keyed hash (for the per-person limit and check-in by card) and last 4 digits; the name and
-    phone are set NULL ``queue.booking_personal_data_days`` after the day."""
+    phone are set NULL ``queue.booking_personal_data_days`` after the day. ``kind``:
+    'appointment', or 'remote' for a number for today taken from the phone (it counts against
+    the per-person limit; its slot_start is when it was taken)."""
     db.execute(
         """
         create table bookings (
@@ -213,7 +215,8 @@ def m010_bookings(db: sqlite_utils.Database) -> None:
             slot_start text not null, slot_end text not null, status text not null,
             name text, phone text, cccd_hash text not null, cccd_last4 text not null,
             created_at text not null, changed_at text not null, checked_in_at text,
-            ticket_id text, channel text not null, lead_minutes integer not null
+            ticket_id text, channel text not null, lead_minutes integer not null,
+            kind text not null default 'appointment'
         )
         """
     )

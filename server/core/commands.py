@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 
@@ -21,6 +21,10 @@ class IssueTicket(Command):
     # its ticket back, and the ticket token is the ticket page's URL.
     idempotency_key: str | None = field(default=None, repr=False)
     token: str = field(repr=False)
+    # A checked-in appointment (issue 14): its slot's start and booking code. Issued even when
+    # the daily cap is reached (the place was reserved) and before the issuing hours open.
+    appointment_at: datetime | None = None
+    booking: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -187,7 +187,8 @@ def _issue(state: SiteState, command: c.IssueTicket, now: datetime) -> Result:
     local = now.astimezone(state.rules.tz)
     if local.date() in site.holidays:
         raise Rejected("holiday")
-    if not is_issuing(site, service, local):
+    appointment = command.appointment_at is not None
+    if not appointment and not is_issuing(site, service, local):
         opening = next_opening(site, service, local)
         raise Rejected(
             "service_closed",
@@ -196,7 +197,7 @@ def _issue(state: SiteState, command: c.IssueTicket, now: datetime) -> Result:
         )
     sequence = state.sequences.get(service.code, 0) + 1
     cap = min(service.daily_cap or service.numbering.capacity, service.numbering.capacity)
-    if sequence > cap:
+    if sequence > (service.numbering.capacity if appointment else cap):
         raise Rejected("daily_cap_reached", service=service.code)
     ticket = Ticket(
         id=f"{site.code}:{state.day.isoformat()}:{service.code}:{sequence}",
@@ -204,6 +205,7 @@ def _issue(state: SiteState, command: c.IssueTicket, now: datetime) -> Result:
         sequence=sequence, number=service.numbering.format(sequence), priority=command.priority,
         state=TicketState.WAITING, order=state.next_order, token=command.token,
         idempotency_key=command.idempotency_key, issued_by=command.device, issued_at=now,
+        appointment_at=command.appointment_at, booking=command.booking,
     )
     key = command.idempotency_key
     state = replace(  # one replace: this is the hottest path of a busy morning
