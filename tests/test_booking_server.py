@@ -221,3 +221,45 @@ async def test_a_refused_late_arrival(tmp_path, clock):
     await kiosk.close()
     await page.close()
     await harness.stop()
+
+
+async def test_a_day_mixing_appointments_and_walk_ins_calls_in_the_rule_order(tmp_path, clock):
+    """Walk-ins before an appointment's slot; once it begins, appointments first, but at most
+    appointments_in_row (2) in a row while a walk-in has waited over 20 minutes."""
+    from tests.helpers import ServerHarness
+
+    config = bookable_config(places_per_slot=8, walk_in_share=0.0)
+    config = msgspec.structs.replace(config, queue=msgspec.structs.replace(
+        config.queue, appointments_in_row=2, walk_in_wait_limit_minutes=20))
+    harness = ServerHarness(config, tmp_path / "day.db", clock)
+    await harness.start()
+    kiosk = await harness.kiosk()
+    walk_ins = [(await kiosk.request({"type": "issue_ticket", "service": "TP",
+                                      "idempotency_key": f"walk-in-000{i}"}))["ticket"]["number"]
+                for i in range(2)]
+    desk = await harness.client()
+    await desk.request({"type": "login", "v": 1, "username": "lan", "password": PASSWORD}, expect="welcome")
+    people = ["037085001234", "001190004321", "001200000001", "036301000077"]
+    codes = [(await desk.request(book("2026-11-25T09:00:00+07:00", cccd=cccd), expect="booking"))["code"]
+             for cccd in people]
+    clock.set_local(2026, 11, 25, 8, 40)
+    appointments = [(await kiosk.request({"type": "checkin", "code": code, "idempotency_key": f"in-{code}"}))[
+        "ticket"]["number"] for code in codes]
+    clerk = await harness.clerk("lan", 1)
+    called = []
+
+    async def call_and_finish() -> None:
+        result = await clerk.request({"type": "call_next"})
+        called.append(result["ticket"]["number"])
+        await clerk.request({"type": "finish", "outcome": "received"})
+
+    clock.set_local(2026, 11, 25, 8, 45)
+    await call_and_finish()  # before 09:00: the appointments wait, a walk-in is called
+    clock.set_local(2026, 11, 25, 9, 5)
+    for _ in range(5):
+        await call_and_finish()
+    a1, a2, a3, a4 = appointments
+    assert called == [walk_ins[0], a1, a2, walk_ins[1], a3, a4]
+    for client in (kiosk, desk, clerk):
+        await client.close()
+    await harness.stop()

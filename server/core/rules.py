@@ -160,10 +160,12 @@ def _call(
         clerk=counter.clerk, called_at=now, first_called_at=ticket.first_called_at or now,
         absent_at=None, held_at=None,
     )
-    streak = counter.normal_streak
-    if reason == "next":
-        streak = 0 if ticket.priority else streak + 1
-    busy = replace(counter, active_ticket=ticket.id, normal_streak=streak)
+    streak, appointments = counter.normal_streak, counter.appointment_streak
+    if reason == "next" and ticket.appointment_at is not None:
+        appointments += 1  # an appointment leaves the walk-ins' priority streak as it was
+    elif reason == "next":
+        streak, appointments = (0 if ticket.priority else streak + 1), 0
+    busy = replace(counter, active_ticket=ticket.id, normal_streak=streak, appointment_streak=appointments)
     state = _put_counter(_put_ticket(state, called), busy)
     event = e.TicketCalled(
         at=now, actor=command.actor, device=command.device, ticket=called, reason=reason
@@ -285,7 +287,8 @@ def _call_next(state: SiteState, command: c.CallNext, now: datetime) -> Result:
     config = state.rules.site.counter(counter.number)
     assert config is not None
     ticket = pick_next(
-        state.tickets.values(), config, counter.normal_streak, state.rules.queue
+        state.tickets.values(), config, counter.normal_streak, state.rules.queue, now,
+        counter.appointment_streak,
     )
     if ticket is None:
         raise Rejected("queue_empty")

@@ -9,6 +9,7 @@ are ahead of a waiting ticket in that order (``waiting_ahead``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from common.config import Counter, QueueRules
@@ -32,25 +33,47 @@ def _rank(ticket: Ticket, counter: Counter) -> int:
 
 
 def pick_next(
-    tickets: Iterable[Ticket], counter: Counter, normal_streak: int, rules: QueueRules
+    tickets: Iterable[Ticket], counter: Counter, normal_streak: int, rules: QueueRules,
+    now: datetime | None = None, appointment_streak: int = 0,
 ) -> Ticket | None:
-    """The ticket ``counter`` should call, or None when nobody it serves is waiting."""
-    best_rank: int | None = None
-    first_normal: Ticket | None = None
-    first_priority: Ticket | None = None
+    """The ticket ``counter`` should call, or None when nobody it serves is waiting.
+
+    Appointments (tickets with ``appointment_at``, issue 14): at the counter's best service
+    rank, one whose slot has begun (``appointment_at <= now``) is called before the walk-ins,
+    earliest slot first — unless the counter has called ``appointments_in_row`` of them in a
+    row and a walk-in it could call has waited longer than ``walk_in_wait_limit_minutes``:
+    then the walk-ins' pick goes first. An appointment before its slot is called only when no
+    walk-in (and no begun appointment) waits for this counter: nobody is passed over.
+    """
+    callable_now: list[Ticket] = []
+    early: list[Ticket] = []
     for ticket in tickets:
         if not eligible(ticket, counter):
             continue
-        rank = _rank(ticket, counter)
-        if best_rank is None or rank < best_rank:
-            best_rank, first_normal, first_priority = rank, None, None
-        elif rank > best_rank:
-            continue
-        if ticket.priority:
-            if first_priority is None or ticket.order < first_priority.order:
-                first_priority = ticket
-        elif first_normal is None or ticket.order < first_normal.order:
-            first_normal = ticket
+        if ticket.appointment_at is not None and (now is None or ticket.appointment_at > now):
+            early.append(ticket)
+        else:
+            callable_now.append(ticket)
+    if not callable_now:
+        return min(early, key=lambda t: (_rank(t, counter), t.appointment_at, t.order), default=None)
+    best = min(_rank(t, counter) for t in callable_now)
+    at_best = [t for t in callable_now if _rank(t, counter) == best]
+    due = [t for t in at_best if t.appointment_at is not None]
+    walk_ins = [t for t in at_best if t.appointment_at is None]
+    walk_in = _walk_in_pick(walk_ins, normal_streak, rules)
+    if not due:
+        return walk_in
+    if walk_in is not None and now is not None and appointment_streak >= rules.appointments_in_row:
+        limit = timedelta(minutes=rules.walk_in_wait_limit_minutes)
+        if any(now - t.issued_at > limit for t in walk_ins):
+            return walk_in
+    return min(due, key=lambda t: (t.appointment_at, t.order))
+
+
+def _walk_in_pick(tickets: Sequence[Ticket], normal_streak: int, rules: QueueRules) -> Ticket | None:
+    """The priority rule among tickets of one rank: strict, or N normal : 1 priority."""
+    first_normal = min((t for t in tickets if not t.priority), key=lambda t: t.order, default=None)
+    first_priority = min((t for t in tickets if t.priority), key=lambda t: t.order, default=None)
     if first_priority is None or first_normal is None:
         return first_priority or first_normal
     if rules.priority_rule == "strict" or normal_streak >= rules.normal_per_priority:
