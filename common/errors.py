@@ -18,7 +18,8 @@ root per layer; each class lives beside the code that raises it::
     │   ├── ReportsBusy             server/report_process.py: too many reports waiting
     │   ├── StaleSettings           server/settings_store.py: settings changed since a change was made
     │   ├── BadStoredSettings       server/settings_store.py: stored settings that do not decode
-    │   └── PairingBusy             server/pairing.py: too many pairing codes pending
+    │   ├── PairingBusy             server/pairing.py: too many pairing codes pending
+    │   └── ApiError                server/api/handlers.py: an integration API request refused (HTTP)
     ├── AppError                    the client side: the desktop apps and ``xephang take``
     │   ├── ClientError             common/client.py: the link to the server
     │   │   ├── Offline             the server cannot be reached now

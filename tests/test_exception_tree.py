@@ -30,6 +30,7 @@ INTENDED: dict[str, type[XephangError]] = {
     "StaleSettings": ServerError,
     "BadStoredSettings": ServerError,
     "PairingBusy": ServerError,
+    "ApiError": ServerError,
     "ClientError": AppError,
     "Offline": AppError,
     "RequestFailed": AppError,
