@@ -138,8 +138,7 @@ async def site_stats(call: Call) -> s.Stats:
     site = call.path["site"]
     total, rows, days = await call.service.compute(_stats, call.service.config, site, start, end)
     return s.Stats(site=site, start=start, end=end, days=days, total=msgspec.convert(total, s.Figures),
-                   services=[msgspec.convert({**row, "service": row["key"]}, s.ServiceFigures)
-                             for row in rows])
+                   services=[msgspec.convert(row, s.ServiceFigures) for row in rows])
 
 
 # -- issuing -------------------------------------------------------------------------------------
@@ -230,5 +229,5 @@ def _stats(conn: sqlite3.Connection, config: Any, site: str, start: date,
     report, _ = stats.ReportJob(config, site, start, end, ("service",)).run(conn)
     keep = set(s.FIGURE_FIELDS)
     total = {k: v for k, v in report.summary.items() if k in keep}
-    rows = [{"key": row["key"], **{k: v for k, v in row.items() if k in keep}} for row in report.rows]
+    rows = [{"service": row["key"], **{k: v for k, v in row.items() if k in keep}} for row in report.rows]
     return total, rows, report.days
