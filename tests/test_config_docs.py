@@ -9,6 +9,7 @@ import msgspec
 import pytest
 
 from common import config as cfg
+from common.api_key_config import ApiKey
 from common.notify_config import (
     Notifications,
     SmsSettings,
@@ -38,6 +39,7 @@ SECTIONS: dict[str, type] = {
     "[[sites.displays]]": cfg.Display,
     "[[users]]": cfg.User,
     "[[webhooks]]": Webhook,
+    "[[api_keys]]": ApiKey,
     "[notifications]": Notifications,
     "[notifications.webpush]": WebPushSettings,
     "[notifications.zalo]": ZaloSettings,
@@ -96,14 +98,14 @@ def toml_literal(value: object) -> str:
 
 
 DOCUMENTED = sections()
-VALIDATION_CHECKS = 56  # ``yield`` statements in common/config.py's validators
+VALIDATION_CHECKS = 58  # ``yield`` statements in common/config.py's validators
 
 
 def test_every_configuration_struct_has_a_section():
     structs = {
         cls for cls in vars(cfg).values()
         if isinstance(cls, type) and issubclass(cls, cfg._Struct) and cls is not cfg._Struct
-    } | {Webhook}  # a struct of its own module (common/webhook_config.py)
+    } | {Webhook, ApiKey}  # structs of their own modules (common/webhook_config.py, api_key_config.py)
     structs |= {Notifications, WebPushSettings, ZaloSettings, ZaloTemplate, SmsSettings}  # notify_config.py
     assert set(SECTIONS.values()) == structs, "a new configuration struct needs a section (and an entry here)"
     missing = [heading for heading in SECTIONS if heading not in DOCUMENTED]
