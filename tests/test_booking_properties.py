@@ -104,3 +104,18 @@ def test_check_in_window_decisions():
     assert core.decide_checkin("cancelled", start, NOW, rules, TZ) == "cancelled"
     assert core.decide_checkin("checked_in", start, NOW, rules, TZ) == "already_checked_in"
     assert core.decide_checkin("booked", start + timedelta(days=1), NOW, rules, TZ) == "not_today"
+
+
+@given(tickets_strategy)
+@settings(max_examples=200, deadline=None)
+def test_people_ahead_count_appointments_the_same_way_everywhere(tickets):
+    from server.core.positions import WaitingLines
+    from server.core.selection import waiting_ahead
+
+    lines = WaitingLines(tickets, RULES)
+    grown = WaitingLines((), RULES).updated((None, t) for t in tickets)
+    for t in tickets:
+        assert lines.ahead(t) == grown.ahead(t) == waiting_ahead(tickets, t, RULES)
+        if t.appointment_at is None:
+            booked = sum(1 for o in tickets if o.appointment_at is not None and o.service == t.service)
+            assert lines.ahead(t) >= booked

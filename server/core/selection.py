@@ -116,18 +116,30 @@ def waiting_ahead(tickets: Iterable[Ticket], ticket: Ticket, rules: QueueRules) 
 
     The waiting tickets of the same service (or sent to the same counter) that the priority
     rule calls before it when that queue is served one ticket at a time: its position in
-    ``call_order`` (see ``merge_position``). An estimate for the citizen: several counters
-    with their own streaks and service preferences can still reorder calls.
+    ``call_order`` (see ``merge_position``). Checked-in appointments of the line count ahead
+    of every walk-in (they are called first once their slot begins, within the starvation
+    bound); an appointment has only the appointments of earlier slots ahead. An estimate for
+    the citizen: several counters with their own streaks and service preferences can still
+    reorder calls.
     """
     line = (ticket.target_counter, ticket.service)
-    rank = others = 0
+    rank = others = appointments = 0
     for other in tickets:
         if other.id == ticket.id or other.state is not TicketState.WAITING:
             continue
         if (other.target_counter, other.service) != line:
             continue
+        if other.appointment_at is not None or ticket.appointment_at is not None:
+            # Checked-in appointments are called first, by slot (issue 14): ahead of every
+            # walk-in, and of each other by (slot start, order).
+            if ticket.appointment_at is None or (other.appointment_at is not None and (
+                    (other.appointment_at, other.order) < (ticket.appointment_at, ticket.order))):
+                appointments += 1
+            continue
         if bool(other.priority) != bool(ticket.priority):
             others += 1
         elif other.order < ticket.order:
             rank += 1
-    return merge_position(rank, others, bool(ticket.priority), rules)
+    if ticket.appointment_at is not None:
+        return appointments
+    return appointments + merge_position(rank, others, bool(ticket.priority), rules)
