@@ -166,16 +166,28 @@ class HomePage(QWidget):
         direction = QBoxLayout.Direction.TopToBottom if portrait else QBoxLayout.Direction.LeftToRight
         self.top.setDirection(direction)
         self.top.setSpacing(round(18 * unit))
-        self.entry.setFixedHeight(round((128 if portrait else 136) * unit))
-        self.checkin.setFixedHeight(round((128 if portrait else 136) * unit))
-        self.entries.setSpacing(round(18 * unit))
+        self._size_entries()
+        # Portrait: the two entries one above the other, each as wide as the screen (the
+        # priority classes need the width); landscape: side by side, the classes wider.
+        self.entries.setDirection(direction)
+        self.entries.setStretch(0, 1 if portrait else 2)
+        self.entries.setStretch(1, 1 if portrait else 3)
+        self.entries.setSpacing(round((14 if portrait else 18) * unit))
         self.top.setStretch(0, 0 if not portrait else 1)
         self.top.setStretch(1, 1 if portrait else 2)
         self.grid.unit = unit
         self.grid.relayout()
 
+    def _size_entries(self) -> None:
+        """The entries' heights: in landscape beside the check-in entry, the priority classes
+        get a third line."""
+        unit, beside = self.unit, not self.portrait and self.state.offers_checkin
+        self.entry.setFixedHeight(round((136 if self.portrait else 166 if beside else 136) * unit))
+        self.checkin.setFixedHeight(round((112 if self.portrait else 166 if beside else 136) * unit))
+
     def render(self) -> None:
         state, t = self.state, self.t
+        self._size_entries()
         priority_mode = state.priority_mode
         has_classes = bool(state.site and state.site.priority_classes)
         self.instruction.setText(t.home_instruction(priority_mode))
