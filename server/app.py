@@ -29,6 +29,7 @@ from websockets.http11 import Request, Response
 
 from common.clock import utc_now
 from common.config import Config
+from server import booking_store as bs
 from server.access import WEBSOCKET_PATHS
 from server.api.http_server import ApiServer
 from server.booking_sweep import SWEEP_SECONDS, sweep
@@ -153,6 +154,7 @@ class QueueServer:
             self.writer.load(site.code, state)
             calls = await self.run_db(self.store.recent_calls, site.code, state.day, RECENT_CALLS)
             self.fanout.load(site.code, state, calls)
+        self.fanout.citizens = await self.run_db(bs.citizens_of_day, self.store.db.conn, today)
         log.info("restored %d site(s)", len(self.writer.states))
 
     # -- settings changed live (server/settings.py) ------------------------------------------------

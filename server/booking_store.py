@@ -285,3 +285,13 @@ def forget_personal_data(conn: sqlite3.Connection, before_day: date) -> int:
 def retention_day(today: date, days: int) -> date:
     """The first day whose bookings still keep names and phones."""
     return today - timedelta(days=days)
+
+
+def citizens_of_day(conn: sqlite3.Connection, day: date) -> dict[str, str]:
+    """Booking code → "Name · ••••••••1234" of the day's checked-in appointments (the counter's view)."""
+    rows = conn.execute(
+        "select code, name, cccd_last4 from bookings where day = ? and kind = 'appointment' "
+        "and ticket_id is not null and name is not null",
+        [day.isoformat()],
+    ).fetchall()
+    return {ticket: f"{name} · {'•' * 8}{last4}" for ticket, name, last4 in rows}

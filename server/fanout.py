@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from websockets.asyncio.server import broadcast
 
 from common import protocol as p
@@ -55,6 +56,9 @@ class FanOut:
         self._pending_services: set[str] = set()  # sites whose services update was held back
         self._services_sent_at: dict[str, float] = {}  # site → when (monotonic)
         self._estimates_refreshed_at = 0.0
+        # Booking code → "Name · ••••••••1234" of today's check-ins (issue 14), for clerks only:
+        # filled at check-in (server/handlers/booking.py) and at start-up from the bookings.
+        self.citizens: dict[str, str] = {}
 
     def load(self, site: str, state: SiteState, calls: Iterable[dict[str, Any]]) -> None:
         """At start-up: a site's recent calls (from the store) and what its kiosks are sent."""
@@ -139,12 +143,15 @@ class FanOut:
     def _fan_out(self, site: str, pairs: list[tuple[ev.Event, int]], before: SiteState) -> None:
         state = self.states[site]
         tickets: dict[str, p.TicketView] = {}
+        named: dict[str, str] = {}  # ticket id → its citizen, for clerks
         counters: set[int] = set()
         calls: list[p.CallView] = []
         rolled = False
         for event, seq in pairs:
             if isinstance(event, ev.TicketEvent):
                 tickets[event.ticket.id] = wire.ticket_view(event.ticket)
+                if event.ticket.booking in self.citizens:
+                    named[event.ticket.id] = self.citizens[event.ticket.booking]
                 if event.ticket.counter is not None:
                     counters.add(event.ticket.counter)
             if isinstance(event, ev.CounterEvent):
@@ -175,11 +182,29 @@ class FanOut:
             site=site, tickets=list(tickets.values()), counters=counter_views,
             services=services, calls=calls, day=state.day,
         )
-        if audience.staff:
+        if named and audience.staff:
+            self._send_with_citizens(site, audience.staff, update, named, calls)
+        elif audience.staff:
             broadcast(audience.staff, p.encode(update), text=True)
         if services and audience.kiosks:
             broadcast(audience.kiosks, p.encode(p.Update(site=site, services=services)), text=True)
         self._notify_watchers(site, state, set(tickets), {t.service for t in tickets.values()})
+
+    def _send_with_citizens(self, site: str, staff: set[Any], update: p.Update, named: dict[str, str],
+                            calls: list[p.CallView]) -> None:
+        """Clerks get the appointment tickets with the citizen's name and masked CCCD; managers
+        and displays without. A call showing a name to a counter is access-logged."""
+        sessions = self.connections.sessions
+        clerks = {ws for ws in staff if getattr(sessions.get(ws), "role", None) == "clerk"}
+        if clerks:
+            tickets = [msgspec.structs.replace(t, citizen=named.get(t.id)) for t in update.tickets]
+            broadcast(clerks, p.encode(msgspec.structs.replace(update, tickets=tickets)), text=True)
+            for call in calls:
+                if call.ticket_id in named:
+                    log.info("booking_read: the name of appointment ticket %s shown at counter %d of %s",
+                             call.number, call.counter, site)
+        if staff - clerks:
+            broadcast(staff - clerks, p.encode(update), text=True)
 
     def _notify_watchers(self, site: str, state: SiteState, ids: set[str], services: set[str]) -> None:
         for ticket_id, connections in list(self.connections.audiences[site].watchers.items()):

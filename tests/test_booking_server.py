@@ -263,3 +263,24 @@ async def test_a_day_mixing_appointments_and_walk_ins_calls_in_the_rule_order(tm
     for client in (kiosk, desk, clerk):
         await client.close()
     await harness.stop()
+
+
+async def test_the_counter_sees_the_citizen_and_the_board_does_not(harness, clock):
+    from tests.helpers import DISPLAY_TOKEN
+
+    page = await public(harness)
+    made = await page.request(book("2026-11-25T08:30:00+07:00"), expect="booking")
+    clerk = await harness.clerk("lan", 1)
+    board = await harness.client()
+    await board.request({"type": "login_device", "v": 1, "token": DISPLAY_TOKEN}, expect="welcome")
+    await board.next_of("snapshot")
+    kiosk = await harness.kiosk()
+    await kiosk.request({"type": "checkin", "code": made["code"], "idempotency_key": "checkin-0008"})
+    seen = await clerk.next_of("update")
+    assert seen["tickets"][0]["citizen"] == "Nguyễn Văn An · ••••••••1234"
+    shown = await board.next_of("update")
+    assert all(t["citizen"] is None for t in shown["tickets"])
+    for client in (page, clerk, board, kiosk):
+        await client.close()
+    await harness.restart()  # the names come back from the bookings after a restart
+    assert harness.server.fanout.citizens == {made["code"]: "Nguyễn Văn An · ••••••••1234"}

@@ -27,11 +27,11 @@ class WaitingLines:
         # (target counter, service) → (orders of its normal, of its priority waiting tickets)
         self._lines: dict[Line, tuple[list[int], list[int]]] = {}
         # Checked-in appointments (issue 14) of each line, by (slot start, order): called first.
-        self._appointments: dict[Line, list[tuple[datetime, int]]] = {}
+        self.booked_slots: dict[Line, list[tuple[datetime, int]]] = {}
         for t in tickets:
             if t.state is TicketState.WAITING and t.appointment_at is not None:
                 slot = (t.appointment_at, t.order)
-                self._appointments.setdefault((t.target_counter, t.service), []).append(slot)
+                self.booked_slots.setdefault((t.target_counter, t.service), []).append(slot)
             elif t.state is TicketState.WAITING:
                 line = self._lines.get((t.target_counter, t.service))
                 if line is None:
@@ -40,7 +40,7 @@ class WaitingLines:
         for normal, priority in self._lines.values():
             normal.sort()
             priority.sort()
-        for booked in self._appointments.values():
+        for booked in self.booked_slots.values():
             booked.sort()
 
     def updated(self, changes: Iterable[tuple[Ticket | None, Ticket]]) -> WaitingLines:
@@ -48,16 +48,16 @@ class WaitingLines:
         now); only the lines they touch are copied, so this one is left as it was."""
         new = WaitingLines((), self.rules)
         new._lines = dict(self._lines)
-        new._appointments = dict(self._appointments)
+        new.booked_slots = dict(self.booked_slots)
         copied: set[Line] = set()
         copied_appointments: set[Line] = set()
 
         def booked(ticket: Ticket) -> list[tuple[datetime, int]]:
             key = (ticket.target_counter, ticket.service)
             if key not in copied_appointments:
-                new._appointments[key] = list(new._appointments.get(key, []))
+                new.booked_slots[key] = list(new.booked_slots.get(key, []))
                 copied_appointments.add(key)
-            return new._appointments[key]
+            return new.booked_slots[key]
 
         def line(ticket: Ticket) -> list[int]:
             key = (ticket.target_counter, ticket.service)
@@ -89,14 +89,14 @@ class WaitingLines:
         counts: dict[str, int] = {}
         for (_, service), (normal, priority) in self._lines.items():
             counts[service] = counts.get(service, 0) + len(normal) + len(priority)
-        for (_, service), slots in self._appointments.items():
+        for (_, service), slots in self.booked_slots.items():
             counts[service] = counts.get(service, 0) + len(slots)
         return counts
 
     def ahead(self, ticket: Ticket) -> int:
         """``waiting_ahead(tickets, ticket, rules)`` for the tickets this was built from."""
         key = (ticket.target_counter, ticket.service)
-        slots = self._appointments.get(key, [])
+        slots = self.booked_slots.get(key, [])
         if ticket.appointment_at is not None:
             return bisect_left(slots, (ticket.appointment_at, ticket.order))
         normal, priority = self._lines.get(key, _EMPTY)

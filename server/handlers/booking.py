@@ -514,6 +514,9 @@ class BookingRequests:
             appointment_at=None if late else booking.slot_start,
             booking=booking.code,
         )
+        if booking.name:  # the counter's view of it (server/fanout.py), before it is issued
+            shown = f"{booking.name} · {ids.mask_cccd(booking.cccd_last4)}"
+            self.service.fanout.citizens[booking.code] = shown
         outcome = await self.service.submit(site_code, command)
         state = outcome.state
         ticket = state.tickets[state.keys[key]]
@@ -532,6 +535,8 @@ class BookingRequests:
                     at,
                     session.actor,
                     session.device,
+                    ticket_id=ticket.id,  # the line says which number the appointment became
+                    number=ticket.number,
                     **({"late": True} if late else {}),
                 )
 

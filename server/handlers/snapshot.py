@@ -5,6 +5,8 @@ from __future__ import annotations
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from common import protocol as p
 from server import wire
 from server.core.model import TicketState
@@ -24,6 +26,10 @@ def snapshot(service: Service, site: str, session: Session) -> p.Snapshot:
         shown = state.tickets.values() if session.role != "display" else [
             t for t in state.tickets.values() if t.state in (TicketState.CALLED, TicketState.SERVING)]
         tickets = [wire.ticket_view(t) for t in sorted(shown, key=attrgetter("order"))]
+        citizens = service.fanout.citizens
+        named = {t.id: citizens[t.booking] for t in shown if t.booking in citizens}
+        if session.role == "clerk" and named:  # issue 14: the booking's name, to clerks only
+            tickets = [msgspec.structs.replace(t, citizen=named.get(t.id)) for t in tickets]
     else:
         tickets = []
     counters = [] if session.role == "kiosk" else [
