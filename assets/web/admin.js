@@ -353,7 +353,12 @@
       reply = error && error.type === "error" ? error : null;
     }
     busy(form, false);
-    if (reply && reply.type === "result") {
+    if (reply && reply.type === "result" && reply.api_key) {  // a new API key: shown this once
+      const shown = form.querySelector("[data-key-shown]");
+      shown.querySelector("code").textContent = reply.api_key;
+      shown.hidden = false;
+      form.querySelector("button[type=submit]").disabled = true;
+    } else if (reply && reply.type === "result") {
       sessionStorage.setItem(SAVED_KEY, text("adm_js_saved"));
       if (form.dataset.thenSite) {  // a new site: show its page
         location.assign(location.pathname + "?site=" + encodeURIComponent(getPath(change, form.dataset.thenSite)));

@@ -47,10 +47,12 @@ PAGES = (
     ("devices", "/manager/admin/devices"),
     ("rules", "/manager/admin/rules"),
     ("webhooks", "/manager/admin/webhooks"),
+    ("api_keys", "/manager/admin/api-keys"),
     ("audit", "/manager/admin/audit"),
 )
 PATHS = dict(PAGES)
-ADMINISTRATOR_PAGES = {"rules", "webhooks"}  # tabs a site manager does not see (their pages answer 403)
+# Tabs a site manager does not see (their pages answer 403).
+ADMINISTRATOR_PAGES = {"rules", "webhooks", "api_keys"}
 
 # Texts the script shows (validation, progress, the stale-edit hint); the server's errors
 # come with their own Vietnamese and English messages.
