@@ -4,6 +4,7 @@ the ticket that reaches the (fake) ESC/POS printer, decoded, shows the appointme
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -158,10 +159,14 @@ def test_checkin_by_a_scanned_cccd_sends_only_its_number(make_kiosk, probe, live
     seen = received_checkins(live_server)
     with FakePrinter() as fake:
         kiosk = make_kiosk(printer=PrinterSettings(uri=fake.uri, width_dots=576, qr_mode="raster"))
+        scanned = time.monotonic()
         scan(kiosk, HOLDER_CARD)
         kiosk.wait_screen(Screen.ISSUED)
+        shown_ms = (time.monotonic() - scanned) * 1000
         kiosk.qtbot.waitUntil(lambda: len(kiosk.state.printing.times_ms) >= 1, timeout=8000)
+        printed_ms = (time.monotonic() - scanned) * 1000
         page_image = printed_page(fake)
+    print(f"\nCCCD scan → ticket on screen {shown_ms:.0f} ms, → printed {printed_ms:.0f} ms")
     (message,) = seen
     assert message["cccd"] == HOLDER and message["code"] is None
     assert "Bình" not in repr(message) and "05061990" not in repr(message)
@@ -270,3 +275,36 @@ def test_cli_screenshot_of_the_checkin_screen_needs_a_bookable_service(live_serv
     result = run_kiosk("--device", "kiosk-sanh-1", "--server", live_server.url, "--screenshot",
                        str(tmp_path / "x.png"), "--screen", "checkin")
     assert result.returncode == 1 and "no service of this site takes appointments" in result.stderr
+
+
+def late_config(rule: str) -> Config:
+    config = with_booking(example_config())
+    site = config.sites[0]
+    services = [msgspec.structs.replace(s, booking=msgspec.structs.replace(s.booking, late_arrival=rule))
+                if s.code == "TP" else s for s in site.services]
+    return msgspec.structs.replace(config, sites=[msgspec.structs.replace(site, services=services),
+                                                  *config.sites[1:]])
+
+
+@pytest.mark.parametrize("config", [late_config("walk_in")])
+def test_a_late_arrival_gets_an_ordinary_number_under_the_walk_in_rule(make_kiosk, probe, live_server, clock):
+    code = book(live_server, SLOT)
+    clock.set_local(2026, 11, 25, 8, 45)  # the window closed at 08:40
+    kiosk = make_kiosk()
+    scan(kiosk, code)
+    kiosk.wait_screen(Screen.ISSUED)
+    assert kiosk.state.issued.late and kiosk.state.issued.appointment_at is None
+    assert kiosk.window.ticket.appointment.text() == "Đến sau giờ hẹn – cấp số thường"
+    (ticket,) = probe.tickets()
+    assert ticket.appointment_at is None
+
+
+@pytest.mark.parametrize("config", [late_config("refuse")])
+def test_a_late_arrival_is_refused_under_the_refuse_rule(make_kiosk, probe, live_server, clock):
+    code = book(live_server, SLOT)
+    clock.set_local(2026, 11, 25, 8, 45)
+    kiosk = make_kiosk()
+    scan(kiosk, code)
+    kiosk.wait_screen(Screen.MESSAGE)
+    assert kiosk.window.message.title.text() == "Đã quá giờ hẹn"
+    assert probe.tickets() == []
