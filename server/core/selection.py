@@ -45,35 +45,52 @@ def pick_next(
     then the walk-ins' pick goes first. An appointment before its slot is called only when no
     walk-in (and no begun appointment) waits for this counter: nobody is passed over.
     """
-    callable_now: list[Ticket] = []
-    early: list[Ticket] = []
+    # One pass (this runs on every call_next over the day's tickets): at the best rank of
+    # what may be called now, the first normal and priority walk-ins, the earliest begun
+    # appointment and the longest-waiting walk-in; and the earliest early appointment.
+    best: int | None = None
+    first_normal = first_priority = due = early = None
+    oldest: datetime | None = None
     for ticket in tickets:
         if not eligible(ticket, counter):
             continue
-        if ticket.appointment_at is not None and (now is None or ticket.appointment_at > now):
-            early.append(ticket)
-        else:
-            callable_now.append(ticket)
-    if not callable_now:
-        return min(early, key=lambda t: (_rank(t, counter), t.appointment_at, t.order), default=None)
-    best = min(_rank(t, counter) for t in callable_now)
-    at_best = [t for t in callable_now if _rank(t, counter) == best]
-    due = [t for t in at_best if t.appointment_at is not None]
-    walk_ins = [t for t in at_best if t.appointment_at is None]
-    walk_in = _walk_in_pick(walk_ins, normal_streak, rules)
-    if not due:
+        slot = ticket.appointment_at
+        if slot is not None and (now is None or slot > now):
+            if early is None or (_rank(ticket, counter), slot, ticket.order) < (
+                    _rank(early, counter), early.appointment_at, early.order):
+                early = ticket
+            continue
+        rank = _rank(ticket, counter)
+        if best is None or rank < best:
+            best, first_normal, first_priority, due, oldest = rank, None, None, None, None
+        elif rank > best:
+            continue
+        if slot is not None:
+            if due is None or (slot, ticket.order) < (due.appointment_at, due.order):
+                due = ticket
+            continue
+        if oldest is None or ticket.issued_at < oldest:
+            oldest = ticket.issued_at
+        if ticket.priority:
+            if first_priority is None or ticket.order < first_priority.order:
+                first_priority = ticket
+        elif first_normal is None or ticket.order < first_normal.order:
+            first_normal = ticket
+    if best is None:
+        return early
+    walk_in = _priority_rule(first_normal, first_priority, normal_streak, rules)
+    if due is None:
         return walk_in
-    if walk_in is not None and now is not None and appointment_streak >= rules.appointments_in_row:
-        limit = timedelta(minutes=rules.walk_in_wait_limit_minutes)
-        if any(now - t.issued_at > limit for t in walk_ins):
-            return walk_in
-    return min(due, key=lambda t: (t.appointment_at, t.order))
+    if (walk_in is not None and now is not None and oldest is not None
+            and appointment_streak >= rules.appointments_in_row
+            and now - oldest > timedelta(minutes=rules.walk_in_wait_limit_minutes)):
+        return walk_in
+    return due
 
 
-def _walk_in_pick(tickets: Sequence[Ticket], normal_streak: int, rules: QueueRules) -> Ticket | None:
-    """The priority rule among tickets of one rank: strict, or N normal : 1 priority."""
-    first_normal = min((t for t in tickets if not t.priority), key=lambda t: t.order, default=None)
-    first_priority = min((t for t in tickets if t.priority), key=lambda t: t.order, default=None)
+def _priority_rule(first_normal: Ticket | None, first_priority: Ticket | None, normal_streak: int,
+                   rules: QueueRules) -> Ticket | None:
+    """Strict, or N normal : 1 priority, between the first walk-in of each line."""
     if first_priority is None or first_normal is None:
         return first_priority or first_normal
     if rules.priority_rule == "strict" or normal_streak >= rules.normal_per_priority:
