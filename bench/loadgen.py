@@ -29,6 +29,7 @@ import msgspec
 from websockets import ConnectionClosed
 from websockets.asyncio.client import ClientConnection, connect
 
+from bench import booking_load
 from bench.procstat import raise_open_files
 from common.errors import BenchError
 
@@ -141,7 +142,7 @@ class Client:
                                     "counter": spec["counter"]})
         elif kind == "watcher":
             await self.request({"type": "watch_ticket", "v": PROTOCOL_VERSION, "token": spec["token"]})
-        if kind != "echo":
+        if kind not in ("echo", "public"):  # public: an anonymous phone on /ws/public (booking)
             await asyncio.wait_for(self.snapshot, REQUEST_TIMEOUT)
 
     def issue_payload(self) -> dict[str, Any]:
@@ -311,6 +312,16 @@ class Worker:
 
     async def cmd_arrivals(self) -> dict[str, Any]:
         return {"arrivals": self.arrivals, "received": self.received, "dropped": self.dropped}
+
+    # -- booking (bench.booking_phase) ------------------------------------------------------
+
+    async def cmd_slot_reads(self, reads: int, site: str, service: str, day: str,
+                             start: float) -> dict[str, Any]:
+        return await booking_load.slot_reads(self._of("public"), reads, site, service, day, start)
+
+    async def cmd_booking_rush(self, people: list[dict[str, Any]], site: str, service: str,
+                               starts: list[str], start: float) -> dict[str, Any]:
+        return await booking_load.rush(self._of("public"), people, site, service, starts, start)
 
     # -- baseline -----------------------------------------------------------------------
 

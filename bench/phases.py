@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import apps, baselines, profiling
+from bench.booking_phase import phase_booking
 from bench.centre import Population, build_centre
 from bench.history_phase import phase_history
 from bench.processes import BenchError, ServerProcess, echo_server, free_port, queue_server
@@ -321,5 +322,5 @@ def phase_apps(run: Run) -> None:
 
 
 PHASES = {"baselines": phase_baselines, "issuing": phase_issuing, "province": phase_province,
-          "apps": phase_apps, "history": phase_history}
+          "apps": phase_apps, "history": phase_history, "booking": phase_booking}
 PHASES["webhooks"] = phase_webhooks  # issue 16 (bench/webhooks_phase.py)

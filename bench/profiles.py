@@ -37,6 +37,10 @@ class Profile:
     history_kiosks: int = 10
     history_rate: float = 10.0  # tickets a second, from all the kiosks
     history_load_seconds: float = 20.0  # each window: baseline, with reports, with exports
+    # The booking phase (bench.booking_phase): day + 7 opens and everybody books at once.
+    booking_attempts: int = 5000
+    booking_places: int = 500  # one service's day: 10 slots
+    booking_people: int = 2000  # 2 or 3 attempts each, each on a phone of their own
 
 
 PROFILES = {
@@ -52,5 +56,6 @@ PROFILES = {
                      call_seconds=0.6, idle_clients=44, settle_seconds=0.2, idle_seconds=0.4,
                      sqlite_commits=20, echo_seconds=0.3, apps=False,
                      history_scale=SMALL, history_start=date(2026, 11, 16), history_rounds=1,
-                     history_kiosks=3, history_rate=5.0, history_load_seconds=1.0),
+                     history_kiosks=3, history_rate=5.0, history_load_seconds=1.0,
+                     booking_attempts=50, booking_places=20, booking_people=20),
 }

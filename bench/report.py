@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from bench.booking_phase import booking_lines
 from bench.history_report import history_lines
 from bench.webhooks_phase import webhooks_lines
 
@@ -163,6 +164,7 @@ def render(r: dict[str, Any]) -> str:
         lines += ["", *t.render()]
     lines += history_lines(r.get("history"))
     lines += webhooks_lines(r.get("webhooks"))
+    lines += booking_lines(r.get("booking"))
     lines += _details(r)
     return "\n".join(lines)
 

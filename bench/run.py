@@ -16,6 +16,10 @@ Phases (each server is a fresh process with a fresh database):
 webhooks: issuing at 20 kiosks without webhook subscribers, then with five (three normal
    receivers, one answering in 2 s, one refusing), the ratios and the delivery lag
    (bench.webhooks_phase; issue 16).
+booking: day + 7 opens for a popular service: 5,000 booking attempts from 2,000 anonymous
+   phones for 500 places; none sold twice, the per-person limit (brokers sending one CCCD
+   from several phones at once), p99 against the same phones' ``booking_slots`` reads
+   (bench.booking_phase; issue 14).
 """
 
 from __future__ import annotations

@@ -72,6 +72,10 @@ def test_a_smoke_run_measures_every_phase(tmp_path: Path, capsys):
     assert webhooks["without"]["errors"] == {} and webhooks["with"]["errors"] == {}
     assert webhooks["with"]["delivery_lag_s"] is not None and "WEBHOOKS" in printed
 
+    booking = results["booking"]  # issue 14: none sold twice, nobody over the limit
+    assert booking["accepted"] == booking["sold"] > 0 and booking["sold_twice"] == 0
+    assert booking["over_person_limit"] == 0 and "BOOKING" in printed
+
     for heading in ("BASELINES", "issue throughput", "call fan-out p99", "server RSS", "DETAILS"):
         assert heading in printed
     assert "Traceback" not in printed
