@@ -226,6 +226,17 @@ def m010_bookings(db: sqlite_utils.Database) -> None:
     db.execute("create index bookings_open on bookings (status, slot_start)")
 
 
+@migrations()
+def m011_tickets_by_dossier_code(db: sqlite_utils.Database) -> None:
+    """Issue 16: the integration API finds tickets by the dossier code the clerk recorded
+    (GET /api/v1/tickets/by-dossier/{code}, newest first) through this index instead of
+    reading every ticket of every day. Partial: most tickets carry no dossier code."""
+    db.execute(
+        "create index tickets_dossier on tickets (dossier_code, day, issued_at)"
+        " where dossier_code is not null"
+    )
+
+
 class Checkpointer:
     """Copies the WAL into the database file on its own connection and thread, so that a
     commit never pays for a checkpoint (SQLite's automatic one runs inside the commit that
