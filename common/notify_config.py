@@ -22,7 +22,7 @@ NotifyMessage = Literal["near", "called", "booking_confirmed", "booking_reminder
 NOTIFY_MESSAGES: tuple[NotifyMessage, ...] = ("near", "called", "booking_confirmed", "booking_reminder")
 # What a Zalo template's parameters may be filled with (server/outbox/notify_texts.py).
 NOTIFY_FIELDS = ("number", "counter", "counter_name", "site_name", "service_name", "ahead", "text",
-                 "day", "time")
+                 "day", "time", "code", "checkin_opens")  # the last two: appointments only
 _URL = re.compile(r"^https?://[^/\s]+")
 _SUBJECT = re.compile(r"^(mailto:[^@\s]+@[^@\s]+|https://[^/\s]+)")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$")

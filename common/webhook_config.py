@@ -17,11 +17,13 @@ import msgspec
 
 from common.config_problem import ConfigProblem, problem
 
-# The event types a subscription can ask for: the ``type`` of a delivery's body. Booking's
-# (issue 14) join here, one line each, once their events are written.
+# The event types a subscription can ask for: the ``type`` of a delivery's body. The
+# appointments' (issue 14) are the booking event rows as server/booking_store.py writes them
+# (BOOKING_EVENTS there; tests/test_webhook_bookings.py checks the two lists agree).
 WEBHOOK_EVENTS: tuple[str, ...] = (
     "ticket_issued", "ticket_called", "ticket_finished", "ticket_rated",
     "counter_opened", "counter_paused", "counter_closed",
+    "booking_made", "booking_cancelled", "booking_moved", "booking_checked_in", "booking_no_show",
 )
 ALL_EVENTS = "*"
 ID_PATTERN = re.compile(r"^[a-z0-9_-]{1,32}$")

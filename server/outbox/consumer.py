@@ -49,6 +49,14 @@ class Consumer(Protocol):
         ...
 
 
+class Ticking(Protocol):
+    """A consumer that also acts on time, not only on events (the appointment reminders of
+    "notify"): the outbox process calls ``tick`` every ``process.TICK`` seconds, in the
+    consumer's own task (never during its ``handle``), whether events came or not."""
+
+    async def tick(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class OutboxContext:
     data_dir: Path

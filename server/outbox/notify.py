@@ -16,6 +16,10 @@ written down): a notification is news for minutes, so one a receiver refused is 
 not retried, and one claimed before a crash is sent after it. Opt-ins of past days (phone
 numbers are personal data) are deleted on the first events of a new day.
 
+Appointments (issue 14): the booking's confirmation on its ``booking_made`` (or
+``booking_moved``) event and a reminder the day before, from ``tick`` (the outbox process
+calls it every ``process.TICK`` seconds), to the booking's phone: booking_notices.py.
+
 The channels (server/outbox/channels.py) are built from the live settings at every
 ``configure``; a channel turned off keeps its opt-ins but sends nothing.
 """
@@ -35,8 +39,8 @@ from common.config import Config, Site
 from server import event_export
 from server.core.model import Ticket, TicketState
 from server.core.positions import WaitingLines
+from server.outbox import booking_notices, vapid
 from server.outbox import notify_store as store
-from server.outbox import vapid
 from server.outbox.channels import Channel, SmsChannel, WebPushChannel, ZaloChannel
 from server.outbox.consumer import OutboxContext
 from server.outbox.notify_texts import notice
@@ -61,6 +65,7 @@ class Notify:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.conn = context.outbox
         store.prepare(self.conn)
+        booking_notices.prepare(self.conn)
         self.main: sqlite3.Connection | None = None
         self.config: Config | None = None
         self.channels: dict[str, Channel] = {}
@@ -85,8 +90,30 @@ class Notify:
         optins = store.optins(self.conn, {line["site"] for line in lines})
         if optins:
             store.claim(self.conn, self._decide(config, lines, optins, now), now)
+        channels = self._channels(config)
+        if booking_notices.carriers(channels, booking_notices.CONFIRMED):
+            booking_notices.claim(self.conn, booking_notices.confirmations(lines), now)
         await self._send_pending(config)
+        await booking_notices.send(self.conn, self._main(), channels, config, now)
         return len(lines)
+
+    async def tick(self) -> None:
+        """Called by the outbox process every ``process.TICK`` seconds: the appointment
+        reminders that are due are claimed and sent (booking_notices.py)."""
+        config = self.config
+        if config is None:
+            return
+        now = self.clock()
+        channels = self._channels(config)
+        if booking_notices.carriers(channels, booking_notices.REMINDER):
+            booking_notices.claim(self.conn, booking_notices.reminders(self._main(), now, config), now)
+        await booking_notices.send(self.conn, self._main(), channels, config, now)
+
+    def _main(self) -> sqlite3.Connection:
+        """The queue's database, read-only."""
+        if self.main is None:
+            self.main = event_export.connect(self.context.main_db)
+        return self.main
 
     async def close(self) -> None:
         if self.session is not None:
@@ -136,13 +163,12 @@ class Notify:
 
     def _tickets(self, site: str, day: date, ids: list[str]) -> dict[str, Ticket]:
         """The site's waiting tickets of ``day`` and the opted-in ones, as the queue holds them now."""
-        if self.main is None:
-            self.main = event_export.connect(self.context.main_db)
+        main = self._main()
         found: dict[str, Ticket] = {}
         for start in range(0, len(ids), 500):
             part = ids[start:start + 500]
             sql = _TICKETS.format(marks=",".join("?" * len(part)))
-            for row in self.main.execute(sql, [site, day.isoformat(), *part]):
+            for row in main.execute(sql, [site, day.isoformat(), *part]):
                 found[row[0]] = _ticket(row)
         return found
 

@@ -50,6 +50,7 @@ BATCH = 200  # events handed to a consumer at once
 NICENESS = 19  # where there is no idle scheduling class (see lowest_priority)
 PID_FILE = "outbox.pid"
 PRUNE_EVERY = 3600.0  # seconds between two prunings of the delivery log
+TICK = 30.0  # seconds between two calls of a consumer's ``tick`` (consumer.Ticking), events or not
 
 # The consumers that are not one per webhook subscription: one line each.
 FIXED_CONSUMERS: tuple[ConsumerFactory, ...] = (
@@ -90,14 +91,17 @@ class Runner:
         self.kick = asyncio.Event()  # a replay or a configuration change: retry at once
         self.replays: list[state.Replay] = []
         self.failures = 0
+        self.ticked_at: float | None = None
 
     async def run(self) -> None:
         while True:
             await self._replay()
+            await self._tick()
             self.new_events.clear()
             lines = list(event_export.events(self.reader, self.cursor, BATCH))
             if not lines:
-                await _first(self.new_events, self.kick)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(_first(self.new_events, self.kick), TICK)
                 self.kick.clear()
                 continue
             try:
@@ -115,6 +119,19 @@ class Runner:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.kick.wait(), backoff(self.failures))
                 self.kick.clear()
+
+    async def _tick(self) -> None:
+        """The consumer's ``tick`` (if it has one), at most every ``TICK`` seconds; in this
+        task, so never at the same time as its ``handle``."""
+        tick = getattr(self.consumer, "tick", None)
+        now = asyncio.get_running_loop().time()
+        if tick is None or (self.ticked_at is not None and now - self.ticked_at < TICK):
+            return
+        self.ticked_at = now
+        try:
+            await tick()
+        except Exception:  # like handle: a consumer's bug must not end the others
+            log.exception("outbox consumer %s failed in its tick", self.consumer.key)
 
     async def _replay(self) -> None:
         while self.replays:
