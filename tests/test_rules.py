@@ -153,6 +153,25 @@ def test_daily_cap_refuses_the_next_ticket():
     assert other == "G001"
 
 
+def test_online_only_service_gives_kiosk_walk_ins_to_priority_citizens_only():
+    config = example_config()
+    site = config.site("tinh")
+    assert site is not None
+    services = [msgspec.structs.replace(s, booking=msgspec.structs.replace(s.booking, online_only=True))
+                if s.code == "TP" else s for s in site.services]
+    online = msgspec.structs.replace(config, sites=[msgspec.structs.replace(site, services=services)])
+    state = fresh(site_rules(online))
+    priority = online.queue.priority_classes[0].code
+    walk_in = c.IssueTicket(actor="k", device="k", service="TP", token="t", from_kiosk=True)
+    exc = refused(state, walk_in)
+    assert exc.code == "online_only" and exc.params["service"] == "TP"
+    assert run(state, replace(walk_in, priority=priority))[1]  # the priority path still issues
+    assert run(state, replace(walk_in, from_kiosk=False))[1]  # a desk or the API still issues
+    booked = replace(walk_in, appointment_at=OPEN, booking="ACDEFHJK")
+    assert run(state, booked)[1]  # a checked-in appointment
+    assert run(fresh(), walk_in)[1]  # a service that is not online only
+
+
 @pytest.mark.parametrize(("hour", "minute", "issuing"), [
     (6, 59, False), (7, 0, True), (11, 14, True), (11, 15, False), (13, 15, True), (16, 29, True),
     (16, 30, False),

@@ -25,6 +25,8 @@ class IssueTicket(Command):
     # the daily cap is reached (the place was reserved) and before the issuing hours open.
     appointment_at: datetime | None = None
     booking: str | None = field(default=None, repr=False)
+    # A kiosk's walk-in: refused for an "online only" service unless it has a priority class.
+    from_kiosk: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -197,6 +197,9 @@ def _issue(state: SiteState, command: c.IssueTicket, now: datetime) -> Result:
             next_open=opening.strftime("%H:%M %d/%m/%Y") if opening else "?",
             next_open_iso=opening.isoformat() if opening else None,
         )
+    if (command.from_kiosk and service.booking.online_only and not appointment
+            and command.booking is None and command.priority is None):
+        raise Rejected("online_only", service=service.code)
     sequence = state.sequences.get(service.code, 0) + 1
     cap = min(service.daily_cap or service.numbering.capacity, service.numbering.capacity)
     if sequence > (service.numbering.capacity if appointment else cap):

@@ -73,7 +73,7 @@ class KioskRequests:
             raise Rejected("issuing_too_fast")
         command = c.IssueTicket(
             actor=session.device, device=session.device, service=m.service, priority=m.priority,
-            idempotency_key=key, token=self.tokens.new(),
+            idempotency_key=key, token=self.tokens.new(), from_kiosk=True,
         )
         outcome = await service.submit(site, command)
         state = outcome.state
