@@ -406,3 +406,43 @@ def test_a_rejected_change_carries_both_languages():
         "problem_en": "a counter must serve at least one service",
     }
     assert SEPARATOR in said["where_vi"]
+
+
+# -- the booking settings (issue 14): each range is checked at its own key, named in both languages --
+
+
+@pytest.mark.parametrize(("broken", "key", "bounds"), [
+    (lambda: service(0, booking=Booking(slot_minutes=4)), "sites[0].services[0].booking.slot_minutes", (5, 240)),
+    (lambda: service(0, booking=Booking(slot_minutes=241)), "sites[0].services[0].booking.slot_minutes", (5, 240)),
+    (lambda: service(0, booking=Booking(places_per_slot=0)), "sites[0].services[0].booking.places_per_slot",
+     (1, 500)),
+    (lambda: service(0, booking=Booking(days_ahead=61)), "sites[0].services[0].booking.days_ahead", (0, 60)),
+    (lambda: service(0, booking=Booking(per_person_per_day=11)),
+     "sites[0].services[0].booking.per_person_per_day", (1, 10)),
+    (lambda: service(0, booking=Booking(checkin_early_minutes=-1)),
+     "sites[0].services[0].booking.checkin_early_minutes", (0, 240)),
+    (lambda: service(0, booking=Booking(checkin_late_minutes=241)),
+     "sites[0].services[0].booking.checkin_late_minutes", (0, 240)),
+    (lambda: queue(appointments_in_row=0), "queue.appointments_in_row", (1, 50)),
+    (lambda: queue(walk_in_wait_limit_minutes=481), "queue.walk_in_wait_limit_minutes", (1, 480)),
+    (lambda: queue(elderly_age=39), "queue.elderly_age", (40, 120)),
+    (lambda: queue(booking_personal_data_days=0), "queue.booking_personal_data_days", (1, 3650)),
+])
+def test_each_booking_setting_out_of_its_range_is_said_at_its_key(broken: Callable[[], Config], key: str,
+                                                                   bounds: tuple[int, int]):
+    config = broken()
+    found = [p for p in validation_problems(config) if p.key == key]
+    assert [(p.code, p.params) for p in found] == [("not_between", {"low": bounds[0], "high": bounds[1]})]
+    assert_said_in_both_languages(found[0])
+    field_name = key.rsplit(".", 1)[1]
+    for language in LANGUAGES:
+        assert place(key, config, language).endswith(catalogue("config")[f"field_{field_name}"][language])
+
+
+def test_a_negative_walk_in_share_and_an_unknown_late_arrival_rule_are_refused():
+    (found,) = [p for p in validation_problems(service(0, booking=Booking(walk_in_share=-0.1)))
+                if p.key.endswith("walk_in_share")]
+    assert found.code == "share_range"
+    text = EXAMPLE_TEXT + '\n[sites.services.booking]\nlate_arrival = "maybe"\n'
+    with pytest.raises(ConfigError, match=r"booking\.late_arrival: Invalid enum value 'maybe'"):
+        parse_config(text)
