@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 import pytest
 
+from common.api_key_config import ApiKey
 from common.assets import asset_path
 from common.config import (
     Booking,
@@ -28,10 +29,9 @@ from common.config import (
     validation_problems,
 )
 from common.config_places import SEPARATOR, explained, place
-from common.api_key_config import ApiKey
 from common.config_problem import ConfigProblem, decoding_problem
-from common.notify_config import ZaloTemplate
 from common.i18n import LANGUAGES, catalogue
+from common.notify_config import ZaloTemplate
 from common.webhook_config import Webhook
 from tests.helpers import example_config
 
@@ -111,7 +111,8 @@ def notifications(**changes: Any) -> Config:
 
 
 ZALO_ON = {"enabled": True, "access_token": "zalo-oa-token"}
-SMS_ON = {"enabled": True, "gateway_url": "https://sms.example.vn/send", "body": '{"to": "{phone}", "text": "{text}"}'}
+SMS_ON = {"enabled": True, "gateway_url": "https://sms.example.vn/send",
+          "body": '{"to": "{phone}", "text": "{text}"}'}
 NEAR_TEMPLATE = ZaloTemplate(message="near", template_id="101", params={"so": "number"})
 
 
@@ -175,16 +176,19 @@ CASES: dict[str, tuple[Callable[[], Config], str]] = {
     "not_password_hash": (lambda: user(0, password_hash="xephang"), "users[0].password_hash"),
     "unknown_site": (lambda: user(0, sites=["tinh", "hanoi"]), "users[0].sites"),
     "user_counter_unknown": (lambda: user(0, counters=[998]), "users[0].counters"),
-    "share_range": (lambda: service(0, booking=Booking(walk_in_share=1.0)), "sites[0].services[0].booking.walk_in_share"),
+    "share_range": (lambda: service(0, booking=Booking(walk_in_share=1.0)),
+                    "sites[0].services[0].booking.walk_in_share"),
     "unknown_priority_class": (lambda: queue(elderly_priority_class="vip"), "queue.elderly_priority_class"),
     "notify_bad_subject": (lambda: notifications(webpush={"enabled": True, "subject": "admin"}),
                            "notifications.webpush.subject"),
-    "notify_bad_url": (lambda: notifications(zalo={**ZALO_ON, "endpoint": "zalo.me"}), "notifications.zalo.endpoint"),
+    "notify_bad_url": (lambda: notifications(zalo={**ZALO_ON, "endpoint": "zalo.me"}),
+                       "notifications.zalo.endpoint"),
     "notify_token_missing": (lambda: notifications(zalo={**ZALO_ON, "access_token": " "}),
                              "notifications.zalo.access_token"),
     "notify_duplicate_template": (lambda: notifications(zalo={"templates": [NEAR_TEMPLATE, NEAR_TEMPLATE]}),
                                   "notifications.zalo.templates"),
-    "notify_unknown_fields": (lambda: notifications(zalo={"templates": [replace(NEAR_TEMPLATE, params={"x": "cccd"})]}),
+    "notify_unknown_fields": (lambda: notifications(
+                                  zalo={"templates": [replace(NEAR_TEMPLATE, params={"x": "cccd"})]}),
                               "notifications.zalo.templates[0].params"),
     "notify_sms_fields_missing": (lambda: notifications(sms={**SMS_ON, "body": '{"text": "{text}"}'}),
                                   "notifications.sms.body"),
@@ -412,8 +416,10 @@ def test_a_rejected_change_carries_both_languages():
 
 
 @pytest.mark.parametrize(("broken", "key", "bounds"), [
-    (lambda: service(0, booking=Booking(slot_minutes=4)), "sites[0].services[0].booking.slot_minutes", (5, 240)),
-    (lambda: service(0, booking=Booking(slot_minutes=241)), "sites[0].services[0].booking.slot_minutes", (5, 240)),
+    (lambda: service(0, booking=Booking(slot_minutes=4)), "sites[0].services[0].booking.slot_minutes",
+     (5, 240)),
+    (lambda: service(0, booking=Booking(slot_minutes=241)), "sites[0].services[0].booking.slot_minutes",
+     (5, 240)),
     (lambda: service(0, booking=Booking(places_per_slot=0)), "sites[0].services[0].booking.places_per_slot",
      (1, 500)),
     (lambda: service(0, booking=Booking(days_ahead=61)), "sites[0].services[0].booking.days_ahead", (0, 60)),
