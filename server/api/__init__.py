@@ -3,6 +3,8 @@
 
 - ``routes.py``: the route table, every path, its method, scope, parameters and schemas.
 - ``handlers.py``: what each route does, through ``server.service.Service``.
+- ``booking_handlers.py``, ``booking_schemas.py``: appointments and check-in (scope ``book``),
+  through the websocket's booking handlers (server/handlers/booking.py): same rules, same codes.
 - ``server.py``: the aiohttp application: key check, rate limit, body limit, errors, logs.
 - ``openapi.py``: the OpenAPI 3.1 document built from the route table.
 - ``keys.py``: presented keys → configured keys; their token buckets.

@@ -105,14 +105,14 @@ async def ticket_by_number(call: Call) -> s.TicketInfo:
     ticket = next((t for t in state.tickets.values() if t.number == number), None)
     if ticket is None:
         raise ApiError(404, "ticket_not_found")
-    return _today_info(call.service, state, ticket)
+    return today_info(call.service, state, ticket)
 
 
 async def ticket_by_token(call: Call) -> s.TicketInfo:
     service = call.service
     ticket = service.today_ticket(call.path["token"])
     if ticket is not None and _covered(call, ticket.site):
-        return _today_info(service, service.states[ticket.site], ticket)
+        return today_info(service, service.states[ticket.site], ticket)
     past = await service.run_db(service.store.ticket_with_token, call.path["token"])
     if past is None or not _covered(call, past.site):
         raise ApiError(404, "ticket_not_found")
@@ -176,10 +176,11 @@ def info(ticket: Ticket) -> s.TicketInfo:
         state=ticket.state.value,  # type: ignore[arg-type]
         counter=ticket.counter, issued_by=ticket.issued_by, issued_at=ticket.issued_at,
         called_at=ticket.called_at, started_at=ticket.started_at, finished_at=ticket.finished_at,
-        outcome=ticket.outcome, dossier_code=ticket.dossier_code, rating=ticket.rating)
+        outcome=ticket.outcome, dossier_code=ticket.dossier_code, rating=ticket.rating,
+        appointment_at=ticket.appointment_at, booking=ticket.booking)
 
 
-def _today_info(service: Service, state: SiteState, ticket: Ticket) -> s.TicketInfo:
+def today_info(service: Service, state: SiteState, ticket: Ticket) -> s.TicketInfo:
     """Today's ticket, with the people ahead and the estimate while it waits."""
     shown = info(ticket)
     if ticket.state is not TicketState.WAITING or ticket.day != state.day:
@@ -194,7 +195,7 @@ def _live(service: Service, stored: s.TicketInfo) -> s.TicketInfo:
     at most one commit behind, but the people ahead are only known live)."""
     state = service.states.get(stored.site)
     ticket = state.tickets.get(stored.id) if state is not None else None
-    return _today_info(service, state, ticket) if state is not None and ticket is not None else stored
+    return today_info(service, state, ticket) if state is not None and ticket is not None else stored
 
 
 def _covered(call: Call, site: str) -> bool:
@@ -208,7 +209,8 @@ def _ticket_token() -> str:
 # Fixed text: the TicketInfo fields the tickets table has (tests/test_api.py checks them).
 _DOSSIER_SQL = (
     "select id, site, day, number, service, origin_service, priority, state, counter, issued_by, issued_at,"
-    " called_at, started_at, finished_at, outcome, dossier_code, rating from tickets where dossier_code = ?"
+    " called_at, started_at, finished_at, outcome, dossier_code, rating, appointment_at, booking"
+    " from tickets where dossier_code = ?"
     " order by day desc, issued_at desc limit ?"
 )
 DOSSIER_SCAN = 1000  # rows read at most for one code, before the key's sites are kept

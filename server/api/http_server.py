@@ -41,7 +41,9 @@ MAX_BODY = 64 * 1024
 TEXTS = {language: Translator("api", language) for language in ("vi", "en")}
 # The queue rules' refusals that are the request's fault (400); the others are the queue's
 # state now (409), "internal" the server's (500).
-BAD_INPUT = {"unknown_service", "unknown_priority", "bad_message"}
+BAD_INPUT = {"unknown_service", "unknown_priority", "bad_message",
+             "invalid_name", "invalid_phone", "invalid_cccd", "no_such_slot"}  # the booking routes'
+NOT_FOUND = {"booking_not_found"}  # an unknown code and another site's booking alike (404)
 _PATTERNS: dict[str, re.Pattern[str]] = {}
 KEY_ID = web.RequestKey("key_id", str)  # the request's key, for its log line
 
@@ -102,7 +104,8 @@ class ApiServer:
             headers = {"Retry-After": str(exc.params["seconds"])} if exc.status == 429 else None
             response = error_response(exc.status, exc.code, details=exc.params, headers=headers)
         except Rejected as exc:
-            status = 400 if exc.code in BAD_INPUT else 500 if exc.code == "internal" else 409
+            status = (400 if exc.code in BAD_INPUT else 404 if exc.code in NOT_FOUND
+                      else 500 if exc.code == "internal" else 409)
             response = error_response(status, exc.code, vi=exc.message_vi, en=exc.message_en,
                                       details=exc.params)
         except ReportsBusy:

@@ -21,7 +21,7 @@ STATUS_TEXTS = {
     400: "A parameter or the body is not valid; `error.details.field` names it.",
     401: "No key, an unknown key or a revoked key (`Authorization: Bearer xk_…`).",
     403: "The key lacks the route's scope, or does not cover the site.",
-    404: "No such site or ticket.",
+    404: "No such site, ticket or booking (an unknown booking code and another site's booking alike).",
     409: "The queue's rules refuse it now (the service is closed, its daily cap is reached, …): "
          "`error.code` is one of docs/protocol.md's error codes.",
     413: "The body is larger than 64 KiB.",
@@ -55,9 +55,10 @@ def _built(routes: Sequence[Route]) -> dict[str, Any]:
             "title": "xephang integration API",
             "version": VERSION,
             "description": "The queue of a Vietnamese public service centre for the systems around it: "
-                           "today's queue, tickets by number, token or dossier code, statistics, and "
-                           "issuing. Keys are created by the province administrator "
-                           "(/manager/admin/api-keys). See docs/integration.md.",
+                           "today's queue, tickets by number, token or dossier code, statistics, "
+                           "issuing, and appointments (slots, booking, cancelling, check-in). Keys are "
+                           "created by the province administrator (/manager/admin/api-keys). "
+                           "See docs/integration.md.",
         },
         "components": {
             "schemas": components,

@@ -101,6 +101,8 @@ class TicketInfo(_Body, frozen=True, kw_only=True):
     outcome: str | None = None
     dossier_code: str | None = None
     rating: int | None = None
+    appointment_at: datetime | None = None  # an appointment's slot start (checked in from a booking)
+    booking: str | None = None  # the booking's code it was checked in from
     ahead: int | None = None  # today's waiting ticket: people called before it
     estimated_wait_minutes: int | None = None
 

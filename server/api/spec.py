@@ -26,7 +26,7 @@ class Param:
 
 @dataclass(frozen=True)
 class Route:
-    method: Literal["GET", "POST"]
+    method: Literal["GET", "POST", "DELETE"]
     path: str  # with {name} for each path parameter
     handler: Handler
     scope: str | None  # what the key needs; None: no key (the OpenAPI document)
