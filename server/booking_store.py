@@ -82,6 +82,17 @@ def cccd_hash(key: bytes, cccd: str) -> str:
     return hmac.new(key, cccd.encode(), hashlib.sha256).hexdigest()
 
 
+def booking_ref(key: bytes, code: str) -> str:
+    """What the world outside sees of a booking: the code is a credential (whoever holds it
+    sees the name and may move or cancel it), so webhooks and exports carry this keyed hash
+    instead, the same for every event of the booking."""
+    return hmac.new(key, b"booking-ref:" + code.encode(), hashlib.sha256).hexdigest()[:20]
+
+
+def _database_file(conn: sqlite3.Connection) -> str:
+    return str(next(row[2] for row in conn.execute("pragma database_list") if row[1] == "main"))
+
+
 def _row(values: tuple[Any, ...]) -> StoredBooking:
     (
         code,
@@ -233,10 +244,12 @@ def add_event(
     device: str | None,
     **extra: Any,
 ) -> None:
-    """The booking's event row: code, service, slot and channel only (never personal data)."""
+    """The booking's event row: code, its outward reference, service, slot and channel only
+    (never personal data). The code stays inside the server (event_export.outward drops it)."""
     assert kind in BOOKING_EVENTS
     data = {
         "code": booking.code,
+        "ref": booking_ref(cccd_key(_database_file(conn)), booking.code),
         "service": booking.service,
         "slot_start": booking.slot_start.isoformat(),
         "channel": booking.channel,

@@ -73,5 +73,17 @@ def line(row: tuple[Any, ...]) -> dict[str, Any]:
     return found
 
 
+INTERNAL_DATA = ("code",)  # a booking's code is a credential: outward lines carry its "ref"
+
+
+def outward(found: dict[str, Any]) -> dict[str, Any]:
+    """The line as it leaves the server (exports, webhooks): without what only the server
+    may hold (a booking's code, see server/booking_store.booking_ref)."""
+    data = found.get("data")
+    if not data or not any(key in data for key in INTERNAL_DATA):
+        return found
+    return {**found, "data": {k: v for k, v in data.items() if k not in INTERNAL_DATA}}
+
+
 def encode(found: dict[str, Any]) -> bytes:
     return _encoder.encode(found) + b"\n"

@@ -101,7 +101,7 @@ def _events(args: argparse.Namespace) -> int:
         lines = list(event_export.events(conn, args.after, args.limit))
     finally:
         conn.close()
-    _write(args.out, [event_export.encode(found) for found in lines])
+    _write(args.out, [event_export.encode(event_export.outward(found)) for found in lines])
     if lines:
         print(f"{len(lines)} events, seq {lines[0]['seq']}..{lines[-1]['seq']}; "
               f"next run: --after {lines[-1]['seq']}", file=sys.stderr)

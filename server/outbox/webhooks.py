@@ -24,6 +24,7 @@ import msgspec
 
 from common.config import Config
 from common.webhook_config import WEBHOOK_EVENTS, Webhook
+from server import event_export
 from server.outbox import state
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def event_type(line: dict[str, Any]) -> str | None:
 
 def body(line: dict[str, Any], kind: str) -> bytes:
     """The delivery's JSON body: the export line with ``id`` and ``type``."""
-    return _encoder.encode({**line, "id": line["seq"], "type": kind})
+    return _encoder.encode({**event_export.outward(line), "id": line["seq"], "type": kind})
 
 
 def signature(secret: str, timestamp: int, payload: bytes) -> str:
