@@ -23,6 +23,7 @@ INTENDED: dict[str, type[XephangError]] = {
     "Rejected": CommonError,
     "ConfigError": CommonError,
     "PrinterConfigError": CommonError,
+    "CccdQrError": CommonError,
     "StoreError": ServerError,
     "ProvinceReportError": ServerError,
     "RetentionError": ServerError,
@@ -43,6 +44,7 @@ INTENDED: dict[str, type[XephangError]] = {
 # What callers rely on besides the tree: parse errors stay ValueErrors, the link's are ClientErrors.
 ALSO = {
     "PrinterConfigError": ValueError,
+    "CccdQrError": ValueError,
     "DecodeError": ValueError,
     "Offline": "ClientError",
     "RequestFailed": "ClientError",
