@@ -23,6 +23,8 @@ import logging
 import multiprocessing
 import os
 import sqlite3
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -101,13 +103,26 @@ class ReportProcess:
 _connection: sqlite3.Connection | None = None
 
 
+PARENT_CHECK_SECONDS = 1.0
+
+
 def _open(db_path: str) -> None:
     global _connection
     with contextlib.suppress(OSError):  # not permitted here: reports then compete as equals
         os.nice(NICENESS)
+    parent = os.getppid()
+    threading.Thread(target=_exit_without, args=(parent,), name="parent-watch", daemon=True).start()
     uri = Path(db_path).resolve().as_uri() + "?mode=ro"
     _connection = sqlite3.connect(uri, uri=True, isolation_level=None)
     _connection.execute("pragma busy_timeout=5000")
+
+
+def _exit_without(parent: int) -> None:
+    """A pool's worker outlives a server that was killed (SIGKILL, out of memory): it waits
+    for work forever, holding a connection. It leaves once its parent is gone."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(0)
 
 
 def _call(fn: Callable[..., T], args: tuple[Any, ...]) -> T:

@@ -164,3 +164,50 @@ async def test_a_warmed_report_process_is_running_before_the_first_report(tmp_pa
         assert pid in pool._processes  # the same process ran the first report
     finally:
         reports.close()
+
+
+_SERVER_WITH_REPORTS = """
+import sqlite3, sys, time
+from server.report_process import ReportProcess
+import tests.test_report_process as t
+reports = ReportProcess(sys.argv[1])
+pid, _ = reports._executor().submit(t._call_pid, ()).result()
+print(pid, flush=True)
+time.sleep(600)
+"""
+
+
+def _call_pid(args: tuple[()]) -> tuple[int, int]:
+    from server import report_process
+    assert report_process._connection is not None
+    return pid_and_count(report_process._connection)
+
+
+async def test_the_report_process_leaves_when_its_server_is_killed(tmp_path):
+    """A server killed outright (SIGKILL, the out-of-memory killer) leaves no report process
+    waiting for work forever with a connection to the database."""
+    import subprocess
+    import sys
+    import time
+
+    db = tmp_path / "x.db"
+    sqlite3.connect(db).execute("create table tickets (id)").connection.close()
+    server = subprocess.Popen([sys.executable, "-c", _SERVER_WITH_REPORTS, str(db)],
+                              stdout=subprocess.PIPE, text=True, cwd=os.getcwd())
+    try:
+        assert server.stdout is not None
+        worker = int(server.stdout.readline())
+        os.kill(worker, 0)  # running
+        server.kill()
+        server.wait()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.kill(worker, 0)
+            except ProcessLookupError:
+                break
+            await asyncio.sleep(0.1)
+        with pytest.raises(ProcessLookupError):
+            os.kill(worker, 0)
+    finally:
+        server.kill()
