@@ -19,12 +19,12 @@ from typing import Literal
 
 import msgspec
 
+from common.api_key_config import ApiKey, api_key_problems
 from common.config_problem import ConfigProblem, decoding_problem, problem
 from common.errors import CommonError
+from common.notify_config import Notifications, notification_problems
 from common.passwords import is_password_hash
 from common.printer_uri import PrinterConfigError, parse_printer_uri
-from common.api_key_config import ApiKey, api_key_problems
-from common.notify_config import Notifications, notification_problems
 from common.webhook_config import Webhook, webhook_problems
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -17,6 +17,7 @@ from typing import Any
 
 import msgspec
 
+from common.api_key_config import ApiKey
 from common.config import (
     WEEKDAYS,
     Config,
@@ -32,7 +33,6 @@ from common.config import (
 )
 from common.config_problem import TEXTS, ConfigProblem
 from common.i18n import LANGUAGES, Language, Translator
-from common.api_key_config import ApiKey
 from common.webhook_config import Webhook
 
 SEPARATOR = " › "

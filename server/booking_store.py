@@ -224,6 +224,9 @@ def insert(conn: sqlite3.Connection, booking: StoredBooking) -> None:
 
 def update(conn: sqlite3.Connection, code: str, now: datetime, **fields: Any) -> None:
     values = {k: v.isoformat() if isinstance(v, date) else v for k, v in fields.items()}
+    unknown = set(values) - set(StoredBooking.__dataclass_fields__)
+    if unknown:  # the column names go into the statement's text: only the table's own
+        raise ValueError(f"not columns of bookings: {sorted(unknown)}")
     sets = ", ".join(f"{name} = ?" for name in values)
     conn.execute(
         f"update bookings set {sets}, changed_at = ? where code = ?",

@@ -74,7 +74,8 @@ MESSAGE_SECTIONS = sections(2)
 VALUE_SECTIONS = sections(3)
 # A reply named like its request (booking_options, booking_slots) has the section "<type> (reply)".
 ALL_TYPES = {**p.CLIENT_TYPES,
-             **{f"{kind} (reply)" if kind in p.CLIENT_TYPES else kind: cls for kind, cls in p.SERVER_TYPES.items()}}
+             **{f"{kind} (reply)" if kind in p.CLIENT_TYPES else kind: cls
+                for kind, cls in p.SERVER_TYPES.items()}}
 
 
 def tag(kind: str) -> str:

@@ -404,6 +404,22 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "change_password": {"old_password": "wrong-password", "new_password": "new-password-1"},
     "web_login": {"v": 1},
     "pair_request": {"v": 1, "kind": "kiosk"},  # an anonymous connection then shows a pairing code
+    # Booking (issue 14): valid, and refused for what they ask (the example centre books
+    # nothing, no such code), never for who asks when the role may send them.
+    "booking_options": {},
+    "booking_slots": {"site": "tinh", "service": "TP", "day": "2026-11-25"},
+    "book": {"site": "tinh", "service": "TP", "start": "2026-11-25T09:00:00+07:00",
+             "name": "Nguyễn Văn An", "phone": "0912345678", "cccd": "001099012345"},
+    "booking_lookup": {"code": "ACDE-FHJK"},
+    "booking_cancel": {"code": "ACDE-FHJK"},
+    "booking_move": {"code": "ACDE-FHJK", "start": "2026-11-25T09:30:00+07:00"},
+    "take_remote": {"site": "tinh", "service": "TP", "name": "Nguyễn Văn An", "phone": "0912345678",
+                    "cccd": "001099012345"},
+    "checkin": {"code": "ACDE-FHJK", "idempotency_key": "matrix-checkin-1"},
+    # Integration (issue 16): notifications off in the example centre; no such webhook.
+    "notify_subscribe": {"channel": "sms", "phone": "0912345678"},
+    "notify_unsubscribe": {},
+    "webhook_replay": {"webhook": "none", "seq": 1},
     "logout": {},  # last: it ends the role
 }
 ROLES = ["anonymous", "kiosk", "display", "clerk-no-counter", "clerk", "manager", "watcher"]

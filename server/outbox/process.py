@@ -37,6 +37,7 @@ import aiohttp
 import msgspec
 
 from common.config import Config
+from common.logs import setup_logging
 from server import event_export
 from server.outbox import state
 from server.outbox.consumer import MAX_BACKOFF, Consumer, ConsumerFactory, OutboxContext
@@ -288,7 +289,9 @@ def lowest_priority() -> None:
 
 def main(main_db: str, parent_pid: int, log_level: int = logging.INFO) -> None:
     """The process's entry (launcher.py): runs until SIGTERM or until its parent is gone."""
-    logging.basicConfig(level=log_level, format="%(asctime)s outbox %(levelname)s %(name)s: %(message)s")
+    # The server's own format on the stderr both share (JSON lines; the logger names it
+    # server.outbox.*): one stream a supervisor collects and a reader parses.
+    setup_logging(logging.getLevelName(log_level).lower())
     lowest_priority()
     pid_file = state.path_beside(main_db).with_name(PID_FILE)
     pid_file.write_text(f"{os.getpid()}\n")  # for the operator (and the crash test) to find it

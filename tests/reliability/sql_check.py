@@ -26,6 +26,20 @@ ALLOWED_DYNAMIC_SQL = {
     ("server/backup.py", "_run"): {"MAP_BYTES", "<expr>"},
     # prune's batches: the fixed statements prune itself passes to its writer
     ("server/retention.py", "prune"): {"<expr>"},
+    # bookings (issue 14): the module's column list, its placeholders, and the names of the
+    # columns an update sets (the caller's keywords, checked against the column list)
+    ("server/booking_store.py", "get"): {"_COLUMNS"},
+    ("server/booking_store.py", "earliest_open_today"): {"_COLUMNS"},
+    ("server/booking_store.py", "insert"): {"_COLUMNS", "<expr>"},
+    ("server/booking_store.py", "update"): {"sets"},
+    ("server/booking_store.py", "mark_no_shows"): {"_COLUMNS"},
+    # the outbox (issue 16): a module's fixed text with one "?" per id of a batch
+    ("server/outbox/notify.py", "_tickets"): {"<expr>"},
+    ("server/outbox/notify_store.py", "optins"): {"marks"},
+    ("server/outbox/notify_store.py", "already"): {"marks"},
+    # the outbox's state: its callers' fixed texts; commit or rollback
+    ("server/outbox/state.py", "_one"): {"<expr>"},
+    ("server/outbox/state.py", "__exit__"): {"<expr>"},
     ("server/retention.py", "write"): {"<expr>"},
     # reports: fixed texts formatted with keys from the module's own tables (_PASSES,
     # _EPOCHS; a grouping outside GROUPS is refused first), an hour
