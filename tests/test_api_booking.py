@@ -211,3 +211,100 @@ async def test_a_late_arrival_gets_an_ordinary_number_marked_late(harness, api, 
     status, done, _ = await api.call("POST", "/api/v1/sites/tinh/check-ins", key, body={"code": made["code"]})
     assert status == 201 and done["late"] is True
     assert (done["ticket"]["appointment_at"], done["ticket"]["booking"]) == (None, made["code"])
+
+
+async def test_a_booking_moves_to_another_slot_under_the_booking_rules(harness, api, clock):
+    key = await book_key(harness)
+    post = "/api/v1/sites/tinh/bookings"
+    _, made, _ = await api.call("POST", post, key, body=booking("2026-11-26T07:00:00+07:00"))
+    code = made["code"]
+    move = f"/api/v1/sites/tinh/bookings/{code[:4]}-{code[4:]}/move"
+    status, moved, _ = await api.call("POST", move, key, body={"start": "2026-11-27T09:00:00+07:00"})
+    assert status == 200 and (moved["code"], moved["status"], moved["start"], moved["end"]) == (
+        code, "booked", "2026-11-27T09:00:00+07:00", "2026-11-27T09:30:00+07:00")
+    assert moved["checkin_opens"] == "2026-11-27T08:30:00+07:00"
+    _, slots, _ = await api.call("GET", f"{SLOTS}?day=2026-11-26", key)
+    assert slots["slots"][0]["left"] == 2  # the old place is free again
+    _, slots, _ = await api.call("GET", f"{SLOTS}?day=2026-11-27", key)
+    assert next(s["left"] for s in slots["slots"] if s["start"] == "2026-11-27T09:00:00+07:00") == 1
+    assert (await api.call("GET", f"{post}/{code}", key))[1] == moved
+    conn = harness.server.store.db.conn
+    events = conn.execute(
+        "select type, actor, data from events where type like 'booking_%' order by seq").fetchall()
+    assert [(t, a) for t, a, _ in events] == [("booking_made", "api:letan"), ("booking_moved", "api:letan")]
+    assert '"from_slot_start":"2026-11-26T00:00:00+00:00"' in events[1][2].replace(" ", "")
+
+    async def refused(path: str, body: Any, with_key: str = key) -> tuple[int, str]:
+        status, value, _ = await api.call("POST", path, with_key, body=body)
+        return status, value["error"]["code"]
+
+    for other in (OTHER, "001200000001"):  # fill 08:00 (two places bookable)
+        assert (await api.call("POST", post, key, body=booking("2026-11-27T08:00:00+07:00", other)))[0] == 201
+    for body, expected in (({"start": "2026-11-27T08:00:00+07:00"}, (409, "slot_full")),
+                           ({"start": "2026-11-27T08:10:00+07:00"}, (400, "no_such_slot")),
+                           ({"start": "2026-11-25T07:30:00+07:00"}, (409, "slot_past")),
+                           ({"start": "2026-12-09T08:00:00+07:00"}, (409, "day_out_of_range")),
+                           ({"start": "mai"}, (400, "bad_field")),
+                           ({}, (400, "bad_field")),
+                           ({"start": "2026-11-27T10:00:00+07:00", "service": "DD"}, (400, "bad_field"))):
+        assert await refused(move, body) == expected, body
+    assert await refused("/api/v1/sites/tinh/bookings/AAAA-AAAA/move",
+                         {"start": "2026-11-27T10:00:00+07:00"}) == (404, "booking_not_found")
+    both = await book_key(harness, "hai", ["tinh", "giavien"])
+    elsewhere = f"/api/v1/sites/giavien/bookings/{code}/move"  # another site's booking: not found
+    later = {"start": "2026-11-27T10:00:00+07:00"}
+    assert await refused(elsewhere, later, both) == (404, "booking_not_found")
+    reader = await create_key(harness, "doc", ["read", "issue"])
+    assert await refused(move, {"start": "2026-11-27T10:00:00+07:00"}, reader) == (403, "scope_missing")
+    _, cancelled, _ = await api.call("POST", post, key, body=booking("2026-11-26T09:00:00+07:00", OTHER))
+    await api.call("DELETE", f"{post}/{cancelled['code']}", key)
+    assert await refused(f"{post}/{cancelled['code']}/move", {"start": "2026-11-27T10:00:00+07:00"}) == (
+        409, "booking_cancelled")
+    _, today, _ = await api.call("POST", post, key, body=booking("2026-11-25T09:00:00+07:00", "001200000003"))
+    clock.set_local(2026, 11, 25, 8, 45)
+    checkin = {"code": today["code"]}
+    assert (await api.call("POST", "/api/v1/sites/tinh/check-ins", key, body=checkin))[0] == 201
+    assert await refused(f"{post}/{today['code']}/move", {"start": "2026-11-27T10:00:00+07:00"}) == (
+        409, "booking_checked_in")
+    assert (await api.call("GET", f"{post}/{code}", key))[1]["start"] == "2026-11-27T09:00:00+07:00"
+
+
+async def test_a_remote_number_for_today_is_a_waiting_ticket_of_channel_api(harness, api):
+    key = await book_key(harness)
+    remote = "/api/v1/sites/tinh/remote-tickets"
+    body = {"service": "TP", "name": "Lê Thị Cúc", "phone": "0912345678", "cccd": CCCD}
+    status, taken, _ = await api.call("POST", remote, key, body=body)
+    assert status == 201
+    ticket = taken["ticket"]
+    assert (ticket["site"], ticket["service"], ticket["state"], ticket["issued_by"]) == (
+        "tinh", "TP", "waiting", "api:letan")
+    assert ticket["ahead"] == 0 and ticket["booking"] is None
+    token = harness.server.states["tinh"].tickets[ticket["id"]].token
+    assert taken["url"].endswith(f"/t/{token}")
+    status, again, _ = await api.call("GET", f"/api/v1/sites/tinh/tickets/{ticket['number']}",
+                                      await create_key(harness, "doc", ["read"]))
+    assert status == 200 and again["id"] == ticket["id"]
+    conn = harness.server.store.db.conn
+    assert conn.execute("select kind, channel, status, ticket_id from bookings").fetchall() == [
+        ("remote", "api", "checked_in", ticket["id"])]
+    status, second, _ = await api.call("POST", remote, key, body={**body, "service": "GPLX"})
+    assert status == 201 and second["ticket"]["service"] == "GPLX"
+
+    async def refused(changes: dict[str, str]) -> tuple[int, str]:
+        status, value, _ = await api.call("POST", remote, key, body={**body, **changes})
+        return status, value["error"]["code"]
+
+    assert await refused({}) == (409, "person_limit")  # two numbers today for this CCCD already
+    for changes, expected in (({"service": "DD", "cccd": OTHER}, (409, "remote_not_offered")),
+                              ({"service": "NOPE", "cccd": OTHER}, (400, "unknown_service")),
+                              ({"cccd": "123456789012"}, (400, "invalid_cccd")),
+                              ({"phone": "12345", "cccd": OTHER}, (400, "invalid_phone")),
+                              ({"name": "X", "cccd": OTHER}, (400, "invalid_name"))):
+        assert await refused(changes) == expected, changes
+    status, value, _ = await api.call("POST", remote, key, body={"service": "TP"})
+    assert (status, value["error"]["code"]) == (400, "bad_field")
+    tinh = await book_key(harness, "tinh", ["tinh"])
+    status, value, _ = await api.call("POST", "/api/v1/sites/giavien/remote-tickets", tinh,
+                                      body={**body, "cccd": OTHER})
+    assert (status, value["error"]["code"]) == (403, "site_not_allowed")
+    assert conn.execute("select count(*) from bookings where kind = 'remote'").fetchone() == (2,)

@@ -99,6 +99,25 @@ async def cancel_booking(call: Call) -> b.BookingInfo:
     return _booking(await _run(call, handlers.booking_cancel, p.BookingCancel(code=call.path["code"])))
 
 
+async def move_booking(call: Call) -> b.BookingInfo:
+    body: b.MoveRequest = call.body
+    await _found(call)
+    handlers = _handlers(call.service)
+    return _booking(await _run(call, handlers.booking_move, p.BookingMove(code=call.path["code"],
+                                                                         start=body.start)))
+
+
+async def take_remote(call: Call) -> tuple[int, b.RemoteTaken]:
+    body: b.RemoteRequest = call.body
+    handlers = _handlers(call.service)
+    taken: p.RemoteTicket = await _run(call, handlers.take_remote, p.TakeRemote(
+        site=call.path["site"], service=body.service, name=body.name, phone=body.phone, cccd=body.cccd))
+    service, state = call.service, call.state()
+    ticket = next(t for t in state.tickets.values() if t.token == taken.token)
+    url = f"{service.config.server.public_url.rstrip('/')}/t/{taken.token}"
+    return 201, b.RemoteTaken(ticket=today_info(service, state, ticket), url=url)
+
+
 async def check_in(call: Call) -> tuple[int, b.CheckedIn]:
     body: b.CheckInRequest = call.body
     site = call.path["site"]

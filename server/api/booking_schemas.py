@@ -34,6 +34,21 @@ class CheckInRequest(_Body, frozen=True, kw_only=True):
     idempotency_key: str | None = None  # 8-64 characters; a check-in is idempotent by booking anyway
 
 
+class MoveRequest(_Body, frozen=True, kw_only=True):
+    """Move the booking to the slot of its service starting at ``start`` (any bookable day)."""
+
+    start: datetime  # a start of GET …/slots, with its offset
+
+
+class RemoteRequest(_Body, frozen=True, kw_only=True):
+    """A real number for today for a citizen who is not there yet (a service with remote numbers)."""
+
+    service: str
+    name: str  # 2-80 letters and spaces
+    phone: str  # a Vietnamese mobile number
+    cccd: str  # the 12-digit citizen identity number (only its keyed hash and last 4 digits are kept)
+
+
 class Slot(_Body, frozen=True, kw_only=True):
     start: datetime  # local time with its offset
     end: datetime
@@ -70,3 +85,10 @@ class CheckedIn(_Body, frozen=True, kw_only=True):
     estimated_wait_minutes: int | None
     url: str  # the ticket's page
     late: bool  # after the check-in window, issued as an ordinary walk-in number (late_arrival "walk_in")
+
+
+class RemoteTaken(_Body, frozen=True, kw_only=True):
+    """The number taken: waiting now, followed at ``url`` (the ticket's page, /t/<token>)."""
+
+    ticket: TicketInfo
+    url: str

@@ -4,7 +4,8 @@ its body and its responses. server/api/server.py serves exactly these; server/ap
 documents exactly these (tests/test_api_openapi.py checks both ways).
 
 Appointments and check-in (issue 14) have the ``book`` scope: a day's slots of a service,
-booking, a booking by its code (GET, DELETE cancels), and checking in by code or CCCD; what
+booking, a booking by its code (GET, DELETE cancels, POST …/move moves it), a number for
+today taken remotely, and checking in by code or CCCD; what
 they do is the websocket's (server/api/booking_handlers.py).
 """
 
@@ -81,6 +82,15 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", f"{PREFIX}/sites/{{site}}/bookings/{{code}}", bh.cancel_booking, "book",
           "Cancel the booking (its place is free again); a cancelled one answers as it is.", bs.BookingInfo,
           (SITE, BOOKING_CODE), errors=(400, 401, 403, 404, 409, 429)),
+    Route("POST", f"{PREFIX}/sites/{{site}}/bookings/{{code}}/move", bh.move_booking, "book",
+          "Move the booking to another slot of its service (any bookable day): the same rules and limits "
+          "as booking.", bs.BookingInfo, (SITE, BOOKING_CODE),
+          body=bs.MoveRequest, errors=(400, 401, 403, 404, 409, 413, 415, 429)),
+    Route("POST", f"{PREFIX}/sites/{{site}}/remote-tickets", bh.take_remote, "book",
+          "Take a number for today for a citizen on the way (201): a service with remote numbers, while it "
+          "issues; the booking page's per-person limit; channel \"api\". Each call takes a new number.",
+          bs.RemoteTaken, (SITE,), body=bs.RemoteRequest, statuses=(201,),
+          errors=(400, 401, 403, 404, 409, 413, 415, 429)),
     Route("POST", f"{PREFIX}/sites/{{site}}/check-ins", bh.check_in, "book",
           "Check a booking in by its code or its holder's CCCD and issue its ticket (201; 200 with the "
           "same ticket when it was checked in already).", bs.CheckedIn, (SITE,), body=bs.CheckInRequest,
