@@ -433,3 +433,83 @@ def test_a_site_is_added_from_a_copy_of_giavien(browser, server):
         token = device.next(lambda m: m["type"] == "paired")["token"]
         assert device.request({"type": "login_device", "v": 1, "token": token})["device"]["site"] == "gialap"
     page.context.close()
+
+
+def test_a_service_made_bookable_is_offered_on_the_booking_page_at_once(browser, server):
+    """GD (Văn bằng, chứng chỉ) takes no appointments in the example centre: the manager turns
+    them on with 3 places a slot, none kept for walk-ins, and the public booking page offers
+    its slots at once (the same running server, no restart); the place count says 3."""
+    assert not server.config.site("tinh").service("GD").booking.bookable
+    citizen = browser.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN").new_page()
+    citizen.goto(f"{server.base}/book")
+    citizen.locator("section.step:visible .choice", has_text="Trung tâm Phục vụ hành chính công tỉnh").click()
+    expect(citizen.locator("section.step:visible .choice").first).to_be_visible()
+    expect(citizen.locator("section.step:visible .choice", has_text="Văn bằng, chứng chỉ")).to_have_count(0)
+
+    page = admin_page(browser, server, "/manager/admin/services?site=tinh")
+    page.click('tr[data-service="GD"] >> text=Sửa')
+    form = page.locator("form.service-edit").filter(has=page.locator("button:visible"))
+    booking = form.locator("fieldset.booking-settings")
+    expect(booking.locator("legend")).to_have_text("Đặt lịch hẹn")
+    booking.get_by_label("Cho đặt lịch hẹn trước").check()
+    booking.get_by_label("Số chỗ mỗi khung giờ (chỗ)").fill("0")
+    form.get_by_role("button", name="Lưu thay đổi").click()  # the page's check: nothing is sent
+    expect(form.locator("[data-error]")).to_have_text(
+        "Số chỗ mỗi khung giờ (chỗ): cần một số nguyên từ 1 đến 500.")
+    assert not server.config.site("tinh").service("GD").booking.bookable
+    booking.get_by_label("Số chỗ mỗi khung giờ (chỗ)").fill("3")
+    booking.get_by_label("Phần giữ cho người đến trực tiếp (%)").fill("0")
+    form.get_by_role("button", name="Lưu thay đổi").click()
+    saved(page)
+    expect(page.locator('tr[data-service="GD"] td.booking-cell')).to_have_text("3 chỗ / 30 phút")
+    rules = server.config.site("tinh").service("GD").booking
+    assert (rules.bookable, rules.places_per_slot, rules.walk_in_share) == (True, 3, 0)
+    assert rules.bookable_places == 3
+    assert rules.slot_minutes == 30 and rules.days_ahead == 6  # what was not touched stays
+    entry = next(r for r in server.audit() if r["action"] == "service.update" and r["target"] == "GD")
+    assert entry["after"]["booking"]["places_per_slot"] == 3
+    page.context.close()
+
+    citizen.goto(f"{server.base}/book")
+    citizen.locator("section.step:visible .choice", has_text="Trung tâm Phục vụ hành chính công tỉnh").click()
+    citizen.locator("section.step:visible .choice", has_text="Văn bằng, chứng chỉ").click()
+    citizen.locator("section.step:visible .choice", has_text="Ngày mai").first.click()
+    slot = citizen.locator('#slot-choices .choice[data-start*="T09:00:"]')
+    expect(slot).to_contain_text("Còn 3 chỗ")
+    expect(citizen.locator("#slot-choices .choice")).to_have_count(14)  # 07:00-11:15, 13:15-16:30 in 30 min
+    citizen.context.close()
+
+
+def test_the_appointment_rules_change_and_a_kiosk_s_next_snapshot_has_them(browser, server):
+    kiosk = Socket(server)
+    with closing(kiosk):
+        kiosk.request({"type": "login_device", "v": 1, "token": KIOSK_TOKEN})
+        kiosk.next(lambda m: m["type"] == "snapshot")
+        page = admin_page(browser, server, "/manager/admin/rules")
+        form = page.locator("form.centre-edit")
+        section = form.locator("#appointment-rules")
+        expect(section.locator("h2")).to_have_text("Lịch hẹn")
+        section.get_by_label("Tuổi được ưu tiên khi quét CCCD (tuổi)").fill("130")
+        form.get_by_role("button", name="Lưu quy tắc chung").click()
+        expect(form.locator("[data-error]")).to_have_text(
+            "Tuổi được ưu tiên khi quét CCCD (tuổi): cần một số nguyên từ 40 đến 120.")
+        section.get_by_label("Tuổi được ưu tiên khi quét CCCD (tuổi)").fill("65")
+        section.get_by_label("Số lịch hẹn gọi liên tiếp tối đa (lượt)").fill("2")
+        section.get_by_label("Thời gian chờ tối đa của người đến trực tiếp (phút)").fill("15")
+        section.get_by_label("Đối tượng ưu tiên dành cho người cao tuổi").select_option("merit")
+        section.get_by_label("Giữ họ tên và số điện thoại (ngày)").fill("60")
+        form.get_by_role("button", name="Lưu quy tắc chung").click()
+        pushed = kiosk.next(lambda m: m["type"] == "snapshot" and m["site"]["elderly_age"] == 65)
+        saved(page)
+        assert pushed["site"]["elderly_priority_class"] == "merit"
+        queue = server.config.queue
+        assert (queue.appointments_in_row, queue.walk_in_wait_limit_minutes, queue.elderly_age,
+                queue.elderly_priority_class, queue.booking_personal_data_days) == (2, 15, 65, "merit", 60)
+        expect(section.get_by_label("Giữ họ tên và số điện thoại (ngày)")).to_have_value("60")
+        elderly_class = section.get_by_label("Đối tượng ưu tiên dành cho người cao tuổi")
+        elderly_class.select_option("")  # back to the list's first class
+        form.get_by_role("button", name="Lưu quy tắc chung").click()
+        kiosk.next(lambda m: m["type"] == "snapshot" and m["site"]["elderly_priority_class"] != "merit")
+        saved(page)
+        assert server.config.queue.elderly_priority_class is None
+        page.context.close()

@@ -147,6 +147,8 @@
         return trimmed || null;
       case "int":
         return trimmed ? integer(element, trimmed) : null;
+      case "percent":  // shown as a whole percentage, sent as a share (50 → 0.5)
+        return trimmed ? integer(element, trimmed) / 100 : null;
       case "ints": {
         if (!trimmed) return [];
         const parts = trimmed.split(/[\s,;]+/).filter(Boolean);
@@ -163,6 +165,17 @@
           }
         }
         return spans;
+      }
+      case "pairs": {  // "name: value" per line, or "name=value; …": an object (headers, parameters)
+        const found = {};
+        for (const entry of raw.split(/[\n;]/)) {
+          if (!entry.trim()) continue;
+          const at = entry.search(/[:=]/);
+          const name = at > 0 ? entry.slice(0, at).trim() : "";
+          if (!name) throw new Invalid(element, text("adm_js_bad_pairs", { field: field, value: entry.trim() }));
+          found[name] = entry.slice(at + 1).trim();
+        }
+        return found;
       }
       case "date-add": {
         if (!DAY.test(trimmed) || isNaN(Date.parse(trimmed))) {

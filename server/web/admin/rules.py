@@ -1,5 +1,7 @@
 """The rules every site shares (``/manager/admin/rules``), the province administrator's alone:
-the queue rules (priority rule, late window, transfer position), the priority classes, the
+the queue rules (priority rule, late window, transfer position), the appointment rules
+(appointments in a row, the walk-ins' wait limit, the elderly age and its priority class,
+how long bookings' names and phones are kept; docs/booking.md), the priority classes, the
 outcomes, the pause reasons, the announcement and the rating scale. One form sends them all
 as one ``centre`` change (``base``: the ``centre`` fingerprint); a site manager gets the 403
 page. The lists are edited as rows (add, remove); a row's code, once stored with tickets,
@@ -48,4 +50,6 @@ def rules_page(server: Service, request: Request, query: dict[str, str]) -> Resp
     return render(view, "rules.html", page="rules", title=t.text("adm_rules_title"), values={
         "centre": centre, "key": "centre", "named": named, "words": words, "code_pattern": CODE,
         "placeholders": " ".join(sorted(TEMPLATE_FIELDS)),
+        "elderly_classes": [(c["code"], f"{c['code']} · {c['name_vi' if t.language == 'vi' else 'name_en']}")
+                            for c in seen["queue"]["priority_classes"]],
     })

@@ -1,7 +1,8 @@
 """The counters and services of a site (``/manager/admin/services?site=…``): each counter's
 names, the services it calls and in which order; each service's names, agency, numbering,
-daily cap, wait target, own hours and the counters that serve it; adding and removing
-both. What a change does to the running day (a service with people waiting, an open
+daily cap, wait target, own hours, appointments (``service.booking``: bookable, slots, places,
+the walk-ins' share, check-in window; docs/booking.md) and the counters that serve it; adding
+and removing both. What a change does to the running day (a service with people waiting, an open
 counter) is the server's to decide (server/core/changes.py): its refusal is shown as it
 words it."""
 
@@ -9,8 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from websockets.http11 import Request, Response
 
+from common.config import Booking
 from server.web.admin.frame import admin_view, render, site_view
 
 if TYPE_CHECKING:
@@ -32,10 +35,17 @@ def services_page(server: Service, request: Request, query: dict[str, str]) -> R
     new_service = {"kind": "service", "site": code, "counters": [], "service": {
         "code": "", "name_vi": "", "name_en": "", "agency": "",
         "numbering": {"style": "prefix", "prefix": "", "digits": 3, "start": 1, "end": None},
-        "daily_cap": None, "hours": None, "wait_target_minutes": 30}}
+        "daily_cap": None, "hours": None, "wait_target_minutes": 30,
+        "booking": msgspec.to_builtins(Booking())}}
     return render(view, "services.html", page="services", title=view.t.text("adm_services_title"), values={
         "counters": counters, "services": services, "service_options": service_options,
-        "counter_options": counter_options, "new_counter": new_counter, "new_service": new_service})
+        "counter_options": counter_options, "new_counter": new_counter, "new_service": new_service,
+        "bookable_places": bookable_places})
+
+
+def bookable_places(booking: dict[str, Any]) -> int:
+    """The bookable places of one slot of a service's ``booking`` as the page shows it."""
+    return msgspec.convert(booking, Booking).bookable_places
 
 
 def _counter(site: str, counter: dict[str, Any], service_options: list[tuple[str, str]]) -> dict[str, Any]:
