@@ -15,6 +15,7 @@ import msgspec
 
 from common.config import Announcement, Counter, QueueRules, RatingLevel, Service, Site
 from common.errors import CommonError
+from common.notify_config import Notifications
 
 PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 65536
@@ -386,10 +387,18 @@ class WebhookRemoval(_Change, tag="webhook_remove", frozen=True, kw_only=True):
     id: str
 
 
+class NotificationsChange(_Change, tag="notifications", frozen=True, kw_only=True):
+    """The citizen notifications' settings, all at once (the administrator's; issue 16). The
+    Zalo token and a gateway header's value sent as ``•••`` (as ``settings`` shows them) keep
+    the value they had."""
+
+    notifications: Notifications
+
+
 Change = (
     UserChange | SiteChange | SiteAddition | CentreChange | NoticeChange | ServiceChange
     | ServiceRemoval | CounterChange | CounterRemoval | KioskChange | DisplayChange | DeviceApproval
-    | WebhookChange | WebhookRemoval
+    | WebhookChange | WebhookRemoval | NotificationsChange
     | DeviceRevocation | ApiKeyChange | ApiKeyRevocation
 )
 CHANGE_KINDS: dict[str, type] = {cls.__struct_config__.tag: cls for cls in Change.__args__}

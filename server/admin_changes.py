@@ -33,11 +33,12 @@ from common.config_places import explained
 from common.errors import Rejected
 from common.notify_config import masked_notifications
 from server.api.key_changes import NewKey, apply_api_key_change
+from server.notify_changes import apply_notifications_change, audited
 from server.settings_store import AuditEntry
 from server.webhook_changes import apply_webhook_change, masked
 
 MASK = "•••"
-ADMINISTRATOR_THINGS = ("api_key:",)  # things (beside the centre) only the administrator sees
+ADMINISTRATOR_THINGS = ("api_key:", "notifications")  # things (beside the centre) only the administrator sees
 MIN_PASSWORD = 8
 
 
@@ -54,6 +55,7 @@ def things(config: Config) -> Iterator[tuple[str, str | None, msgspec.Struct]]:
         yield f"webhook:{hook.id}", None, hook
     for api_key in config.api_keys:
         yield f"api_key:{api_key.id}", None, api_key
+    yield "notifications", None, config.notifications
     for site in config.sites:
         yield f"site:{site.code}", site.code, _site_own(site)
         for service in site.services:
@@ -115,7 +117,8 @@ def apply_change(config: Config, change: p.Change, base: str | None, by: User,
         raise Rejected("forbidden")
     if isinstance(change, p.ApiKeyChange | p.ApiKeyRevocation) and not by.administrator:
         raise Rejected("forbidden")
-    if isinstance(change, p.WebhookChange | p.WebhookRemoval) and not by.administrator:
+    administrators = p.WebhookChange | p.WebhookRemoval | p.NotificationsChange
+    if isinstance(change, administrators) and not by.administrator:
         raise Rejected("forbidden")
     key, before = _target(config, change)
     if isinstance(change, p.DeviceApproval) and before is not None:
@@ -133,6 +136,10 @@ def apply_change(config: Config, change: p.Change, base: str | None, by: User,
     elif isinstance(change, p.WebhookChange | p.WebhookRemoval):
         new, action, after = apply_webhook_change(config, change, before)
         entry = _entry(action, None, change.id, masked(before, MASK), masked(after, MASK))  # type: ignore[arg-type]
+    elif isinstance(change, p.NotificationsChange):
+        new, settings = apply_notifications_change(config, change, MASK)
+        entry = _entry("notifications.update", None, None, audited(before, MASK),  # type: ignore[arg-type]
+                       audited(settings, MASK))
     elif isinstance(change, p.ApiKeyChange | p.ApiKeyRevocation):
         new, action, key_after = apply_api_key_change(config, change, before, new_key)
         entry = _entry(action, None, change.id, before, key_after)
@@ -177,6 +184,8 @@ def thing_key(change: p.Change) -> str:
             return f"webhook:{ident}"
         case p.ApiKeyChange(id=ident) | p.ApiKeyRevocation(id=ident):
             return f"api_key:{ident}"
+        case p.NotificationsChange():
+            return "notifications"
         case p.KioskChange(site=site, id=ident) | p.DisplayChange(site=site, id=ident) | \
                 p.DeviceRevocation(site=site, id=ident) | p.DeviceApproval(site=site, id=ident):
             return f"device:{site}:{ident}"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from websockets.http11 import Request, Response
 
 from server.http import Handler
-from server.web.admin import api_keys, audit, devices, hours, rules, services, users, webhooks
+from server.web.admin import api_keys, audit, devices, hours, notifications, rules, services, users, webhooks
 from server.web.html import redirect
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ ROUTES: dict[str, Handler] = {
     "/manager/admin/devices": devices.devices_page,
     "/manager/admin/rules": rules.rules_page,
     "/manager/admin/webhooks": webhooks.webhooks_page,
+    "/manager/admin/notifications": notifications.notifications_page,
     "/manager/admin/api-keys": api_keys.api_keys_page,
     "/manager/admin/audit": audit.audit_page,
 }

@@ -29,7 +29,8 @@ ACTIONS = ("settings.seed", "settings.import", "user.add", "user.update", "user.
            "user.password_change", "site.update", "site.notice", "service.add", "service.update",
            "service.remove", "counter.add", "counter.update", "counter.remove", "device.pair",
            "device.update", "device.revoke", "centre.update", "site.add",
-           "webhook.add", "webhook.update", "webhook.rotate_secret", "webhook.remove")
+           "webhook.add", "webhook.update", "webhook.rotate_secret", "webhook.remove",
+           "notifications.update")
 
 
 async def audit_page(server: Service, request: Request, query: dict[str, str]) -> Response:

@@ -47,12 +47,13 @@ PAGES = (
     ("devices", "/manager/admin/devices"),
     ("rules", "/manager/admin/rules"),
     ("webhooks", "/manager/admin/webhooks"),
+    ("notifications", "/manager/admin/notifications"),
     ("api_keys", "/manager/admin/api-keys"),
     ("audit", "/manager/admin/audit"),
 )
 PATHS = dict(PAGES)
 # Tabs a site manager does not see (their pages answer 403).
-ADMINISTRATOR_PAGES = {"rules", "webhooks", "api_keys"}
+ADMINISTRATOR_PAGES = {"rules", "webhooks", "notifications", "api_keys"}
 
 # Texts the script shows (validation, progress, the stale-edit hint); the server's errors
 # come with their own Vietnamese and English messages.
@@ -63,6 +64,7 @@ SCRIPT_TEXTS = (
     "adm_js_confirm_again", "adm_js_pick_one",
     "adm_js_row_field", "adm_js_rows_min", "adm_js_duplicate", "adm_js_template_missing",
     "adm_js_template_unknown", "adm_js_site_taken", "adm_js_copy_gone",
+    "adm_js_bad_pairs", "adm_js_bad_notify_message",
 )
 
 
