@@ -141,12 +141,17 @@ def get(conn: sqlite3.Connection, code: str) -> StoredBooking | None:
     return _row(found) if found else None
 
 
-def booked_in_slot(conn: sqlite3.Connection, site: str, service: str, slot_start: datetime) -> int:
+def booked_in_slot(
+    conn: sqlite3.Connection, site: str, service: str, slot_start: datetime, slot_end: datetime
+) -> int:
+    """Bookings holding a place in the slot [start, end) (UTC): those whose own slot starts in
+    it — after a manager changed the slot length or the hours, a booking made for the old
+    slots still holds its place in the new slot its time falls in (docs/booking.md)."""
     return int(
         conn.execute(
-            "select count(*) from bookings where site = ? and service = ? and slot_start = ? "
-            "and kind = 'appointment' and status in ('booked', 'checked_in')",
-            [site, service, slot_start.isoformat()],
+            "select count(*) from bookings where site = ? and service = ? and slot_start >= ? "
+            "and slot_start < ? and kind = 'appointment' and status in ('booked', 'checked_in')",
+            [site, service, slot_start.isoformat(), slot_end.isoformat()],
         ).fetchone()[0]
     )
 

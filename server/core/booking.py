@@ -53,6 +53,13 @@ def places_left(booking: Booking, booked: int, slot: Slot, now: datetime) -> int
     return max(0, booking.bookable_places - booked)
 
 
+def held_in(slot: Slot, booked: Mapping[datetime, int]) -> int:
+    """The places of ``slot`` held by bookings (``booked``: a booked slot's start → how many):
+    those whose start falls in it, so a booking made before the slot length or the hours
+    changed still holds its place in the slot its time now falls in."""
+    return sum(count for start, count in booked.items() if slot.start <= start < slot.end)
+
+
 def bookable_days(booking: Booking, today: date) -> tuple[date, date]:
     """The first and last day a booking may be for."""
     return today, today + timedelta(days=booking.days_ahead)

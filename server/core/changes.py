@@ -20,6 +20,9 @@ change can meet a running day:
 - **A counter added**: closed until a clerk opens it.
 - **A counter's services changed** while it serves: the citizen at it is served to the end;
   the counter calls by its new services from its next call (the rules read them at call time).
+- **A service's appointment settings** (``booking``): take effect at once and never cancel or
+  move a booking: fewer places than booked leave the slot full; after a new slot length or new
+  hours a booking holds a place in the slot its time falls in (``core.booking.held_in``).
 - **Queue rules** (priority rule, late window, transfer position): from the next call.
 
 The site code and the zone cannot change (every stored ticket is keyed by them).

@@ -207,14 +207,13 @@ class BookingRequests:
         counts = await self.service.run_db(
             bs.booked_by_slot, self.service.store.db.conn, site.code, service.code, m.day
         )
+        held = {datetime.fromisoformat(start): count for start, count in counts.items()}
         now = self.service.clock()
         slots = [
             p.SlotView(
                 start=s.start,
                 end=s.end,
-                left=core.places_left(
-                    service.booking, counts.get(s.start.astimezone(UTC).isoformat(), 0), s, now
-                ),
+                left=core.places_left(service.booking, core.held_in(s, held), s, now),
             )
             for s in core.slots_of_day(site, service, m.day, tz)
         ]
@@ -253,7 +252,9 @@ class BookingRequests:
                 m.start,
                 tz,
                 now,
-                booked_in_slot=bs.booked_in_slot(conn, site.code, service.code, slot.start.astimezone(UTC))
+                booked_in_slot=bs.booked_in_slot(
+                    conn, site.code, service.code, slot.start.astimezone(UTC), slot.end.astimezone(UTC)
+                )
                 if slot
                 else 0,
                 person_bookings_that_day=bs.person_count(conn, site.code, chash, local_day),
@@ -350,7 +351,7 @@ class BookingRequests:
                 raise Rejected("booking_not_found")
             now = self.service.clock()
             slot = core.find_slot(site, service, m.start, tz)
-            same = slot is not None and slot.start.astimezone(UTC) == found.slot_start
+            same = slot is not None and slot.start <= found.slot_start < slot.end  # it holds a place there
             decided = core.decide_booking(
                 site,
                 service,
@@ -358,7 +359,9 @@ class BookingRequests:
                 tz,
                 now,
                 booked_in_slot=(
-                    bs.booked_in_slot(conn, site.code, service.code, slot.start.astimezone(UTC))
+                    bs.booked_in_slot(
+                        conn, site.code, service.code, slot.start.astimezone(UTC), slot.end.astimezone(UTC)
+                    )
                     - (1 if same else 0)
                 )
                 if slot
