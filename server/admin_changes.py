@@ -38,7 +38,7 @@ from server.settings_store import AuditEntry
 from server.webhook_changes import apply_webhook_change, masked
 
 MASK = "•••"
-ADMINISTRATOR_THINGS = ("api_key:", "notifications")  # things (beside the centre) only the administrator sees
+ADMINISTRATOR_THINGS = ("api_key:",)  # things (beside the centre) only the administrator sees
 MIN_PASSWORD = 8
 
 
@@ -55,7 +55,6 @@ def things(config: Config) -> Iterator[tuple[str, str | None, msgspec.Struct]]:
         yield f"webhook:{hook.id}", None, hook
     for api_key in config.api_keys:
         yield f"api_key:{api_key.id}", None, api_key
-    yield "notifications", None, config.notifications
     for site in config.sites:
         yield f"site:{site.code}", site.code, _site_own(site)
         for service in site.services:
@@ -70,6 +69,8 @@ def fingerprints(config: Config, by: User | None = None) -> dict[str, str]:
     """The fingerprint of every thing (that ``by`` may see)."""
     users = None if by is None else {u.username for u in _visible_users(config, by)}
     webhooks = {f"webhook:{h.id}": fingerprint(h) for h in config.webhooks if by is None or by.administrator}
+    if by is None or by.administrator:  # the notifications' settings: not one of things() (a
+        webhooks["notifications"] = fingerprint(config.notifications)  # diff has them in the centre)
     return webhooks | {key: fingerprint(value) for key, site, value in things(config)
             if by is None or ((key == "centre" or key.startswith(ADMINISTRATOR_THINGS)) and by.administrator)
             or (site is None and users is not None and key[5:] in users)
@@ -194,6 +195,8 @@ def thing_key(change: p.Change) -> str:
 
 def _target(config: Config, change: p.Change) -> tuple[str, msgspec.Struct | None]:
     key = thing_key(change)
+    if key == "notifications":
+        return key, config.notifications
     return key, next((value for found, _, value in things(config) if found == key), None)
 
 
