@@ -11,7 +11,7 @@ import msgspec
 from websockets.sync.client import connect
 
 from common.config import Booking, Config
-from tests.helpers import FakeClock, ThreadedServer, example_config, local_time
+from tests.helpers import FakeClock, ThreadedServer, example_config, local_time, walk_in_only
 
 BOOKING_RULES = {
     ("tinh", "TP"): Booking(bookable=True, remote_today=True, places_per_slot=4, walk_in_share=0.5),
@@ -22,8 +22,9 @@ BOOKING_RULES = {
 
 
 def booking_config() -> Config:
-    """The example centre with appointments for a few services (``BOOKING_RULES``)."""
-    config = example_config()
+    """The example centre with appointments for exactly the services of ``BOOKING_RULES``
+    (the example's own booking settings replaced: these tests choose theirs)."""
+    config = walk_in_only(example_config())
     sites = []
     for site in config.sites:
         services = [msgspec.structs.replace(s, booking=BOOKING_RULES[(site.code, s.code)])

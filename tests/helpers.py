@@ -15,7 +15,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from common import protocol as p
 from common.assets import asset_path
-from common.config import Config, load_config
+from common.config import Booking, Config, load_config
 from server.app import QueueServer
 from server.store import Store
 
@@ -41,6 +41,16 @@ def example_config(*, human_pace: bool = False) -> Config:
     if human_pace:
         return config
     return msgspec.structs.replace(config, server=msgspec.structs.replace(config.server, **MACHINE_PACE))
+
+
+def walk_in_only(config: Config) -> Config:
+    """``config`` with appointments and remote numbers turned off for every service (the
+    example centre books a few): for tests of what a centre without bookings shows, and a
+    base that tests turn on exactly the bookings they need."""
+    sites = [msgspec.structs.replace(site, services=[msgspec.structs.replace(s, booking=Booking())
+                                                     for s in site.services])
+             for site in config.sites]
+    return msgspec.structs.replace(config, sites=sites)
 
 
 class FakeClock:

@@ -51,6 +51,24 @@ def test_the_example_configuration_loads_and_is_consistent():
     assert str(config.tz) == "Asia/Ho_Chi_Minh"
 
 
+def test_the_example_centre_takes_appointments_for_a_few_services():
+    """TP (booked and remote numbers for today) and DD (hour-long slots) at the province,
+    remote numbers only for HT at the commune; every other service walk-in only, and no
+    service turns walk-ins away (online_only: see the example's comment)."""
+    config = load_config(EXAMPLE)
+    offered = {(site.code, s.code): (s.booking.bookable, s.booking.remote_today)
+               for site in config.sites for s in site.services
+               if s.booking.bookable or s.booking.remote_today}
+    assert offered == {("tinh", "TP"): (True, True), ("tinh", "DD"): (True, False),
+                       ("giavien", "HT"): (False, True)}
+    assert not any(s.booking.online_only for site in config.sites for s in site.services)
+    tinh = config.site("tinh")
+    tp_service = tinh.service("TP") if tinh is not None else None
+    assert tp_service is not None
+    tp = tp_service.booking
+    assert (tp.slot_minutes, tp.places_per_slot, tp.bookable_places, tp.days_ahead) == (30, 4, 2, 6)
+
+
 def test_config_check_accepts_the_example():
     result = xephang("config", "check", str(EXAMPLE))
     assert result.returncode == 0, result.stderr

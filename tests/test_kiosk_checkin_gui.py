@@ -22,7 +22,7 @@ from kiosk import ticket_image
 from kiosk.print_service import PrinterSettings
 from kiosk.state import Screen
 from kiosk.ticket_image import appointment_label, render_ticket
-from tests.helpers import RawClient, example_config, local_time
+from tests.helpers import RawClient, example_config, local_time, walk_in_only
 from tests.test_cccd_qr import card_text
 from tests.test_kiosk_gui import run_kiosk
 
@@ -36,7 +36,9 @@ HOLDER_CARD = card_text(HOLDER, name="Trần Thị Bình", born="05061990", sex=
 
 
 def with_booking(config: Config) -> Config:
-    """TP takes appointments; DN gives walk-in numbers to priority citizens only."""
+    """TP takes appointments; DN gives walk-in numbers to priority citizens only; nothing
+    else books (the example centre's own bookings are turned off)."""
+    config = walk_in_only(config)
     site = config.sites[0]
     services = []
     for service in site.services:
@@ -271,6 +273,7 @@ def test_cli_screenshot_of_the_checkin_screen(live_server, tmp_path):
     assert Image.open(target).size == (1080, 1920)
 
 
+@pytest.mark.parametrize("config", [walk_in_only(example_config())])
 def test_cli_screenshot_of_the_checkin_screen_needs_a_bookable_service(live_server, tmp_path):
     result = run_kiosk("--device", "kiosk-sanh-1", "--server", live_server.url, "--screenshot",
                        str(tmp_path / "x.png"), "--screen", "checkin")

@@ -197,6 +197,13 @@ def test_commune_kiosk_shows_its_own_site(make_kiosk):
     kiosk = make_kiosk(token=COMMUNE_KIOSK_TOKEN)
     assert kiosk.window.title.text() == "Trung tâm Phục vụ hành chính công xã Gia Viễn"
     assert list(kiosk.window.home.tiles) == ["HT", "DD", "XH"]
+    assert not kiosk.window.home.checkin.isVisible()  # its HT gives remote numbers, not appointments
+
+
+def test_the_example_province_kiosk_offers_check_in_beside_the_priority_entry(make_kiosk):
+    home = make_kiosk().window.home  # TP and DD take appointments at the example's province centre
+    assert home.entry.isVisible() and home.checkin.isVisible()
+    assert home.checkin_title.text() == "ĐÃ ĐẶT LỊCH HẸN"
 
 
 @pytest.mark.parametrize("orientation", ["portrait", "landscape"])
