@@ -2,7 +2,10 @@
 
 Kiosk bots take numbers at random intervals; clerk bots at some counters call, serve and
 finish them, with the odd absent citizen and one counter on a break, so the board, the
-kiosk's waiting counts and the statistics have something to show.
+kiosk's waiting counts and the statistics have something to show. A few citizens book
+appointments from their phones (the public socket) for the next slots of the example's
+bookable services and check in at the kiosk, and one takes a commune number from the phone,
+so the counters show appointment tickets and the report has bookings.
 """
 
 from __future__ import annotations
@@ -13,11 +16,14 @@ import contextlib
 import logging
 import random
 import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 
 from common import protocol as p
 from common.cli_args import load_or_exit, server_url
-from common.client import ClientError, Connection
+from common.client import ClientError, Connection, Offline
+from common.config import Config, Site
 
 log = logging.getLogger("demo-traffic")
 
@@ -28,6 +34,12 @@ CLERK_BOTS = {  # site → [(user, counter)]: one clerk per counter, as the rule
 }
 PAUSED = {("tinh", 13): "Họp giao ban"}
 OUTCOMES = ["received"] * 6 + ["guided"] * 3 + ["returned"] * 2
+CITIZENS = [  # (name, phone): the demo's phone users; their CCCD numbers are drawn at random
+    ("Lê Thị An", "0912345678"), ("Nguyễn Văn Bình", "0987654321"), ("Trần Thị Chi", "0355123456"),
+    ("Phạm Văn Dũng", "0778123456"), ("Hoàng Thị Em", "0833123456"), ("Vũ Đức Hải", "0904123456"),
+]
+BOOKINGS_PER_SERVICE = 3  # booked for today's next slots; the first two also check in
+CHECKED_IN = 2
 
 
 def _ignore(message: p.ServerMessage) -> None:
@@ -90,6 +102,76 @@ async def _serve_forever(conn: Connection, site: str, counter: int, rng: random.
             await asyncio.sleep(2)
 
 
+def demo_cccd(rng: random.Random) -> str:
+    """A well-formed CCCD number of Ninh Bình (province code 037), born 1960-1999."""
+    return f"037{rng.choice('01')}{rng.randint(60, 99)}{rng.randint(0, 999999):06d}"
+
+
+async def _until_answered(conn: Connection, message: p.ClientMessage) -> p.ServerMessage:
+    """``message``'s reply, retried while the connection is still being made."""
+    for _ in range(50):
+        try:
+            return await conn.request(message)
+        except Offline:
+            await asyncio.sleep(0.2)
+    return await conn.request(message)
+
+
+async def _no_login(conn: Connection) -> None:
+    """The public socket is anonymous, as a citizen's phone."""
+
+
+def _open(url: str, login: Callable[[Connection], Awaitable[None]]) -> tuple[Connection, asyncio.Task]:
+    conn = Connection(url, login, _ignore)
+    return conn, asyncio.create_task(conn.run())
+
+
+async def appointment_bot(url: str, config: Config, site: Site, seed: int) -> None:
+    """Citizens book today's next slots of the site's bookable services on the public socket
+    (as the booking page does); the first ones check in at the site's first kiosk, whose
+    tickets then wait for their slot with "hẹn HH:MM". A remote-only service gets one
+    number for today from a phone. Refusals (a full slot, no slot left today) are skipped."""
+    rng = random.Random(seed)
+    phone, phone_task = _open(f"{url}/public", _no_login)
+
+    async def kiosk_login(conn: Connection) -> None:
+        await conn.request(p.LoginDevice(v=p.PROTOCOL_VERSION, token=site.kiosks[0].token))
+
+    kiosk, kiosk_task = _open(url, kiosk_login)
+    today = datetime.now(config.tz).date()
+    try:
+        await asyncio.sleep(0.5)  # the demo's screenshots are taken after 3 s
+        for service in site.services:
+            citizens = iter(rng.sample(CITIZENS, len(CITIZENS)))
+            if service.booking.bookable:
+                slots: p.ServerMessage | None = None
+                with contextlib.suppress(ClientError):
+                    slots = await _until_answered(phone, p.BookingSlotsRequest(
+                        site=site.code, service=service.code, day=today))
+                listed = slots.slots if isinstance(slots, p.BookingSlots) else []
+                open_slots = [s.start for s in listed if s.left > 0]
+                # the next slot's places, then a later one that stays booked
+                wanted = [slot for slot in open_slots[:1] for _ in range(2)] + open_slots[2:3]
+                for n, start in enumerate(wanted[:BOOKINGS_PER_SERVICE]):
+                    name, number = next(citizens)
+                    with contextlib.suppress(ClientError):
+                        booking = await phone.request(p.Book(
+                            site=site.code, service=service.code, start=start, name=name, phone=number,
+                            cccd=demo_cccd(rng)))
+                        if n < CHECKED_IN and isinstance(booking, p.BookingView):
+                            await asyncio.sleep(0.2 + rng.random() / 2)  # walking from the door to the kiosk
+                            await _until_answered(kiosk, p.CheckIn(
+                                code=booking.code, idempotency_key=uuid.uuid4().hex))
+            elif service.booking.remote_today:
+                name, number = next(citizens)
+                with contextlib.suppress(ClientError):
+                    await _until_answered(phone, p.TakeRemote(
+                        site=site.code, service=service.code, name=name, phone=number, cccd=demo_cccd(rng)))
+    finally:
+        phone_task.cancel()
+        kiosk_task.cancel()
+
+
 async def run(url: str, config_path: Path) -> None:
     config = load_or_exit(config_path)
     priorities = [c.code for c in config.queue.priority_classes]
@@ -100,6 +182,8 @@ async def run(url: str, config_path: Path) -> None:
             gap = 6.0 if index == 0 else 20.0
             seed_burst = 28 if index == 0 else 8
             tasks.append(kiosk_bot(url, site.kiosks[0].token, services, priorities, gap, seed_burst, index))
+            if any(s.booking.bookable or s.booking.remote_today for s in site.services):
+                tasks.append(appointment_bot(url, config, site, seed=index))
         for n, (user, counter) in enumerate(CLERK_BOTS.get(site.code, [])):
             if site.counter(counter) is not None and config.user(user) is not None:
                 tasks.append(clerk_bot(url, user, site.code, counter, seed=100 * index + n))
