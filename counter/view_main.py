@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from counter import present
 from counter.actions import SHORTCUTS, Action
 from counter.state import CounterState
+from counter.view_style import ROW_BORDER, ROW_PADDING_Y
 from counter.view_widgets import ActionButton, ElidedLabel, RowWidget, repolish, set_property
 
 # Fixed places, so the hand learns them: the daily flow on the big first row.
@@ -321,6 +322,11 @@ class MainPage(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, row.number)
             item.setToolTip(f"{row.number} – {row.text}" + (f" ({row.detail})" if row.detail else ""))
             line = RowWidget(row)
-            item.setSizeHint(QSize(1, line.sizeHint().height()))  # as wide as the list, no wider
             widget.addItem(item)
             widget.setItemWidget(item, line)
+            # Measured in the list, where the window's style sheet (the rows' type) applies, and
+            # with the item's padding and border: without them the row was cut below the
+            # baseline ("hẹn" lost its dot, "lấy" its tail).
+            line.ensurePolished()
+            height = line.sizeHint().height() + 2 * ROW_PADDING_Y + ROW_BORDER
+            item.setSizeHint(QSize(1, height))  # as wide as the list, no wider

@@ -18,6 +18,10 @@ DANGER_BG = "#FDECEA"
 PAUSED = "#6B4FA0"
 PAUSED_BG = "#EFEAF8"
 PRIORITY = "#C2410C"
+# A queue row's item: its padding above and below and its bottom border, in pixels. The row's
+# widget is laid out inside them, so the item's height is the widget's and these.
+ROW_PADDING_Y = 4
+ROW_BORDER = 1
 
 STYLE_SHEET = f"""
 QWidget {{ color: {INK}; }}
@@ -85,7 +89,7 @@ QTabBar::tab {{ background: transparent; padding: 6px 10px; font-size: 13px; fon
                color: {MUTED}; border-bottom: 3px solid transparent; }}
 QTabBar::tab:selected {{ color: {PRIMARY}; border-bottom: 3px solid {PRIMARY}; }}
 QListWidget {{ border: none; background: white; font-size: 14px; outline: 0; }}
-QListWidget::item {{ padding: 4px 6px; border-bottom: 1px solid #EEF1F5; }}
+QListWidget::item {{ padding: {ROW_PADDING_Y}px 6px; border-bottom: {ROW_BORDER}px solid #EEF1F5; }}
 QListWidget::item:selected {{ background: #E2ECF8; color: {INK}; }}
 #rowNumber {{ font-size: 15px; font-weight: 800; }}
 #rowNumber[priority="true"] {{ color: {PRIORITY}; }}

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 from common.config import Config
 from counter import present
@@ -55,6 +56,15 @@ def test_an_appointment_is_shown_with_its_slot_and_citizen(qtbot, live_server, c
     rows = {row.number: row for row in present.next_rows(app.state, app.state.server_now())}
     assert rows[appointment].text.startswith("hẹn 08:30")
     assert "hẹn" not in rows[first].text and "Nguyễn" not in rows[appointment].text  # no name in the list
+    # Each row has room for its text below the baseline ("hẹn"'s dot, "lấy"'s tail): the
+    # item's height is its widget's and the item's padding and border (it was cut before).
+    listed = page.next_list
+    for index in range(listed.count()):
+        item = listed.item(index)
+        line = listed.itemWidget(item)
+        assert line.height() >= line.sizeHint().height(), (index, line.height(), line.sizeHint())
+        for label in line.findChildren(QLabel):
+            assert label.height() >= label.fontMetrics().height(), (index, label.text())
 
     clock.set_local(2026, 11, 25, 8, 30)  # the slot begins: the appointment goes before the walk-ins
     press(qtbot, app, Qt.Key.Key_F1)
