@@ -92,9 +92,10 @@ def main(argv: list[str]) -> int:
         return 1
     config_file.write_text(text, "utf-8")
     db = args.data / "xephang.db"
-    if args.fresh:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
+    if args.fresh:  # the queue's database and the outbox's state of its events go together
+        for name in (db.name, "outbox.sqlite"):
+            for suffix in ("", "-wal", "-shm"):
+                (args.data / f"{name}{suffix}").unlink(missing_ok=True)
 
     xephang = [sys.executable, "-m", "xephang"]
     reach = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host  # where the apps connect

@@ -183,6 +183,7 @@ class Outbox:
         self.outbox = state.open_state(state.path_beside(self.main_db))
         context = OutboxContext(data_dir=self.main_db.parent, main_db=self.main_db, outbox=self.outbox)
         self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+        fixed: list[Consumer] = []
         try:
             self.last_seq = self._max_seq()
             fixed = [factory(context) for factory in self.fixed]
@@ -209,6 +210,10 @@ class Outbox:
                 task.cancel()
             await asyncio.gather(*(task for _, task in self.runners.values()), return_exceptions=True)
             self.journal.flush(self.outbox)
+            for consumer in fixed:  # a consumer with a session of its own (notify) closes it
+                close = getattr(consumer, "close", None)
+                if close is not None:
+                    await close()
             await self.session.close()
             self.reader.close()
             self.outbox.close()
