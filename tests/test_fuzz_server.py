@@ -431,3 +431,13 @@ def test_the_clash_check_agrees_with_listing_every_number(first, second):
     shared = _shared_number(a, b)
     assert (shared is not None) == bool(both), (shared, sorted(both)[:5])
     assert shared is None or shared in both
+
+
+def test_the_fuzzer_knows_every_reply_type():
+    """A reply type the fuzzer does not count looks like no reply at all (a new message's
+    answer, e.g. booking_options, failed the fuzz when it was drawn)."""
+    from common import protocol as p
+    from tests.reliability.fuzz import REPLY_TYPES
+
+    pushed = {"snapshot", "update", "paired", "counter_taken_over"}
+    assert set(p.SERVER_TYPES) - pushed == REPLY_TYPES

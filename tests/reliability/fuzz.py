@@ -26,7 +26,10 @@ from tests.reliability.config_gen import example_dict
 PASSWORD = "xephang"
 KIOSK_TOKEN = "r-dPIIJld2G0aI0GL3Fkm5S6"
 DISPLAY_TOKEN = "vpw-NmCfYqcryXDPG38uVUy5"
-REPLY_TYPES = {"error", "result", "welcome", "pong", "ticket_status"}
+# Every message the server sends in answer to a request (the pushed ones, snapshot/update/
+# paired/counter_taken_over, are not answers).
+REPLY_TYPES = {"error", "result", "welcome", "pong", "ticket_status", "settings", "pairing",
+               "booking_options", "booking_slots", "booking", "remote_ticket"}
 
 # -- values ---------------------------------------------------------------------------------------
 
