@@ -50,9 +50,11 @@ class AdminSession:
             raise RequestFailed(reply)
         return reply
 
-    async def login(self, username: str, password: str) -> p.Welcome:
+    async def login(self, username: str, password: str, *, web_session: bool = True) -> p.Welcome:
+        """``web_session``: a manager's administration session (managers only); without it a
+        clerk may log in too (the reception desk's xephang book / checkin)."""
         welcome = await self.request(p.Login(v=p.PROTOCOL_VERSION, username=username, password=password,
-                                             web_session=True))
+                                             web_session=web_session))
         assert isinstance(welcome, p.Welcome)
         if welcome.must_change_password:  # a reset password: the pages ask for a new one first
             raise Rejected("password_change_required")
@@ -74,7 +76,8 @@ class AdminSession:
 
 
 @asynccontextmanager
-async def admin_session(url: str, username: str, password: str) -> AsyncIterator[AdminSession]:
+async def admin_session(url: str, username: str, password: str, *,
+                        web_session: bool = True) -> AsyncIterator[AdminSession]:
     """A logged-in session; Offline if the server cannot be reached, RequestFailed if the
     login is refused (a wrong password, not a manager)."""
     try:
@@ -85,7 +88,7 @@ async def admin_session(url: str, username: str, password: str) -> AsyncIterator
         raise Offline(f"bad server address {url}: {exc}") from exc
     try:
         session = AdminSession(ws)
-        await session.login(username, password)
+        await session.login(username, password, web_session=web_session)
         yield session
     finally:
         await ws.close()

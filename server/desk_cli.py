@@ -22,17 +22,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import itertools
 import re
 import sys
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import date, datetime, time
-
-import msgspec
-from websockets import ConnectionClosed, InvalidHandshake, InvalidURI
-from websockets.asyncio.client import ClientConnection, connect
 
 from common import citizen_ids
 from common import protocol as p
@@ -41,37 +35,15 @@ from common.client import Offline, RequestFailed
 from common.config import Config, Site
 from common.errors import Rejected
 from common.i18n import Translator
+from server.admin_cli import day, service_code, site_code, username
+from server.admin_session import AdminSession, admin_session
 
 EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
-TIMEOUT = 15.0
 ATTEMPTS = 3  # a check-in whose link drops is sent again with the same idempotency key
-CODE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
-USERNAME = re.compile(r"^[a-z0-9._-]{2,32}$")
 TEXTS = Translator("admin")
 
 
 # -- arguments --------------------------------------------------------------------------------------
-
-
-def _code(text: str) -> str:
-    if not CODE.match(text):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a code (1-16 of A-Z a-z 0-9 _ -)")
-    return text
-
-
-def _username(text: str) -> str:
-    if not USERNAME.match(text):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a username (2-32 of a-z 0-9 . _ -)")
-    return text
-
-
-def _day(text: str) -> date:
-    try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            raise ValueError(text)
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD, e.g. 2026-12-08") from None
 
 
 def _clock(text: str) -> time:
@@ -94,16 +66,13 @@ def _checked(normalize: Callable[[str], str]) -> Callable[[str], str]:
 
 
 def _cccd(text: str) -> str:
-    try:
-        return citizen_ids.normalize_cccd(text, date.today())
-    except Rejected as exc:
-        raise argparse.ArgumentTypeError(f"{text!r}: {exc.message_vi} / {exc.message_en}") from None
+    return _checked(lambda number: citizen_ids.normalize_cccd(number, date.today()))(text)
 
 
 def _connection_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--site", type=_code, metavar="SITE",
+    parser.add_argument("--site", type=site_code, metavar="SITE",
                         help="the site (default: the first site of the configuration)")
-    parser.add_argument("--user", type=_username, required=True, metavar="NAME",
+    parser.add_argument("--user", type=username, required=True, metavar="NAME",
                         help="a manager's or a clerk's username (the desk's account)")
     parser.add_argument("--password-stdin", action="store_true",
                         help="read the password from the first line of stdin (else asked)")
@@ -118,8 +87,8 @@ def book_parser() -> argparse.ArgumentParser:
                     "list the day's slots and the places left.",
         epilog="Exit status: 0 booked (or listed), 1 refused by the server, 2 bad arguments, "
                "3 server unreachable.")
-    parser.add_argument("service", type=_code, metavar="SERVICE", help="service code, e.g. TP")
-    parser.add_argument("--day", type=_day, required=True, metavar="YYYY-MM-DD",
+    parser.add_argument("service", type=service_code, metavar="SERVICE", help="service code, e.g. TP")
+    parser.add_argument("--day", type=day, required=True, metavar="YYYY-MM-DD",
                         help="the day of the appointment")
     parser.add_argument("--time", type=_clock, metavar="HH:MM", help="the slot's start (local time)")
     parser.add_argument("--name", type=_checked(citizen_ids.normalize_name), metavar="NAME",
@@ -146,49 +115,6 @@ def checkin_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# -- the session ------------------------------------------------------------------------------------
-
-
-class DeskSession:
-    """A logged-in desk: requests with a fresh id, their replies (pushed messages skipped)."""
-
-    def __init__(self, ws: ClientConnection) -> None:
-        self.ws = ws
-        self.ids = itertools.count(1)
-
-    async def request(self, message: p.ClientMessage) -> p.ServerMessage:
-        request_id = f"desk{next(self.ids)}"
-        await self.ws.send(p.encode(msgspec.structs.replace(message, id=request_id)).decode())
-        while True:
-            reply = p.decode_server(await asyncio.wait_for(self.ws.recv(), TIMEOUT))
-            if getattr(reply, "re", None) == request_id:
-                break
-        if isinstance(reply, p.Error):
-            raise RequestFailed(reply)
-        return reply
-
-
-@asynccontextmanager
-async def desk_session(url: str, username: str, password: str) -> AsyncIterator[DeskSession]:
-    try:
-        ws = await connect(url, open_timeout=10, close_timeout=2, max_size=None)
-    except (OSError, TimeoutError, InvalidHandshake) as exc:
-        raise Offline(f"cannot reach the server at {url}: {exc or type(exc).__name__}") from exc
-    except InvalidURI as exc:
-        raise Offline(f"bad server address {url}: {exc}") from exc
-    try:
-        session = DeskSession(ws)
-        welcome = await session.request(p.Login(v=p.PROTOCOL_VERSION, username=username, password=password))
-        assert isinstance(welcome, p.Welcome)
-        if welcome.must_change_password:
-            raise Rejected("password_change_required")
-        yield session
-    except (ConnectionClosed, TimeoutError) as exc:
-        raise Offline(f"the connection to {url} was lost: {exc or type(exc).__name__}") from exc
-    finally:
-        await ws.close()
-
-
 # -- the commands -----------------------------------------------------------------------------------
 
 
@@ -196,7 +122,7 @@ def _hm(moment: datetime, config: Config) -> str:
     return moment.astimezone(config.tz).strftime("%H:%M")
 
 
-async def book(session: DeskSession, config: Config, site: Site, args: argparse.Namespace) -> None:
+async def book(session: AdminSession, config: Config, site: Site, args: argparse.Namespace) -> None:
     if args.time is None:
         asked = p.BookingSlotsRequest(site=site.code, service=args.service, day=args.day)
         reply = await session.request(asked)
@@ -214,7 +140,7 @@ async def book(session: DeskSession, config: Config, site: Site, args: argparse.
           f"check-in {_hm(reply.checkin_opens, config)}-{_hm(reply.checkin_closes, config)}")
 
 
-async def checkin(session: DeskSession, config: Config, site: Site, args: argparse.Namespace) -> None:
+async def checkin(session: AdminSession, config: Config, site: Site, args: argparse.Namespace) -> None:
     message = p.CheckIn(code=args.code, cccd=args.cccd, idempotency_key=args.key, site=site.code)
     reply = await session.request(message)
     assert isinstance(reply, p.Result) and reply.ticket is not None
@@ -258,7 +184,7 @@ def run(command: str, argv: list[str]) -> int:
     args.key = uuid.uuid4().hex  # the same on every attempt: a check-in is made once
 
     async def go(password: str) -> None:
-        async with desk_session(url, args.user, password) as session:
+        async with admin_session(url, args.user, password, web_session=False) as session:
             await step(session, config, site, args)
 
     try:
