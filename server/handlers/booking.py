@@ -99,6 +99,15 @@ class BookingRequests:
         if not bucket.take():
             raise Rejected("rate_limited")
 
+    def _citizen(self, name: str, phone: str, cccd: str, today: date) -> tuple[str, str, str, str]:
+        """A booking's or remote number's citizen, checked (name, phone, CCCD and its keyed
+        hash) and paced per person."""
+        name, phone = ids.normalize_name(name), ids.normalize_phone(phone)
+        number = ids.normalize_cccd(cccd, today)
+        chash = bs.cccd_hash(self.key, number)
+        self._person_paced(chash)
+        return name, phone, number, chash
+
     def _site_service(self, site_code: str, service_code: str) -> tuple[Site, ServiceConfig]:
         site = self.service.config.site(site_code)
         if site is None:
@@ -234,10 +243,7 @@ class BookingRequests:
         if not service.booking.bookable:
             raise Rejected("not_bookable", service=service.code)
         today = self.service.today()
-        name, phone = ids.normalize_name(m.name), ids.normalize_phone(m.phone)
-        cccd = ids.normalize_cccd(m.cccd, today)
-        chash = bs.cccd_hash(self.key, cccd)
-        self._person_paced(chash)
+        name, phone, cccd, chash = self._citizen(m.name, m.phone, m.cccd, today)
         tz = self.service.config.tz
         conn = self.service.store.db.conn
         channel, actor = self._channel(session), session.actor
@@ -413,10 +419,7 @@ class BookingRequests:
         if not is_issuing(site, service, now.astimezone(tz)):
             raise Rejected("service_not_issuing", service=service.code)
         today = self.service.today()
-        name, phone = ids.normalize_name(m.name), ids.normalize_phone(m.phone)
-        cccd = ids.normalize_cccd(m.cccd, today)
-        chash = bs.cccd_hash(self.key, cccd)
-        self._person_paced(chash)
+        name, phone, cccd, chash = self._citizen(m.name, m.phone, m.cccd, today)
         conn = self.service.store.db.conn
         channel = self._channel(session)
 
