@@ -28,6 +28,7 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from server.outbox import state
 from server.outbox.channels import Delivery
 
 migrations = Migrations("xephang-outbox-notify")
@@ -83,11 +84,7 @@ class Pending:
 
 def open_notify(path: Path) -> sqlite3.Connection:
     """The server's connection (the ticket pages' opt-ins): autocommit, WAL."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-    conn.execute("pragma journal_mode=wal")
-    conn.execute("pragma synchronous=full")
-    conn.execute("pragma busy_timeout=5000")
+    conn = state.connect(path)
     prepare(conn)
     return conn
 

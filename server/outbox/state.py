@@ -67,13 +67,19 @@ def path_beside(main_db: str | Path) -> Path:
     return Path(main_db).parent / FILE
 
 
-def open_state(path: Path) -> sqlite3.Connection:
-    """The outbox database for writing (created and migrated when new)."""
+def connect(path: Path) -> sqlite3.Connection:
+    """A writing connection to the outbox database: autocommit, WAL, durable commits."""
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     conn.execute("pragma journal_mode=wal")
     conn.execute("pragma synchronous=full")
     conn.execute("pragma busy_timeout=5000")
+    return conn
+
+
+def open_state(path: Path) -> sqlite3.Connection:
+    """The outbox database for writing (created and migrated when new)."""
+    conn = connect(path)
     migrations.apply(sqlite_utils.Database(conn))
     return conn
 

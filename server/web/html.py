@@ -17,8 +17,10 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from html import escape
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
+import jinja2
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
@@ -137,6 +139,17 @@ def script_data(element_id: str, payload: Any) -> str:
     U+2028 and U+2029 are written as JSON escapes, so no value can break out of the block."""
     text = json.dumps(payload, ensure_ascii=False).translate(_SCRIPT_SAFE)
     return f'<script type="application/json" id="{e(element_id)}">{text}</script>'
+
+
+def template_environment(folder: Path) -> jinja2.Environment:
+    """The Jinja2 templates of a group of pages (administration, booking)."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder),
+        autoescape=True,  # every value is escaped unless a template says otherwise
+        undefined=jinja2.StrictUndefined,  # a misspelt name fails the test, not the page silently
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def layout(t: Translator, *, title: str, body: str, scripts: Iterable[str] = (),

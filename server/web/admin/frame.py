@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-import jinja2
 from markupsafe import Markup
 from websockets.http11 import Request, Response
 
@@ -24,20 +23,14 @@ from common.assets import ASSETS_DIR
 from common.config import WEEKDAYS, Config, User
 from common.i18n import Translator
 from server.admin_changes import MIN_PASSWORD, fingerprints, public_view
-from server.web.html import html_response, language_cookie, layout, script_data
+from server.web.html import html_response, language_cookie, layout, script_data, template_environment
 from server.web.shell import Context, choose_site, link, manager_context, topbar
 
 if TYPE_CHECKING:
     from server.service import Service
 
 TEMPLATES = ASSETS_DIR / "templates" / "admin"
-ENV = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(TEMPLATES),
-    autoescape=True,  # every value is escaped unless a template says otherwise
-    undefined=jinja2.StrictUndefined,  # a misspelt name fails the test, not the page silently
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+ENV = template_environment(TEMPLATES)
 
 # The administration pages, in the order of their tabs: (key, path).
 PAGES = (

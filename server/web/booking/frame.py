@@ -6,22 +6,22 @@ from __future__ import annotations
 
 from typing import Any
 
-import jinja2
 from markupsafe import Markup
 from websockets.http11 import Request, Response
 
 from common.assets import ASSETS_DIR
 from common.i18n import Translator
-from server.web.html import html_response, language, language_cookie, layout, script_data
+from server.web.html import (
+    html_response,
+    language,
+    language_cookie,
+    layout,
+    script_data,
+    template_environment,
+)
 
 TEMPLATES = ASSETS_DIR / "templates" / "booking"
-ENV = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(TEMPLATES),
-    autoescape=True,  # every value is escaped unless a template says otherwise
-    undefined=jinja2.StrictUndefined,  # a misspelt name fails the test, not the page silently
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+ENV = template_environment(TEMPLATES)
 DOMAIN = "booking"
 SCRIPT_PREFIX = "js_"  # the texts the script shows
 
