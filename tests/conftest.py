@@ -64,3 +64,14 @@ def live_server(tmp_path, clock, config):
 
 
 __all__ = ["timedelta"]
+
+
+@pytest.fixture
+async def receivers():
+    """A push service, a Zalo ZNS endpoint and an SMS gateway on 127.0.0.1 (tests/notify_receivers.py)."""
+    from tests.notify_receivers import Receivers
+
+    found = Receivers()
+    await found.start()
+    yield found
+    await found.stop()

@@ -10,12 +10,10 @@ the fake clock; the webhooks through the real outbox process."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import msgspec
-import pytest
 
 from common.config import Config
 from common.notify_config import Notifications, SmsSettings, ZaloSettings, ZaloTemplate
@@ -34,14 +32,6 @@ replace = msgspec.structs.replace
 PHONE = "0912345678"
 NAME = "Nguyễn Văn An"
 CCCDS = ["037085001234", "001190004321", "001200000001", "079095000777", "048188000555"]
-
-
-@pytest.fixture
-async def receivers() -> AsyncIterator[Receivers]:
-    found = Receivers()
-    await found.start()
-    yield found
-    await found.stop()
 
 
 def with_phone_channels(receivers: Receivers) -> Config:

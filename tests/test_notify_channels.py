@@ -26,14 +26,6 @@ Session = aiohttp.ClientSession
 
 
 @pytest.fixture
-async def receivers() -> AsyncIterator[Receivers]:
-    found = Receivers()
-    await found.start()
-    yield found
-    await found.stop()
-
-
-@pytest.fixture
 async def session() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as found:
         yield found

@@ -7,12 +7,10 @@ chose: a Web Push decrypted by the test push service, a Zalo template, an SMS.""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import msgspec
-import pytest
 
 from common.config import Config
 from common.notify_config import Notifications, SmsSettings, WebPushSettings, ZaloSettings, ZaloTemplate
@@ -24,14 +22,6 @@ from tests.helpers import KIOSK_TOKEN, PASSWORD, FakeClock, RawClient, ServerHar
 from tests.notify_receivers import Receivers
 
 replace = msgspec.structs.replace
-
-
-@pytest.fixture
-async def receivers() -> AsyncIterator[Receivers]:
-    found = Receivers()
-    await found.start()
-    yield found
-    await found.stop()
 
 
 def with_notifications(receivers: Receivers, near_at: int = 2) -> Config:
