@@ -131,6 +131,28 @@ async def test_check_in_at_the_kiosk_by_code_and_by_cccd(harness, clock):
     await page.close()
 
 
+async def test_a_kiosk_trying_codes_is_paced_like_its_issuing(tmp_path, clock):
+    """A stolen kiosk token cannot try booking codes quickly: check-ins count against the
+    kiosk's issuing pace (its burst, then a few a minute), and wrong codes get the same
+    answer as unknown ones until then."""
+    from tests.helpers import ServerHarness
+
+    config = bookable_config()
+    burst = 4
+    paced = msgspec.structs.replace(config.server, kiosk_issue_burst=burst, kiosk_issues_per_minute=1)
+    harness = ServerHarness(msgspec.structs.replace(config, server=paced), tmp_path / "x.db", clock)
+    await harness.start()
+    kiosk = await harness.kiosk()
+    answers = []
+    for i, c in enumerate("KLMNPQRTUVWXY"[: burst + 2]):
+        probe = {"type": "checkin", "code": f"ACDEFHJ{c}", "idempotency_key": f"probe-{i:04d}"}
+        answers.append((await kiosk.error(probe))["code"])
+    assert answers[:burst] == ["booking_not_found"] * burst
+    assert answers[burst:] == ["issuing_too_fast"] * 2
+    await kiosk.close()
+    await harness.stop()
+
+
 async def test_late_arrival_becomes_a_walk_in_and_no_shows_are_marked(harness, clock):
     page = await public(harness)
     late = await page.request(book("2026-11-25T09:00:00+07:00"), expect="booking")

@@ -41,6 +41,6 @@ def dispatcher(service: Service) -> Dispatcher:
         "read_settings": admin.read_settings, "admin_change": admin.admin_change,
         "change_password": admin.change_password, "webhook_replay": admin.webhook_replay,
         **counter.table(),
-        **BookingRequests(service, kiosk.tokens).table(),
+        **BookingRequests(service, kiosk.tokens, kiosk.issue_allowed).table(),
     }
     return Dispatcher(service.connections, service.config.server.max_message_bytes, table)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -50,9 +51,13 @@ API_ROLE = "api"
 
 
 class BookingRequests:
-    def __init__(self, service: Service, tokens: TicketTokens) -> None:
+    def __init__(self, service: Service, tokens: TicketTokens,
+                 kiosk_pace: Callable[[str], bool] | None = None) -> None:
         self.service = service
         self.tokens = tokens
+        # A kiosk's check-ins count against its issuing pace (server.kiosk_issues_per_minute):
+        # a kiosk serves one person at a time, and a stolen kiosk token cannot try codes fast.
+        self.kiosk_pace = kiosk_pace
         self.by_address: dict[str, TokenBucket] = {}
         self.by_person: dict[str, TokenBucket] = {}
         self._key: bytes | None = None
@@ -480,6 +485,10 @@ class BookingRequests:
             raise Rejected("bad_message", detail="give exactly one of code and cccd")
         if not 8 <= len(m.idempotency_key) <= 64:
             raise Rejected("bad_message", detail="idempotency_key must be 8-64 characters")
+        if session.role == "kiosk" and self.kiosk_pace is not None:
+            assert session.device is not None
+            if not self.kiosk_pace(session.device):
+                raise Rejected("issuing_too_fast")
         site_code = session.site if session.role == "kiosk" else (m.site or session.site)
         if site_code is None or self.service.config.site(site_code) is None:
             raise Rejected("unknown_site", site=m.site or "?")
